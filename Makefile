@@ -1,0 +1,44 @@
+# The commands of the README and CI. Each target rebuilds only what changed:
+# the environment when the lock file changes, the model when the data does.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+MODEL := models/assistant.tar.gz
+SPACY := build/en_clinic_lookup/meta.json
+TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
+
+.PHONY: run test shell train eval clean
+
+run: $(MODEL)        ## start the assistant on http://localhost:5005
+	@scripts/run
+
+test: $(MODEL)       ## the whole test suite
+	$(PY) -m pytest
+
+shell: $(MODEL)      ## chat in the terminal
+	@scripts/run shell
+
+train: $(MODEL)      ## train a model if the data changed since the last one
+
+eval: $(MODEL)       ## held-out accuracy, wrong-answer rate, confused topics
+	$(PY) -m clinic.evaluate
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@python=$$(scripts/find-python) && echo "Using $$python" && \
+	  { [ -x $(PY) ] || "$$python" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(SPACY): $(VENV)/.installed clinic/spacy_model.py
+	$(PY) -m clinic.spacy_model
+
+$(MODEL): $(SPACY) $(TRAINING_DATA)
+	$(VENV)/bin/rasa train --fixed-model-name assistant --out models
+	@touch $@
+
+clean:               ## remove the environment, models and build output
+	rm -rf $(VENV) models build .rasa logs results

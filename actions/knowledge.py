@@ -1,0 +1,189 @@
+"""The curated knowledge and the clinic profile, loaded and validated once.
+
+Both files are data the clinic edits (knowledge/microneedling.yml and
+knowledge/clinic.yml). A broken file fails loudly, with an error that names
+the file, the topic and the field, so that a bad edit never reaches visitors.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import string
+from pathlib import Path
+from typing import Dict, List, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, Extra, ValidationError, constr, validator
+
+KNOWLEDGE_DIR = Path(
+    os.environ.get("CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge")
+)
+TITLE_MAX = 20  # Messenger cuts quick-reply titles at 20 characters.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+NonEmpty = constr(strip_whitespace=True, min_length=1)
+
+
+class KnowledgeError(ValueError):
+    """A knowledge or profile file breaks its contract."""
+
+
+class OpeningHours(BaseModel, extra=Extra.forbid):
+    confirmed: bool
+    days: Dict[Literal[WEEKDAYS], constr(regex=r"^(closed|\d\d:\d\d-\d\d:\d\d)$")]  # type: ignore
+
+    @validator("days")
+    def every_weekday(cls, days):
+        missing = [day for day in WEEKDAYS if day not in days]
+        if missing:
+            raise ValueError(f"missing days: {', '.join(missing)}")
+        return days
+
+    def text(self) -> str:
+        return "; ".join(f"{day.capitalize()} {self.days[day]}" for day in WEEKDAYS)
+
+
+class Clinic(BaseModel, extra=Extra.forbid):
+    name: NonEmpty
+    phone: NonEmpty
+    email: NonEmpty
+    address: NonEmpty
+    emergency_number: NonEmpty
+    booking_link: Optional[str]
+    timezone: NonEmpty
+    opening_hours: OpeningHours
+
+    def template_values(self) -> Dict[str, str]:
+        """The values `{clinic_...}` placeholders in answers and responses take."""
+        return {
+            "clinic_name": self.name,
+            "clinic_phone": self.phone,
+            "clinic_email": self.email,
+            "clinic_address": self.address,
+            "clinic_emergency_number": self.emergency_number,
+            "clinic_hours": self.opening_hours.text(),
+        }
+
+
+class Topic(BaseModel, extra=Extra.forbid):
+    id: constr(regex=r"^[a-z][a-z0-9_]*$")  # type: ignore
+    intent: constr(regex=r"^[a-z][a-z0-9_]*$")  # type: ignore
+    title: constr(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)  # type: ignore
+    safety: Literal["answer", "consult"]
+    answer: NonEmpty
+    sources: List[constr(regex=r"^[\w.-]+\.txt$")]  # type: ignore
+    related: List[str] = []
+    review_by: Optional[datetime.date]
+
+    @validator("sources")
+    def has_sources(cls, sources):
+        if not sources:
+            raise ValueError("at least one source document is required")
+        return sources
+
+
+class ClinicTopic(BaseModel, extra=Extra.forbid):
+    intent: constr(regex=r"^[a-z][a-z0-9_]*$")  # type: ignore
+    title: constr(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)  # type: ignore
+
+
+class Knowledge:
+    """The FAQ topics, keyed by intent, with the clinic profile filled in."""
+
+    def __init__(self, topics: List[Topic], clinic_topics: List[ClinicTopic],
+                 suggested: List[str], clinic: Clinic) -> None:
+        self.topics = topics
+        self.clinic = clinic
+        self.values = clinic.template_values()
+        self.by_id = {topic.id: topic for topic in topics}
+        self.by_intent = {topic.intent: topic for topic in topics}
+        self.titles = {topic.intent: topic.title for topic in topics}
+        self.titles.update({extra.intent: extra.title for extra in clinic_topics})
+        self.suggested = [self.by_id[topic_id] for topic_id in suggested]
+
+    def answer(self, topic: Topic) -> str:
+        return topic.answer.format(**self.values)
+
+    def related(self, topic: Topic) -> List[Topic]:
+        return [self.by_id[topic_id] for topic_id in topic.related]
+
+    @staticmethod
+    def button(title: str, intent: str) -> Dict[str, str]:
+        return {"title": title, "payload": f"/{intent}"}
+
+    def buttons(self, intents: List[str]) -> List[Dict[str, str]]:
+        return [self.button(self.titles[intent], intent) for intent in intents]
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as error:
+        raise KnowledgeError(f"{path}: cannot be read ({error.strerror})") from error
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"{path}: is not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{path}: must be a mapping of keys to values")
+    return data
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"field '{'.'.join(str(part) for part in problem['loc'])}': {problem['msg']}"
+        for problem in error.errors()
+    )
+
+
+def load_clinic(path: Path) -> Clinic:
+    try:
+        return Clinic.parse_obj(_read_yaml(path))
+    except ValidationError as error:
+        raise KnowledgeError(f"{path}: {_problems(error)}") from None
+
+
+def _parse_topic(path: Path, index: int, raw: object) -> Topic:
+    name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+    try:
+        return Topic.parse_obj(raw)
+    except ValidationError as error:
+        raise KnowledgeError(f"{path}: topic '{name}': {_problems(error)}") from None
+
+
+def _check_references(path: Path, topics: List[Topic], clinic: Clinic) -> None:
+    ids = {topic.id for topic in topics}
+    seen_intents = set()
+    for topic in topics:
+        where = f"{path}: topic '{topic.id}'"
+        if topic.intent in seen_intents:
+            raise KnowledgeError(f"{where}: field 'intent': '{topic.intent}' is used twice")
+        seen_intents.add(topic.intent)
+        unknown = [related for related in topic.related if related not in ids or related == topic.id]
+        if unknown:
+            raise KnowledgeError(f"{where}: field 'related': unknown topics {unknown}")
+        fields = {name for _, name, _, _ in string.Formatter().parse(topic.answer) if name}
+        unknown = sorted(fields - set(clinic.template_values()))
+        if unknown:
+            raise KnowledgeError(f"{where}: field 'answer': unknown placeholders {unknown}")
+    if len(ids) != len(topics):
+        raise KnowledgeError(f"{path}: two topics share an id")
+
+
+def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
+    """Load and validate knowledge/microneedling.yml and knowledge/clinic.yml."""
+    clinic = load_clinic(directory / "clinic.yml")
+    path = directory / "microneedling.yml"
+    data = _read_yaml(path)
+    if not isinstance(data.get("topics"), list) or not data["topics"]:
+        raise KnowledgeError(f"{path}: field 'topics': a list of topics is required")
+    topics = [_parse_topic(path, index, raw) for index, raw in enumerate(data["topics"])]
+    _check_references(path, topics, clinic)
+    try:
+        clinic_topics = [ClinicTopic.parse_obj(raw) for raw in data.get("clinic_topics", [])]
+    except ValidationError as error:
+        raise KnowledgeError(f"{path}: clinic_topics: {_problems(error)}") from None
+    suggested = data.get("suggested", [])
+    unknown = [topic_id for topic_id in suggested if topic_id not in {t.id for t in topics}]
+    if unknown:
+        raise KnowledgeError(f"{path}: field 'suggested': unknown topics {unknown}")
+    return Knowledge(topics, clinic_topics, suggested, clinic)

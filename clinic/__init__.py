@@ -1,0 +1,1 @@
+"""Staff tooling of the microneedling clinic assistant."""

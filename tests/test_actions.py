@@ -1,0 +1,117 @@
+"""The actions, run against hand-built trackers (no server needed)."""
+import asyncio
+from typing import Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import (KNOWLEDGE, ActionAnswerFaq, ActionClinicReply,
+                             ActionDidYouMean)
+
+
+def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = ()) -> Tracker:
+    """A tracker whose latest message has `intent`, after user turns with `previous_intents`."""
+    latest = {"text": "a message", "intent": {"name": intent, "confidence": 0.4},
+              "intent_ranking": list(ranking)}
+    events = [{"event": "user", "text": "earlier", "parse_data": {"intent": {"name": name}}}
+              for name in previous_intents]
+    events.append({"event": "user", "text": "a message", "parse_data": latest})
+    return Tracker("visitor", {}, latest, events, False, None, {}, "action_listen")
+
+
+def run(action, tracker: Tracker) -> List[Dict]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    assert events == []
+    return dispatcher.messages
+
+
+def payloads(message: Dict) -> List[str]:
+    return [button["payload"] for button in message["buttons"]]
+
+
+def test_an_faq_intent_is_answered_with_the_curated_answer_and_related_buttons():
+    [message] = run(ActionAnswerFaq(), tracker("faq_pain"))
+    topic = KNOWLEDGE.by_id["pain"]
+    assert message["text"] == KNOWLEDGE.answer(topic)
+    assert payloads(message) == [f"/{KNOWLEDGE.by_id[r].intent}" for r in topic.related]
+    assert [b["title"] for b in message["buttons"]] == [KNOWLEDGE.by_id[r].title
+                                                        for r in topic.related]
+
+
+def test_a_consult_answer_ends_by_offering_a_consultation():
+    answer, offer = run(ActionAnswerFaq(), tracker("faq_cost"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["cost"])
+    assert "801-501-9797" in answer["text"]
+    assert offer["response"] == "utter_offer_consultation"
+    assert payloads(offer)[0] == "/book_consultation"
+
+
+@pytest.mark.parametrize("topic", KNOWLEDGE.topics, ids=lambda topic: topic.id)
+def test_every_topic_is_answered_by_its_intent(topic):
+    messages = run(ActionAnswerFaq(), tracker(topic.intent))
+    assert messages[0]["text"] == KNOWLEDGE.answer(topic)
+    assert len(messages) == (2 if topic.safety == "consult" else 1)
+
+
+def test_an_intent_without_a_topic_gets_the_default_reply_not_a_guess():
+    [message] = run(ActionAnswerFaq(), tracker("greet"))
+    assert message["response"] == "utter_default"
+    assert message["text"] is None
+
+
+def test_clinic_replies_are_filled_from_the_profile():
+    [message] = run(ActionClinicReply(), tracker("clinic_contact"))
+    assert message["response"] == "utter_clinic_contact"
+    assert message["clinic_phone"] == "801-501-9797"
+    assert message["clinic_email"] == "info@biorestoration.com"
+
+
+def test_unconfirmed_opening_hours_are_not_stated():
+    [message] = run(ActionClinicReply(), tracker("clinic_hours"))
+    assert message["response"] == "utter_clinic_hours_unpublished"
+
+
+def test_the_greeting_suggests_topics():
+    [message] = run(ActionClinicReply(), tracker("greet"))
+    assert message["response"] == "utter_greet"
+    assert payloads(message) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
+
+
+def test_low_confidence_offers_the_top_candidates_as_buttons():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
+               {"name": "faq_sessions", "confidence": 0.41},
+               {"name": "out_of_scope", "confidence": 0.30},
+               {"name": "faq_permanence", "confidence": 0.20},
+               {"name": "faq_results_timeline", "confidence": 0.15},
+               {"name": "faq_cost", "confidence": 0.12},
+               {"name": "faq_pain", "confidence": 0.01}]
+    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking))
+    assert message["response"] == "utter_did_you_mean"
+    assert payloads(message) == ["/faq_sessions", "/faq_permanence", "/faq_results_timeline",
+                                 "/out_of_scope"]
+    assert message["buttons"][0]["title"] == "How many sessions?"
+
+
+def test_a_second_miss_in_a_row_says_what_the_assistant_can_do():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
+               {"name": "faq_sessions", "confidence": 0.41}]
+    [message] = run(ActionDidYouMean(),
+                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback"]))
+    assert message["response"] == "utter_cannot_help"
+    assert message["clinic_phone"] == "801-501-9797"
+
+
+def test_a_miss_after_an_understood_message_still_offers_candidates():
+    ranking = [{"name": "faq_sessions", "confidence": 0.41}]
+    [message] = run(ActionDidYouMean(),
+                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback", "faq_pain"]))
+    assert message["response"] == "utter_did_you_mean"
+
+
+def test_no_plausible_candidate_says_what_the_assistant_can_do():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
+               {"name": "faq_sessions", "confidence": 0.05}]
+    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking))
+    assert message["response"] == "utter_cannot_help"

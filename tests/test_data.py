@@ -1,0 +1,119 @@
+"""The configuration as data: domain, NLU data, rules, knowledge and actions agree."""
+import re
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Set
+
+import pytest
+import yaml
+
+from actions.actions import KNOWLEDGE
+from clinic.evaluate import load_heldout
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+INTENTS: Set[str] = set(DOMAIN["intents"])
+RESPONSES: Set[str] = set(DOMAIN["responses"])
+DEFAULT_INTENTS = {"nlu_fallback"}
+MIN_FAQ_EXAMPLES = 25
+MIN_HELDOUT_PER_TOPIC = 8
+
+
+def examples(path: Path) -> Dict[str, List[str]]:
+    by_intent: Dict[str, List[str]] = {}
+    for text, intent in load_heldout(path):
+        by_intent.setdefault(intent, []).append(text)
+    return by_intent
+
+
+TRAINING = examples(ROOT / "data" / "nlu.yml")
+HELDOUT = examples(ROOT / "tests" / "nlu_heldout.yml")
+
+
+def steps(path: Path, kind: str) -> List[Dict]:
+    return [step for block in yaml.safe_load(path.read_text())[kind] for step in block["steps"]]
+
+
+RULE_STEPS = steps(ROOT / "data" / "rules.yml", "rules")
+STORY_STEPS = steps(ROOT / "data" / "stories.yml", "stories")
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+def test_faq_intents_and_knowledge_topics_match_one_to_one():
+    faq_intents = {intent for intent in INTENTS if intent.startswith("faq_")}
+    assert faq_intents == set(KNOWLEDGE.by_intent)
+
+
+def test_every_intent_has_training_data_and_faq_intents_have_enough():
+    assert set(TRAINING) == INTENTS
+    for intent in KNOWLEDGE.by_intent:
+        assert len(TRAINING[intent]) >= MIN_FAQ_EXAMPLES, intent
+
+
+def test_no_training_example_belongs_to_two_intents():
+    owner: Dict[str, str] = {}
+    for intent, texts in TRAINING.items():
+        for text in texts:
+            assert owner.setdefault(normalise(text), intent) == intent, text
+
+
+def test_every_intent_has_a_rule():
+    ruled = {step["intent"] for step in RULE_STEPS if "intent" in step}
+    assert INTENTS | DEFAULT_INTENTS <= ruled
+    assert ruled <= INTENTS | DEFAULT_INTENTS
+
+
+def test_every_action_in_rules_and_stories_exists():
+    known = RESPONSES | set(DOMAIN["actions"]) | {"action_listen"}
+    for step in RULE_STEPS + STORY_STEPS:
+        if "action" in step:
+            assert step["action"] in known, step["action"]
+
+
+def test_every_response_the_actions_use_exists():
+    code = "\n".join(path.read_text() for path in (ROOT / "actions").glob("*.py"))
+    used = set(re.findall(r'"(utter_[a-z_]+)"', code))
+    assert used and used <= RESPONSES
+    replied_by_profile = {step_intent for step_intent, action in rule_pairs()
+                          if action == "action_clinic_reply"}
+    assert {f"utter_{intent}" for intent in replied_by_profile} <= RESPONSES
+
+
+def rule_pairs():
+    for block in yaml.safe_load((ROOT / "data" / "rules.yml").read_text())["rules"]:
+        intent, action = block["steps"][0].get("intent"), block["steps"][1].get("action")
+        yield intent, action
+
+
+def test_every_button_payload_names_a_real_intent():
+    payloads = [button["payload"] for intents in
+                ([t.intent for t in KNOWLEDGE.related(topic)] for topic in KNOWLEDGE.topics)
+                for button in KNOWLEDGE.buttons(intents)]
+    payloads += [button["payload"] for button in KNOWLEDGE.buttons(list(KNOWLEDGE.titles))]
+    code = (ROOT / "actions" / "actions.py").read_text()
+    payloads += re.findall(r'"payload": "(/[a-z_]+)"', code)
+    for variants in DOMAIN["responses"].values():
+        payloads += [button["payload"] for variant in variants
+                     for button in variant.get("buttons", [])]
+    assert payloads
+    for payload in payloads:
+        assert payload.lstrip("/") in INTENTS, payload
+
+
+def test_the_heldout_set_covers_every_topic_and_was_never_trained_on():
+    for intent in KNOWLEDGE.by_intent:
+        assert len(HELDOUT.get(intent, [])) >= MIN_HELDOUT_PER_TOPIC, intent
+    assert set(HELDOUT) <= INTENTS
+    trained = {normalise(text) for texts in TRAINING.values() for text in texts}
+    overlap = [text for texts in HELDOUT.values() for text in texts if normalise(text) in trained]
+    assert overlap == []
+
+
+def test_rasa_validates_the_data():
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate"],
+                            cwd=ROOT, capture_output=True, text=True,
+                            env={"RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -1,0 +1,95 @@
+"""Short conversations with the real Rasa server and action server over REST."""
+import requests
+
+from actions.actions import KNOWLEDGE
+from tests.conftest import new_sender
+
+PHONE = KNOWLEDGE.clinic.phone
+
+
+def texts(replies):
+    return [reply.get("text", "") for reply in replies]
+
+
+def payloads(replies):
+    return [button["payload"] for reply in replies for button in reply.get("buttons", [])]
+
+
+def test_a_greeting_introduces_an_automated_assistant_not_medical_advice(assistant):
+    [reply] = assistant.say("hello")
+    assert "automated assistant of Biorestoration Medical & Aesthetics" in reply["text"]
+    assert "not medical advice" in reply["text"]
+    assert payloads([reply]) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
+
+
+def test_a_question_is_answered_from_the_knowledge_file_with_related_buttons(assistant):
+    replies = assistant.say("does microneedling hurt?")
+    pain = KNOWLEDGE.by_id["pain"]
+    assert texts(replies) == [KNOWLEDGE.answer(pain)]
+    assert payloads(replies) == [f"/{topic.intent}" for topic in KNOWLEDGE.related(pain)]
+
+
+def test_a_button_payload_asks_its_topic_and_consult_topics_offer_a_consultation(assistant):
+    replies = assistant.say("/faq_cost")
+    assert texts(replies)[0] == KNOWLEDGE.answer(KNOWLEDGE.by_id["cost"])
+    assert PHONE in texts(replies)[0]
+    assert "consultation" in texts(replies)[1]
+    assert "/book_consultation" in payloads(replies)
+
+
+def test_a_conversation_of_several_turns(assistant):
+    sender = new_sender()
+    assistant.say("hi there", sender)
+    assert texts(assistant.say("are the results permanent", sender)) == [
+        KNOWLEDGE.answer(KNOWLEDGE.by_id["permanence"])]
+    assert texts(assistant.say("how many sessions would I need", sender)) == [
+        KNOWLEDGE.answer(KNOWLEDGE.by_id["sessions"])]
+    [thanks] = assistant.say("thank you!", sender)
+    assert thanks["text"].startswith("You're welcome")
+
+
+def test_clinic_questions_are_answered_from_the_profile(assistant):
+    assert PHONE in texts(assistant.say("what's your phone number"))[0]
+    assert "Draper, Utah" in texts(assistant.say("where is the clinic located"))[0]
+    hours = texts(assistant.say("what are your opening hours"))[0]
+    assert "don't have the clinic's opening hours" in hours and PHONE in hours
+
+
+def test_out_of_scope_is_refused_politely_never_answered(assistant):
+    [reply] = assistant.say("can you tell me a joke")
+    assert reply["text"].startswith("Sorry, I can only help with microneedling")
+    assert all(reply["text"] != KNOWLEDGE.answer(topic) for topic in KNOWLEDGE.topics)
+
+
+def test_two_misses_in_a_row_end_with_what_the_assistant_can_do(assistant):
+    sender = new_sender()
+    first = assistant.say("how long", sender)
+    assert texts(first) == ["Sorry, I'm not sure I understood. Did you mean one of these?"]
+    assert len(payloads(first)) >= 2 and payloads(first)[-1] == "/out_of_scope"
+    second = assistant.say("how long", sender)
+    assert "I still didn't understand" in texts(second)[0]
+    assert PHONE in texts(second)[0]
+
+
+def test_emoji_and_other_languages_get_a_reply_not_a_guessed_answer(assistant):
+    for message in ("😍😍😍", "¿Duele el microneedling?", "微针疼吗"):
+        replies = assistant.say(message)
+        assert replies, message
+        assert all(reply.get("text") not in {KNOWLEDGE.answer(t) for t in KNOWLEDGE.topics}
+                   for reply in replies), message
+
+
+def test_a_huge_message_gets_a_reply(assistant):
+    replies = assistant.say("does it hurt " * 1000)
+    assert replies and replies[0]["text"]
+
+
+def test_an_empty_message_gets_a_reply(assistant):
+    replies = assistant.say("")
+    assert replies and replies[0]["text"]
+
+
+def test_malformed_json_is_refused_with_a_client_error(assistant):
+    response = requests.post(assistant.webhook, data="{not json",
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert 400 <= response.status_code < 500

@@ -1,0 +1,21 @@
+"""Rasa's own test stories, run through the trained model with `rasa test core`."""
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import ENV, ROOT, VENV_BIN
+
+
+def test_every_test_story_passes(trained_model: Path, tmp_path: Path):
+    result = subprocess.run(
+        [str(VENV_BIN / "rasa"), "test", "core", "--model", str(trained_model),
+         "--stories", str(ROOT / "tests" / "stories"), "--out", str(tmp_path),
+         "--no-plot", "--successes"],
+        cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    failed = yaml.safe_load((tmp_path / "failed_test_stories.yml").read_text()) or {}
+    assert not failed.get("stories"), (tmp_path / "failed_test_stories.yml").read_text()
+    succeeded = yaml.safe_load((tmp_path / "successful_test_stories.yml").read_text())
+    assert len(succeeded["stories"]) == len(
+        yaml.safe_load((ROOT / "tests" / "stories" / "test_stories.yml").read_text())["stories"])
