@@ -1,0 +1,50 @@
+"""The unknown-words guard, on hand-built tokenised messages."""
+from typing import List
+
+import pytest
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.training_data.message import Message
+
+from components.unknown_words import UnknownWordsGuard, words
+
+VOCABULARY = {"do", "microneedling", "hurt", "how", "much", "cost"}
+
+
+def message(text: str, intent: str = "faq_pain") -> Message:
+    tokens: List[Token] = []
+    start = 0
+    for part in text.split():
+        tokens.append(Token(part, start, lemma=part.lower().rstrip("?")))
+        start += len(part) + 1
+    return Message(data={"text": text, "text_tokens": tokens,
+                         "intent": {"name": intent, "confidence": 0.8},
+                         "intent_ranking": [{"name": intent, "confidence": 0.8}]})
+
+
+def guard() -> UnknownWordsGuard:
+    return UnknownWordsGuard({"min_known_ratio": 0.5}, model_storage=None, resource=None,
+                             vocabulary=VOCABULARY)
+
+
+def test_words_are_lemmas_of_tokens_with_letters():
+    assert words(message("Does 😍 123 microneedling hurt?").get("text_tokens")) == [
+        "does", "microneedling", "hurt"]
+
+
+@pytest.mark.parametrize("text", ["do microneedling hurt", "how much", "microneedlingg hurt"])
+def test_a_message_of_mostly_known_words_keeps_its_intent(text):
+    [processed] = guard().process([message(text)])
+    assert processed.get("intent")["name"] == "faq_pain"
+
+
+@pytest.mark.parametrize("text", ["duele el microneedling", "😍 😍 😍", "", "tut es weh"])
+def test_a_message_of_mostly_unknown_words_falls_back_and_keeps_the_ranking(text):
+    [processed] = guard().process([message(text)])
+    assert processed.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
+    assert [r["name"] for r in processed.get("intent_ranking")] == ["nlu_fallback", "faq_pain"]
+
+
+def test_a_fallback_already_decided_is_left_alone():
+    original = message("duele el microneedling", intent="nlu_fallback")
+    [processed] = guard().process([original])
+    assert processed.get("intent_ranking") == [{"name": "nlu_fallback", "confidence": 0.8}]
