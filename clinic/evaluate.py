@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ def load_heldout(path: Path = HELDOUT) -> List[Tuple[str, str]]:
 
 async def _predict(model: Path, texts: List[str]) -> List[str]:
     from rasa.core.agent import Agent  # heavy: TensorFlow loads here, not at import
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message
     agent = Agent.load(str(model))
     return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
 
