@@ -1,0 +1,107 @@
+"""Urgent symptoms always win: the must-never-miss suite, through the real
+trained model and servers, and the detector's own rules."""
+from pathlib import Path
+
+import pytest
+import spacy
+import yaml
+
+from actions.actions import KNOWLEDGE
+from components.red_flags import RED_FLAGS, RedFlagDetector, load_red_flags
+from tests.conftest import ROOT, new_sender
+
+SUITE = Path(__file__).resolve().parent / "red_flags"
+URGENT = yaml.safe_load((SUITE / "urgent.yml").read_text())
+NORMAL = yaml.safe_load((SUITE / "normal.yml").read_text())
+EMERGENCY_REPLY = "This needs emergency care now: please call 911."
+CLINIC_REPLY = "Please don't wait with this: call Biorestoration Medical & Aesthetics now at 801-501-9797"
+
+
+def is_urgent_reply(replies) -> bool:
+    """Exactly one message, the urgent one, with nothing after it."""
+    return (len(replies) == 1 and not replies[0].get("buttons")
+            and replies[0]["text"].startswith((EMERGENCY_REPLY, CLINIC_REPLY)))
+
+
+def test_the_suite_is_large_enough():
+    assert len(URGENT) >= 60 and len(NORMAL) >= 40
+    assert not set(URGENT) & set(NORMAL)
+
+
+def test_every_urgent_message_gets_the_urgent_reply(assistant):
+    missed = [text for text in URGENT if not is_urgent_reply(assistant.say(text))]
+    assert missed == [], f"{len(missed)} of {len(URGENT)} urgent messages missed"
+
+
+def test_no_normal_reaction_is_escalated(assistant):
+    escalated = [text for text in NORMAL if is_urgent_reply(assistant.say(text))]
+    assert escalated == [], f"{len(escalated)} of {len(NORMAL)} normal messages escalated"
+
+
+@pytest.mark.parametrize("text", [
+    "i cant breathe properly since the treatment",
+    "my throat feels like its closing up",
+    "I have a high fever since my microneedling",
+])
+def test_breathing_throat_and_high_fever_send_to_the_emergency_number(assistant, text):
+    [reply] = assistant.say(text)
+    assert reply["text"].startswith(EMERGENCY_REPLY)
+    assert KNOWLEDGE.clinic.phone in reply["text"]
+
+
+def test_an_urgent_symptom_wins_in_the_middle_of_a_conversation(assistant):
+    sender = new_sender()
+    assistant.say("hi", sender)
+    assistant.say("how much does it cost?", sender)
+    assert is_urgent_reply(assistant.say("does it hurt? also there is pus on my cheek", sender))
+    assert assistant.say("thanks", sender)[0]["text"].startswith("You're welcome")
+
+
+@pytest.fixture(scope="module")
+def detector() -> RedFlagDetector:
+    nlp = spacy.load(ROOT / "build" / "en_clinic_lookup")
+    detector = RedFlagDetector(nlp, load_red_flags())
+    detector.nlp = nlp
+    return detector
+
+
+def detect(detector: RedFlagDetector, text: str):
+    return detector.detect(detector.nlp(text.lower()))
+
+
+@pytest.mark.parametrize("text", ["no fever, just a bit pink", "without any pus or oozing",
+                                  "my face is a bit puffy but going down"])
+def test_negated_and_softened_reactions_are_not_escalated(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("my lips swelled up", "lip_swelling"),
+    ("the swelling of my lips", "lip_swelling"),
+    ("the red area keeps getting bigger", "spreading_redness"),
+    ("bleedin wont stop", "bleeding"),
+])
+def test_word_forms_and_word_order_do_not_matter(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
+
+
+def test_words_of_a_combination_must_stand_close_together(detector):
+    far = "my eye cream " + "and other products I use every morning " * 3 + "are a problem"
+    assert detect(detector, far) is None
+    assert detect(detector, "my eye is a problem, it hurts").symptom == "vision"
+
+
+def test_a_broken_pattern_file_names_the_file_and_field(tmp_path):
+    data = yaml.safe_load(RED_FLAGS.read_text())
+    data["symptoms"][0]["level"] = "soon"
+    broken = tmp_path / "red_flags.yml"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError, match=r"red_flags\.yml: symptoms\.0\.level"):
+        load_red_flags(broken)
+
+
+@pytest.mark.parametrize("text, symptom", [("no fever, but my lips are swollen", "lip_swelling"),
+                                           ("no fever but pus", "pus"),
+                                           ("without fever and now oozing", "pus")])
+def test_a_negation_does_not_reach_past_a_comma_but_or_and(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
