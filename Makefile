@@ -10,7 +10,7 @@ MODEL := models/assistant.tar.gz
 SPACY := build/en_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 
-.PHONY: run test shell train eval clean
+.PHONY: run test shell train eval clean clean-model
 
 run: $(MODEL)        ## start the assistant on http://localhost:5005
 	@scripts/run
@@ -39,6 +39,9 @@ $(SPACY): $(VENV)/.installed clinic/spacy_model.py
 $(MODEL): $(SPACY) $(TRAINING_DATA)
 	$(VENV)/bin/rasa train --fixed-model-name assistant --out models
 	@touch $@
+
+clean-model:         ## forget the trained model (the next run or test retrains)
+	rm -rf models .rasa
 
 clean:               ## remove the environment, models and build output
 	rm -rf $(VENV) models build .rasa logs results

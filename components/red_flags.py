@@ -24,12 +24,14 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
+
+from components import override_intent
 
 RED_FLAGS = Path(os.environ.get(
     "CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge")) / "red_flags.yml"
@@ -148,10 +150,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
             doc = message.get(SPACY_DOC) or model.model((message.get(TEXT) or "").lower())
             alarm = detector.detect(doc)
             if alarm:
-                urgent = {"name": alarm.intent, "confidence": 1.0}
-                message.set(INTENT, urgent, add_to_output=True)
-                ranking = message.get(INTENT_RANKING_KEY) or []
-                message.set(INTENT_RANKING_KEY, [urgent] + ranking, add_to_output=True)
+                override_intent(message, alarm.intent)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -19,9 +19,11 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT_TOKENS
+from rasa.shared.nlu.constants import INTENT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components import override_intent
 
 VOCABULARY_FILE = "vocabulary.json"
 
@@ -78,10 +80,7 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
             if intent.get("name") == DEFAULT_NLU_FALLBACK_INTENT_NAME:
                 continue
             if self.known_ratio(message) < self.min_known_ratio:
-                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
-                message.set(INTENT, fallback, add_to_output=True)
-                ranking = message.get(INTENT_RANKING_KEY) or []
-                message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
+                override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
