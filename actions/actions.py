@@ -49,15 +49,19 @@ class ActionClinicReply(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        intent = _intent(tracker)
-        response = f"utter_{intent}"
-        if intent == "clinic_hours" and not KNOWLEDGE.clinic.opening_hours.confirmed:
-            response = "utter_clinic_hours_unpublished"
-        buttons = []
-        if intent in SUGGEST_WITH:
-            buttons = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
-        dispatcher.utter_message(response=response, buttons=buttons, **KNOWLEDGE.values)
+        clinic_reply(dispatcher, _intent(tracker))
         return []
+
+
+def clinic_reply(dispatcher: CollectingDispatcher, intent: Text) -> None:
+    """Utter `utter_<intent>` with the clinic profile's values."""
+    response = f"utter_{intent}"
+    if intent == "clinic_hours" and not KNOWLEDGE.clinic.opening_hours.confirmed:
+        response = "utter_clinic_hours_unpublished"
+    buttons = []
+    if intent in SUGGEST_WITH:
+        buttons = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
+    dispatcher.utter_message(response=response, buttons=buttons, **KNOWLEDGE.values)
 
 
 class ActionDidYouMean(Action):

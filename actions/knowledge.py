@@ -42,6 +42,14 @@ class OpeningHours(BaseModel, extra=Extra.forbid):
     def text(self) -> str:
         return "; ".join(f"{day.capitalize()} {self.days[day]}" for day in WEEKDAYS)
 
+    def open_on(self, when: datetime.datetime) -> Optional[tuple]:
+        """(opening, closing) times of that day, or None when closed."""
+        hours = self.days[WEEKDAYS[when.weekday()]]
+        if hours == "closed":
+            return None
+        opening, closing = (datetime.time.fromisoformat(part) for part in hours.split("-"))
+        return opening, closing
+
 
 class Clinic(BaseModel, extra=Extra.forbid):
     name: NonEmpty
@@ -51,6 +59,7 @@ class Clinic(BaseModel, extra=Extra.forbid):
     emergency_number: NonEmpty
     booking_link: Optional[str]
     timezone: NonEmpty
+    phone_region: constr(regex=r"^[A-Z]{2}$")  # type: ignore
     opening_hours: OpeningHours
 
     def template_values(self) -> Dict[str, str]:

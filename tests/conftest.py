@@ -51,12 +51,13 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 class Server:
     """A server process started for the test run, with its log file."""
 
-    def __init__(self, name: str, command: List[str], health_url: str, logs: Path) -> None:
+    def __init__(self, name: str, command: List[str], health_url: str, logs: Path,
+                 env: Dict[str, str] | None = None) -> None:
         self.log = logs / f"{name}.log"
         self.health_url = health_url
         self._log_file = self.log.open("w")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=self._log_file,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**ENV, **(env or {})},
+                                        stdout=self._log_file, stderr=subprocess.STDOUT)
 
     def wait(self) -> None:
         _wait_until_up(self.health_url, self.process, self.log)
@@ -74,9 +75,10 @@ class Server:
 class Assistant:
     """The running assistant, spoken to over its REST channel."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, database_url: str) -> None:
         self.url = url
         self.webhook = f"{url}/webhooks/rest/webhook"
+        self.database_url = database_url  # where the action server stores bookings
 
     def say(self, text: str, sender: str | None = None) -> List[Dict]:
         response = requests.post(self.webhook, json={"sender": sender or new_sender(),
@@ -94,11 +96,15 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """The real action server and Rasa server, on free loopback ports."""
     logs = tmp_path_factory.mktemp("servers")
     actions_port, rasa_port = free_port(), free_port()
+    database_url = f"sqlite:///{logs / 'clinic.db'}"
     endpoints = logs / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         f"  db: {logs / 'trackers.db'}\n")
     actions = Server("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port",
                                  str(actions_port), "--actions", "actions"],
-                     f"http://127.0.0.1:{actions_port}/health", logs)
+                     f"http://127.0.0.1:{actions_port}/health", logs,
+                     env={"DATABASE_URL": database_url})
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(trained_model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
@@ -107,7 +113,7 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         actions.wait()
         rasa.wait()
-        yield Assistant(f"http://127.0.0.1:{rasa_port}")
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", database_url)
     finally:
         rasa.stop()
         actions.stop()

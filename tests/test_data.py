@@ -69,7 +69,8 @@ def test_every_intent_has_a_rule():
 
 
 def test_every_action_in_rules_and_stories_exists():
-    known = RESPONSES | set(DOMAIN["actions"]) | {"action_listen"}
+    known = RESPONSES | set(DOMAIN["actions"]) | set(DOMAIN["forms"]) | {
+        "action_listen", "action_deactivate_loop"}
     for step in RULE_STEPS + STORY_STEPS:
         if "action" in step:
             assert step["action"] in known, step["action"]
@@ -119,3 +120,10 @@ def test_rasa_validates_the_data():
                             cwd=ROOT, capture_output=True, text=True,
                             env={"RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_the_booking_form_asks_exactly_its_slots_in_order():
+    assert DOMAIN["forms"]["booking_form"]["required_slots"] == [
+        "treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
+    for slot in DOMAIN["forms"]["booking_form"]["required_slots"]:
+        assert f"utter_ask_{slot}" in RESPONSES, slot

@@ -1,0 +1,119 @@
+"""Reading and checking what a visitor gives in the booking conversation.
+
+Plain functions with no Rasa in them: each takes the visitor's text and
+returns the value to store, or raises `Invalid` with the name of the
+response that asks again (`utter_invalid_<slot>...` in domain.yml).
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+import parsedatetime
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from actions.knowledge import Clinic
+
+MAX_NAME = 80
+MAX_TREATMENT = 200
+SKIP_WORDS = {"skip", "/deny", "no", "nope", "not sure", "don't know", "dont know", "nothing", "n/a", "-"}
+QUESTION_WORDS = {"what", "how", "does", "do", "is", "are", "can", "could", "will", "would",
+                  "when", "why", "which", "who", "where", "should", "any", "whats", "what's"}
+# parsedatetime's day parts, moved into a clinic's day ("morning" is 06:00 there).
+DAY_PARTS = {"morning": 9, "afternoon": 14, "evening": 17}
+CALENDAR = parsedatetime.Calendar(version=parsedatetime.VERSION_CONTEXT_STYLE)
+
+
+class Invalid(ValueError):
+    """The answer cannot be used; `response` asks again and says why."""
+
+    def __init__(self, response: str) -> None:
+        super().__init__(response)
+        self.response = response
+
+
+def looks_like_question(text: str) -> bool:
+    words = text.strip().lower().split()
+    return text.strip().endswith("?") or bool(words and words[0] in QUESTION_WORDS)
+
+
+def treatment_area(text: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned or cleaned.lower().strip(".!") in SKIP_WORDS:
+        return "not specified"
+    if len(cleaned) > MAX_TREATMENT:
+        raise Invalid("utter_invalid_treatment_area")
+    return cleaned
+
+
+def name(text: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > MAX_NAME or len(cleaned.split()) > 6:
+        raise Invalid("utter_invalid_name")
+    if not re.fullmatch(r"[^\W\d_]+(?:[ '’.-][^\W\d_]*)*", cleaned):
+        raise Invalid("utter_invalid_name")  # digits, emoji or symbols are not a name
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Contact:
+    value: str  # E.164 phone number or normalised email address
+    kind: str  # "phone" | "email"
+
+
+def contact(text: str, region: str) -> Contact:
+    cleaned = text.strip()
+    if len(cleaned) > 254:
+        raise Invalid("utter_invalid_contact")
+    if "@" in cleaned:
+        try:
+            email = validate_email(cleaned, check_deliverability=False)
+        except EmailNotValidError:
+            raise Invalid("utter_invalid_contact") from None
+        return Contact(email.normalized, "email")
+    try:
+        number = phonenumbers.parse(cleaned, region)
+    except phonenumbers.NumberParseException:
+        raise Invalid("utter_invalid_contact") from None
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid("utter_invalid_contact")
+    return Contact(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), "phone")
+
+
+@dataclass(frozen=True)
+class Preferred:
+    when: datetime.datetime  # in the clinic's time zone
+    has_time: bool
+
+    def text(self) -> str:
+        day = self.when.strftime("%A %-d %B %Y")
+        return f"{day} at {self.when.strftime('%-I:%M %p')}" if self.has_time else f"{day}, any time"
+
+
+def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] = None) -> Preferred:
+    """A future day (and time) when the clinic is open."""
+    zone = ZoneInfo(clinic.timezone)
+    now = now or datetime.datetime.now(zone)
+    cleaned = " ".join(text.split())[:100].lower()
+    if not cleaned:
+        raise Invalid("utter_invalid_preferred_time")
+    parsed, context = CALENDAR.parseDT(cleaned, sourceTime=now.replace(tzinfo=None))
+    if not context.hasDate and not context.hasTime:
+        raise Invalid("utter_invalid_preferred_time")
+    for part, hour in DAY_PARTS.items():
+        if part in cleaned and not re.search(r"\d", cleaned):
+            parsed = parsed.replace(hour=hour, minute=0)
+    when = parsed.replace(tzinfo=zone)
+    has_time = context.hasTime
+    if (when if has_time else when.replace(hour=23, minute=59)) <= now:
+        raise Invalid("utter_invalid_preferred_time_past")
+    hours = clinic.opening_hours.open_on(when)
+    if hours is None:
+        raise Invalid("utter_invalid_preferred_time_closed")
+    if has_time and not hours[0] <= when.time() < hours[1]:
+        raise Invalid("utter_invalid_preferred_time_closed")
+    return Preferred(when, has_time)

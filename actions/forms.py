@@ -1,0 +1,217 @@
+"""The booking conversation: the form's validation, saving, stopping.
+
+Each answer is read by a custom extraction (`extract_<slot>`), which also
+tells an answer from a digression: an urgent symptom or "stop" leaves the
+form to the rules; a question about microneedling or the clinic is answered
+and the same question asked again; anything else is validated by
+actions/booking.py, with a specific re-ask when it cannot be used.
+"""
+from typing import Any, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import booking, store
+from actions.actions import KNOWLEDGE, clinic_reply
+
+FORM_SLOTS = ["treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
+BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
+INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic"}  # handled by rules
+CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
+NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye"}
+MAX_BAD_ANSWERS = 3
+CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
+    "contact": ("phone", "number", "email", "e-mail", "mail", "contact"),
+    "preferred_time": ("time", "day", "date", "when", "appointment"),
+    "name": ("name",),
+    "treatment_area": ("treat", "treatment", "area", "concern"),
+}
+
+
+def _intent(tracker: Tracker) -> Text:
+    return (tracker.latest_message.get("intent") or {}).get("name", "")
+
+
+def reset_booking() -> List[Dict[Text, Any]]:
+    """Forget the visitor's details: nothing personal stays in the slots."""
+    return [SlotSet(slot, None) for slot in BOOKING_SLOTS]
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
+        if tracker.get_slot("consent") is False:
+            return []  # no consent: the form ends and nothing is stored
+        return domain_slots
+
+    # Reading answers -------------------------------------------------------
+
+    def _answer(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker,
+                parses: Optional[Callable[[str], object]] = None) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        intent = _intent(tracker)
+        if intent in INTERRUPTIONS:
+            return {}
+        if parses and _parses(parses, text):
+            return {slot: text}
+        if booking.looks_like_question(text) and self._answer_question(dispatcher, intent):
+            return {slot: None}
+        if intent in NOT_AN_ANSWER:
+            return {slot: None}  # asked again
+        return {slot: text}
+
+    @staticmethod
+    def _answer_question(dispatcher: CollectingDispatcher, intent: Text) -> bool:
+        topic = KNOWLEDGE.by_intent.get(intent)
+        if topic:
+            dispatcher.utter_message(text=KNOWLEDGE.answer(topic))
+        elif intent in CLINIC_QUESTIONS:
+            clinic_reply(dispatcher, intent)
+        else:
+            return False
+        dispatcher.utter_message(response="utter_booking_resume")
+        return True
+
+    async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") == "treatment_area" and _intent(tracker) == "deny":
+            return {"treatment_area": "skip"}
+        return self._answer("treatment_area", dispatcher, tracker)
+
+    async def extract_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._answer("name", dispatcher, tracker)
+
+    async def extract_contact(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        region = KNOWLEDGE.clinic.phone_region
+        return self._answer("contact", dispatcher, tracker,
+                            parses=lambda text: booking.contact(text, region))
+
+    async def extract_preferred_time(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._answer("preferred_time", dispatcher, tracker,
+                            parses=lambda text: booking.preferred_time(text, KNOWLEDGE.clinic))
+
+    async def extract_consent(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "consent" or _intent(tracker) in INTERRUPTIONS:
+            return {}
+        return {"consent": {"affirm": True, "deny": False}.get(_intent(tracker), "unclear")}
+
+    async def extract_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "confirmed" or _intent(tracker) in INTERRUPTIONS:
+            return {}
+        text = (tracker.latest_message.get("text") or "").lower()
+        for slot, words in CORRECTIONS.items():
+            if any(word in text for word in words):
+                return {slot: None, "confirmed": None}  # asked again, then confirmed again
+        if _intent(tracker) == "affirm":
+            return {"confirmed": True}
+        dispatcher.utter_message(response="utter_which_change")
+        return {"confirmed": None}
+
+    # Checking answers ------------------------------------------------------
+
+    def _check(self, slot: Text, value: Any, parse: Callable[[str], Any],
+               dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        if value is None:
+            return {slot: None}
+        try:
+            parsed = parse(str(value))
+        except booking.Invalid as invalid:
+            bad = int(tracker.get_slot("bad_answers") or 0) + 1
+            dispatcher.utter_message(response=invalid.response, **KNOWLEDGE.values)
+            if bad % MAX_BAD_ANSWERS == 0:
+                dispatcher.utter_message(response="utter_too_many_bad_answers", **KNOWLEDGE.values)
+            return {slot: None, "bad_answers": bad}
+        return {slot: parsed, "bad_answers": 0}
+
+    def validate_treatment_area(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._check("treatment_area", value, booking.treatment_area, dispatcher, tracker)
+
+    def validate_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._check("name", value, booking.name, dispatcher, tracker)
+
+    def validate_contact(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        region = KNOWLEDGE.clinic.phone_region
+        checked = self._check("contact", value, lambda text: booking.contact(text, region),
+                              dispatcher, tracker)
+        found = checked.get("contact")
+        if found is not None:
+            checked.update(contact=found.value, contact_kind=found.kind)
+        return checked
+
+    def validate_preferred_time(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        checked = self._check("preferred_time", value,
+                              lambda text: booking.preferred_time(text, KNOWLEDGE.clinic),
+                              dispatcher, tracker)
+        if checked.get("preferred_time") is not None:
+            checked["preferred_time"] = checked["preferred_time"].text()
+        return checked
+
+    def validate_consent(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == "unclear":
+            dispatcher.utter_message(response="utter_invalid_consent")
+            return {"consent": None}
+        return {"consent": value}
+
+
+def _parses(parse: Callable[[str], object], text: str) -> bool:
+    try:
+        parse(text)
+    except booking.Invalid:
+        return False
+    return True
+
+
+class ActionSubmitBooking(Action):
+    """Stores the completed booking, then confirms it with its reference."""
+
+    def name(self) -> Text:
+        return "action_submit_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("consent") is not True or tracker.get_slot("confirmed") is not True:
+            dispatcher.utter_message(response="utter_booking_no_consent", **KNOWLEDGE.values)
+            return reset_booking()
+        request = store.BookingRequest(
+            kind="consultation", sender_id=tracker.sender_id,
+            name=tracker.get_slot("name"), contact=tracker.get_slot("contact"),
+            contact_kind=tracker.get_slot("contact_kind"),
+            treatment_area=tracker.get_slot("treatment_area"),
+            preferred_time=tracker.get_slot("preferred_time"))
+        try:
+            saved = store.save(request)
+        except SQLAlchemyError:
+            dispatcher.utter_message(response="utter_booking_failed", **KNOWLEDGE.values)
+            return reset_booking()
+        dispatcher.utter_message(response="utter_booking_saved", booking_reference=saved.reference,
+                                 **KNOWLEDGE.values)
+        return reset_booking()
+
+
+class ActionStopBooking(Action):
+    """The visitor stops the booking: say so and forget the details."""
+
+    def name(self) -> Text:
+        return "action_stop_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_booking_stopped", **KNOWLEDGE.values)
+        return [ActiveLoop(None)] + reset_booking()
+
+
+class ActionResetBooking(Action):
+    """Leave the booking without a word (an urgent reply must stand alone)."""
+
+    def name(self) -> Text:
+        return "action_reset_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return [ActiveLoop(None)] + reset_booking()

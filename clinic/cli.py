@@ -1,0 +1,92 @@
+"""The clinic's staff command line.
+
+    clinic bookings list [--json]       booking requests, newest first
+    clinic bookings export --csv FILE   all booking requests as a CSV file
+
+The database is the one the assistant writes to: DATABASE_URL, or the SQLite
+file var/clinic.db of the project. Exit codes: 0 ok, 1 a problem (the
+message says what to do), 2 misuse of the command.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import store
+
+COLUMNS = ["reference", "created_at", "kind", "name", "contact", "treatment_area",
+           "preferred_time", "sender_id"]
+
+
+def _rows() -> List[dict]:
+    return [dataclasses.asdict(booking) for booking in store.newest_first()]
+
+
+def bookings_list(args: argparse.Namespace) -> int:
+    rows = _rows()
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    if not rows:
+        print("No booking requests yet.")
+        return 0
+    shown = ["reference", "created_at", "kind", "name", "contact", "preferred_time"]
+    table = [[str(row[column])[:40] for column in shown] for row in rows]
+    widths = [max(len(column), *(len(line[i]) for line in table)) for i, column in enumerate(shown)]
+    print("  ".join(column.ljust(width) for column, width in zip(shown, widths)))
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)))
+    return 0
+
+
+def bookings_export(args: argparse.Namespace) -> int:
+    rows = _rows()
+    with Path(args.csv).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"Wrote {len(rows)} booking requests to {args.csv}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(
+        prog="clinic", description="Staff tools of the microneedling clinic assistant.",
+        epilog="Example: clinic bookings list --json")
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    bookings = commands.add_parser("bookings", help="booking requests visitors made",
+                                   description="Booking requests visitors made.")
+    actions = bookings.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="newest first",
+                                 epilog="Example: clinic bookings list --json")
+    listing.add_argument("--json", action="store_true", help="print JSON for other programs")
+    listing.set_defaults(func=bookings_list)
+    export = actions.add_parser("export", help="write a CSV file",
+                                epilog="Example: clinic bookings export --csv bookings.csv")
+    export.add_argument("--csv", required=True, metavar="FILE", help="the CSV file to write")
+    export.set_defaults(func=bookings_export)
+    return main_parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SQLAlchemyError as error:
+        print(f"error: cannot read the booking database ({type(error).__name__}). "
+              "Check DATABASE_URL, or that var/clinic.db is readable.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The booking validators and the booking store, without servers."""
+import dataclasses
+import datetime
+import json
+import subprocess
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from actions import booking, store
+from actions.actions import KNOWLEDGE
+from tests.conftest import ENV, VENV_BIN
+
+CLINIC = KNOWLEDGE.clinic
+# A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.
+NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo(CLINIC.timezone))
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Maria Lopez", "Maria Lopez"), ("  O'Brien-Smith ", "O'Brien-Smith"),
+    ("张伟", "张伟"), ("José   María", "José María"), ("محمد", "محمد"),
+])
+def test_names_are_kept_tidy(text, expected):
+    assert booking.name(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "x" * 10_000, "R2D2", "😍😍", "<script>", "a b c d e f g",
+                                  '[1, 2]', "@@@"])
+def test_hostile_or_impossible_names_are_refused(text):
+    with pytest.raises(booking.Invalid) as refused:
+        booking.name(text)
+    assert refused.value.response == "utter_invalid_name"
+
+
+@pytest.mark.parametrize("text, value, kind", [
+    ("801-555-0123", "+18015550123", "phone"),
+    ("(801) 501 9797", "+18015019797", "phone"),
+    ("+44 20 7946 0958", "+442079460958", "phone"),
+    ("Someone@Example.COM", "Someone@example.com", "email"),
+])
+def test_phone_numbers_and_emails_are_normalised(text, value, kind):
+    assert booking.contact(text, CLINIC.phone_region) == booking.Contact(value, kind)
+
+
+@pytest.mark.parametrize("text", ["not a phone", "12345", "a@b", "[1, 2]", "📞📞", "9" * 300,
+                                  "me@@example.com"])
+def test_anything_else_is_not_a_contact(text):
+    with pytest.raises(booking.Invalid) as refused:
+        booking.contact(text, CLINIC.phone_region)
+    assert refused.value.response == "utter_invalid_contact"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("next Tuesday afternoon", "Tuesday 24 November 2026 at 2:00 PM"),
+    ("Monday 10am", "Monday 23 November 2026 at 10:00 AM"),
+    ("dec 3 at 2pm", "Thursday 3 December 2026 at 2:00 PM"),
+    ("tuesday", "Tuesday 24 November 2026, any time"),
+])
+def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
+    assert booking.preferred_time(text, CLINIC, NOW).text() == expected
+
+
+@pytest.mark.parametrize("text, response", [
+    ("yesterday", "utter_invalid_preferred_time_past"),
+    ("today at 9am", "utter_invalid_preferred_time_past"),
+    ("sunday", "utter_invalid_preferred_time_closed"),
+    ("monday 7pm", "utter_invalid_preferred_time_closed"),
+    ("banana", "utter_invalid_preferred_time"),
+    ("", "utter_invalid_preferred_time"),
+    ("🙂" * 500, "utter_invalid_preferred_time"),
+])
+def test_past_closed_and_unreadable_times_are_refused_with_the_reason(text, response):
+    with pytest.raises(booking.Invalid) as refused:
+        booking.preferred_time(text, CLINIC, NOW)
+    assert refused.value.response == response
+
+
+@pytest.mark.parametrize("text", ["skip", "No", "not sure", "/deny"])
+def test_the_treatment_can_be_skipped(text):
+    assert booking.treatment_area(text) == "not specified"
+
+
+def request(**changes) -> store.BookingRequest:
+    fields = dict(kind="consultation", sender_id="visitor-1", name="Maria Lopez",
+                  contact="+18015550123", contact_kind="phone", treatment_area="acne scars",
+                  preferred_time="Tuesday 24 November 2026 at 2:00 PM")
+    return store.BookingRequest(**{**fields, **changes})
+
+
+def postgres_or_skip() -> str:
+    try:
+        with create_engine(POSTGRES, future=True).begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS booking_requests"))
+    except OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES}: {error.orig}")
+    return POSTGRES
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}" if request.param == "sqlite" else postgres_or_skip()
+    store.engine.cache_clear()
+    yield store.engine(url)
+    store.engine.cache_clear()
+
+
+def test_a_booking_is_stored_with_a_short_reference(database):
+    saved = store.save(request(), database)
+    assert saved.reference.startswith("MN-") and len(saved.reference) == 9
+    assert store.newest_first(database) == [saved]
+
+
+def test_saving_the_same_request_again_creates_one_booking(database):
+    first = store.save(request(), database)
+    again = store.save(request(), database)  # a retried request or a double click
+    assert again == first
+    assert len(store.newest_first(database)) == 1
+
+
+def test_different_requests_are_different_bookings_newest_first(database):
+    older = store.save(request(), database)
+    newer = store.save(request(contact="someone@example.com", contact_kind="email"), database)
+    assert newer.reference != older.reference
+    assert [b.reference for b in store.newest_first(database)] == [newer.reference, older.reference]
+
+
+def test_the_clinic_command_lists_and_exports_bookings(tmp_path):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store.engine.cache_clear()
+    saved = store.save(request(), store.engine(url))
+    store.engine.cache_clear()
+    env = {**ENV, "DATABASE_URL": url}
+    listed = subprocess.run([str(VENV_BIN / "clinic"), "bookings", "list", "--json"], env=env,
+                            capture_output=True, text=True, check=True)
+    [row] = json.loads(listed.stdout)
+    assert row["reference"] == saved.reference and row["name"] == "Maria Lopez"
+    exported = tmp_path / "bookings.csv"
+    subprocess.run([str(VENV_BIN / "clinic"), "bookings", "export", "--csv", str(exported)],
+                   env=env, check=True, capture_output=True)
+    assert saved.reference in exported.read_text().splitlines()[1]
+    misuse = subprocess.run([str(VENV_BIN / "clinic"), "bookings"], env=env, capture_output=True)
+    assert misuse.returncode == 2

@@ -1,0 +1,122 @@
+"""Booking conversations over REST with the real servers, and what staff see."""
+import json
+import subprocess
+
+from actions.actions import KNOWLEDGE
+from tests.conftest import ENV, VENV_BIN, new_sender
+
+ASK_TREATMENT = "Happy to help you book a consultation."
+ASK_NAME = "What name should the clinic use for you?"
+ASK_CONTACT = "What phone number or email address can the clinic reach you at?"
+ASK_TIME = "Which day and time would suit you?"
+ASK_CONSENT = "May the clinic store these details"
+CONFIRM = "Here is your request:"
+RESUME = "Shall we continue with your booking?"
+
+
+def last_text(replies) -> str:
+    return replies[-1]["text"]
+
+
+def staff_list(assistant) -> list:
+    listed = subprocess.run([str(VENV_BIN / "clinic"), "bookings", "list", "--json"],
+                            env={**ENV, "DATABASE_URL": assistant.database_url},
+                            capture_output=True, text=True, check=True)
+    return json.loads(listed.stdout)
+
+
+def up_to_confirmation(assistant, sender: str, name: str) -> list:
+    assert last_text(assistant.say("I'd like to book a consultation", sender)).startswith(ASK_TREATMENT)
+    assert last_text(assistant.say("acne scars on my cheeks", sender)) == ASK_NAME
+    assert last_text(assistant.say(name, sender)) == ASK_CONTACT
+    assert last_text(assistant.say("801-555-0123", sender)).startswith(ASK_TIME)
+    assert last_text(assistant.say("next Tuesday afternoon", sender)).startswith(ASK_CONSENT)
+    return assistant.say("/affirm", sender)
+
+
+def test_a_visitor_books_and_staff_find_the_booking(assistant):
+    sender = new_sender()
+    assistant.say("hello", sender)
+    confirmation = last_text(up_to_confirmation(assistant, sender, "Maria Lopez"))
+    assert confirmation.startswith(CONFIRM)
+    assert "acne scars on my cheeks for Maria Lopez" in confirmation
+    assert "+18015550123" in confirmation and "Tuesday" in confirmation and "2:00 PM" in confirmation
+    saved = last_text(assistant.say("/affirm", sender))
+    assert saved.startswith("Thank you! Your request is with Biorestoration")
+    reference = saved.split("reference ")[1].split(".")[0]
+    [booking] = [row for row in staff_list(assistant) if row["reference"] == reference]
+    assert booking["name"] == "Maria Lopez" and booking["sender_id"] == sender
+    assert booking["contact"] == "+18015550123" and booking["kind"] == "consultation"
+
+
+def test_a_detail_can_be_corrected_before_saving(assistant):
+    sender = new_sender()
+    up_to_confirmation(assistant, sender, "Sam Taylor")
+    assert last_text(assistant.say("change my phone", sender)) == ASK_CONTACT
+    confirmation = last_text(assistant.say("sam@example.com", sender))
+    assert confirmation.startswith(CONFIRM) and "sam@example.com" in confirmation
+    assert "+18015550123" not in confirmation
+    assistant.say("/affirm", sender)
+    assert any(row["contact"] == "sam@example.com" for row in staff_list(assistant))
+
+
+def test_a_question_in_the_middle_is_answered_and_the_booking_resumes(assistant):
+    sender = new_sender()
+    assistant.say("can I get an appointment?", sender)
+    assert last_text(assistant.say("fine lines", sender)) == ASK_NAME
+    replies = assistant.say("does it hurt?", sender)
+    assert [r["text"] for r in replies] == [
+        KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]),
+        "Shall we continue with your booking? If not, just say stop.", ASK_NAME]
+    assert last_text(assistant.say("Alex Kim", sender)) == ASK_CONTACT
+
+
+def test_the_visitor_can_stop_at_any_time(assistant):
+    sender = new_sender()
+    assistant.say("I want to book", sender)
+    assistant.say("stretch marks", sender)
+    assert last_text(assistant.say("stop", sender)).startswith("OK, I've stopped the booking")
+    assert assistant.say("how much does it cost?", sender)[0]["text"] == KNOWLEDGE.answer(
+        KNOWLEDGE.by_id["cost"])
+
+
+def test_an_urgent_symptom_ends_the_booking_with_only_the_urgent_reply(assistant):
+    sender = new_sender()
+    assistant.say("I'd like to book a consultation", sender)
+    assistant.say("acne scars", sender)
+    [urgent] = assistant.say("wait my lips are really swollen since the treatment", sender)
+    assert urgent["text"].startswith("Please don't wait with this")
+    assert assistant.say("is it permanent", sender)[0]["text"] == KNOWLEDGE.answer(
+        KNOWLEDGE.by_id["permanence"])
+
+
+def test_bad_answers_get_a_specific_reask_and_the_third_an_offer_to_call(assistant):
+    sender = new_sender()
+    assistant.say("book a consultation please", sender)
+    assistant.say("skip", sender)
+    assistant.say("Jo Brown", sender)
+    first = assistant.say("my number is secret", sender)
+    assert first[0]["text"].startswith("That doesn't look like a phone number")
+    assistant.say("nope", sender)
+    third = [r["text"] for r in assistant.say("12345", sender)]
+    assert any("Would you rather call" in text and KNOWLEDGE.clinic.phone in text for text in third)
+    assert third[-1] == ASK_CONTACT
+
+
+def test_without_consent_nothing_is_stored(assistant):
+    sender = new_sender()
+    assistant.say("I'd like to book", sender)
+    assistant.say("wrinkles", sender)
+    assistant.say("Chris Nobody", sender)
+    assistant.say("chris@example.com", sender)
+    assistant.say("next Tuesday afternoon", sender)
+    assert last_text(assistant.say("/deny", sender)).startswith("I understand. Without your consent")
+    assert not any(row["name"] == "Chris Nobody" for row in staff_list(assistant))
+
+
+def test_a_typed_payload_with_hostile_slot_values_fills_nothing(assistant):
+    sender = new_sender()
+    assistant.say("I'd like to book", sender)
+    replies = assistant.say('/book_consultation{"name": [1, 2], "contact": "x"}', sender)
+    assert last_text(replies).startswith(ASK_TREATMENT)  # nothing filled, asked again
+    assert last_text(assistant.say("skip", sender)) == ASK_NAME
