@@ -55,7 +55,7 @@ class BookingRequest:
         details = "\x1f".join(asdict(self).values())
         return hashlib.sha256(details.encode("utf-8")).hexdigest()
 
-    def reference(self) -> str:
+    def make_reference(self) -> str:
         digest = int(self.key(), 16)
         letters = []
         for _ in range(6):
@@ -65,15 +65,8 @@ class BookingRequest:
 
 
 @dataclass(frozen=True)
-class StoredBooking:
+class StoredBooking(BookingRequest):
     reference: str
-    kind: str
-    sender_id: str
-    name: str
-    contact: str
-    contact_kind: str
-    treatment_area: str
-    preferred_time: str
     created_at: datetime.datetime
     notified_at: Optional[datetime.datetime]
 
@@ -95,7 +88,7 @@ def engine(url: Optional[str] = None) -> Engine:
 def save(request: BookingRequest, db: Optional[Engine] = None) -> StoredBooking:
     """Store the request once; a repeat returns the booking already stored."""
     db = db or engine()
-    row = dict(reference=request.reference(), idempotency_key=request.key(),
+    row = dict(reference=request.make_reference(), idempotency_key=request.key(),
                created_at=datetime.datetime.now(datetime.timezone.utc), notified_at=None,
                **asdict(request))
     try:
