@@ -8,14 +8,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import load_knowledge
-
-KNOWLEDGE = load_knowledge()  # a few kilobytes of YAML, validated at start-up
+from actions.replies import KNOWLEDGE, clinic_reply, handoff
 FALLBACK_INTENT = "nlu_fallback"
 BOOKING_INTENT = "book_consultation"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
-SUGGEST_WITH = {"greet", "out_of_scope"}
 
 
 class ActionAnswerFaq(Action):
@@ -53,17 +50,6 @@ class ActionClinicReply(Action):
         return []
 
 
-def clinic_reply(dispatcher: CollectingDispatcher, intent: Text) -> None:
-    """Utter `utter_<intent>` with the clinic profile's values."""
-    response = f"utter_{intent}"
-    if intent == "clinic_hours" and not KNOWLEDGE.clinic.opening_hours.confirmed:
-        response = "utter_clinic_hours_unpublished"
-    buttons = []
-    if intent in SUGGEST_WITH:
-        buttons = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
-    dispatcher.utter_message(response=response, buttons=buttons, **KNOWLEDGE.values)
-
-
 class ActionDidYouMean(Action):
     """Low confidence or two close candidates: offer the top candidates.
     A second miss in a row: say what the assistant can do and how to reach
@@ -80,7 +66,10 @@ class ActionDidYouMean(Action):
             if ranked["name"] in KNOWLEDGE.titles
             and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ][:MAX_CANDIDATES]
-        if candidates and not _missed_before(tracker):
+        if _missed_before(tracker):  # twice not understood: a person can help
+            dispatcher.utter_message(response="utter_still_not_understood")
+            return handoff(dispatcher)
+        if candidates:
             buttons = KNOWLEDGE.buttons(candidates)
             buttons.append({"title": "Something else", "payload": "/out_of_scope"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)

@@ -13,8 +13,8 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import booking, store
-from actions.actions import KNOWLEDGE, clinic_reply
+from actions import booking, notify, store
+from actions.replies import KNOWLEDGE, clinic_reply, handoff, next_opening_text
 
 FORM_SLOTS = ["treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
@@ -167,6 +167,31 @@ def _parses(parse: Callable[[str], object], text: str) -> bool:
     return True
 
 
+def submit(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text,
+           preferred_time: Text, response: Text) -> List[Dict[Text, Any]]:
+    """Store the request, then (and only then) confirm it with its reference."""
+    if tracker.get_slot("consent") is not True:
+        dispatcher.utter_message(response="utter_booking_no_consent", **KNOWLEDGE.values)
+        return reset_booking()
+    request = store.BookingRequest(
+        kind=kind, sender_id=tracker.sender_id, name=tracker.get_slot("name"),
+        contact=tracker.get_slot("contact"), contact_kind=tracker.get_slot("contact_kind"),
+        treatment_area=tracker.get_slot("treatment_area") or "not specified",
+        preferred_time=preferred_time)
+    try:
+        saved = store.save(request)
+    except SQLAlchemyError:
+        dispatcher.utter_message(response="utter_booking_failed", **KNOWLEDGE.values)
+        return reset_booking()
+    dispatcher.utter_message(response=response, booking_reference=saved.reference,
+                             clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)
+    try:  # stored already: a failed email leaves it in the outbox, never loses it
+        notify.send_outbox(notify.Smtp.from_environment(KNOWLEDGE.clinic.email))
+    except SQLAlchemyError:
+        pass
+    return reset_booking()
+
+
 class ActionSubmitBooking(Action):
     """Stores the completed booking, then confirms it with its reference."""
 
@@ -175,23 +200,38 @@ class ActionSubmitBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("consent") is not True or tracker.get_slot("confirmed") is not True:
+        if tracker.get_slot("confirmed") is not True:
             dispatcher.utter_message(response="utter_booking_no_consent", **KNOWLEDGE.values)
             return reset_booking()
-        request = store.BookingRequest(
-            kind="consultation", sender_id=tracker.sender_id,
-            name=tracker.get_slot("name"), contact=tracker.get_slot("contact"),
-            contact_kind=tracker.get_slot("contact_kind"),
-            treatment_area=tracker.get_slot("treatment_area"),
-            preferred_time=tracker.get_slot("preferred_time"))
-        try:
-            saved = store.save(request)
-        except SQLAlchemyError:
-            dispatcher.utter_message(response="utter_booking_failed", **KNOWLEDGE.values)
-            return reset_booking()
-        dispatcher.utter_message(response="utter_booking_saved", booking_reference=saved.reference,
-                                 **KNOWLEDGE.values)
-        return reset_booking()
+        return submit(dispatcher, tracker, "consultation", tracker.get_slot("preferred_time"),
+                      "utter_booking_saved")
+
+
+class ValidateCallbackForm(ValidateBookingForm):
+    """The call-back request asks name, contact and consent, checked alike."""
+
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+
+class ActionSubmitCallback(Action):
+    def name(self) -> Text:
+        return "action_submit_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return submit(dispatcher, tracker, "callback", "call back", "utter_callback_saved")
+
+
+class ActionHandoff(Action):
+    """The visitor asks for a person."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return handoff(dispatcher)
 
 
 class ActionStopBooking(Action):

@@ -50,6 +50,22 @@ class OpeningHours(BaseModel, extra=Extra.forbid):
         opening, closing = (datetime.time.fromisoformat(part) for part in hours.split("-"))
         return opening, closing
 
+    def is_open(self, when: datetime.datetime) -> bool:
+        hours = self.open_on(when)
+        return hours is not None and hours[0] <= when.time() < hours[1]
+
+    def next_opening(self, when: datetime.datetime) -> datetime.datetime:
+        """When the clinic opens next after `when` (within a week)."""
+        for days in range(8):
+            day = when + datetime.timedelta(days=days)
+            hours = self.open_on(day)
+            if hours:
+                opening = day.replace(hour=hours[0].hour, minute=hours[0].minute,
+                                      second=0, microsecond=0)
+                if opening > when:
+                    return opening
+        raise ValueError("the opening hours have no open day")
+
 
 class Clinic(BaseModel, extra=Extra.forbid):
     name: NonEmpty

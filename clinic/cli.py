@@ -2,6 +2,8 @@
 
     clinic bookings list [--json]       booking requests, newest first
     clinic bookings export --csv FILE   all booking requests as a CSV file
+    clinic outbox                       requests the clinic was not emailed about yet
+    clinic outbox send                  email them now (SMTP_HOST and friends)
 
 The database is the one the assistant writes to: DATABASE_URL, or the SQLite
 file var/clinic.db of the project. Exit codes: 0 ok, 1 a problem (the
@@ -19,7 +21,8 @@ from typing import List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import store
+from actions import notify, store
+from actions.knowledge import load_knowledge
 
 COLUMNS = ["reference", "created_at", "kind", "name", "contact", "treatment_area",
            "preferred_time", "sender_id"]
@@ -56,6 +59,24 @@ def bookings_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def outbox(args: argparse.Namespace) -> int:
+    if args.action == "send":
+        smtp = notify.Smtp.from_environment(load_knowledge().clinic.email)
+        if smtp is None:
+            print("error: SMTP_HOST is not set, so there is no mail server to send to.",
+                  file=sys.stderr)
+            return 1
+        sent = notify.send_outbox(smtp)
+        waiting = len(notify.outbox())
+        print(f"Sent {sent}; {waiting} still waiting.")
+        return 1 if waiting else 0
+    waiting = notify.outbox()
+    print(f"{len(waiting)} booking requests waiting to be emailed to the clinic.")
+    for booking in waiting:
+        print(f"  {booking.reference}  {booking.created_at:%Y-%m-%d %H:%M}  {booking.kind}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="clinic", description="Staff tools of the microneedling clinic assistant.",
@@ -72,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
                                 epilog="Example: clinic bookings export --csv bookings.csv")
     export.add_argument("--csv", required=True, metavar="FILE", help="the CSV file to write")
     export.set_defaults(func=bookings_export)
+    mail = commands.add_parser("outbox", help="requests not emailed to the clinic yet",
+                               epilog="Example: SMTP_HOST=mail.example.com clinic outbox send")
+    mail.add_argument("action", nargs="?", choices=["send"], help="email them now")
+    mail.set_defaults(func=outbox)
     return main_parser
 
 

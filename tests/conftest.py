@@ -91,29 +91,44 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(scope="session")
-def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    """The real action server and Rasa server, on free loopback ports."""
-    logs = tmp_path_factory.mktemp("servers")
+def start_assistant(folder: Path, model: Path) -> tuple:
+    """Start the action server and Rasa server on free loopback ports, with
+    their bookings and conversations in SQLite files of `folder`."""
     actions_port, rasa_port = free_port(), free_port()
-    database_url = f"sqlite:///{logs / 'clinic.db'}"
-    endpoints = logs / "endpoints.yml"
+    database_url = f"sqlite:///{folder / 'clinic.db'}"
+    endpoints = folder / "endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
                          f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-                         f"  db: {logs / 'trackers.db'}\n")
+                         f"  db: {folder / 'trackers.db'}\n")
     actions = Server("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port",
                                  str(actions_port), "--actions", "actions"],
-                     f"http://127.0.0.1:{actions_port}/health", logs,
+                     f"http://127.0.0.1:{actions_port}/health", folder,
                      env={"DATABASE_URL": database_url})
-    rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(trained_model),
+    rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
                            "--credentials", str(ROOT / "credentials.yml")],
-                  f"http://127.0.0.1:{rasa_port}/", logs)
+                  f"http://127.0.0.1:{rasa_port}/", folder)
+    servers = [rasa, actions]
     try:
         actions.wait()
         rasa.wait()
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", database_url)
+    except Exception:
+        stop_all(servers)
+        raise
+    return Assistant(f"http://127.0.0.1:{rasa_port}", database_url), servers
+
+
+def stop_all(servers: List[Server]) -> None:
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """The real action server and Rasa server, started once for the test run."""
+    running, servers = start_assistant(tmp_path_factory.mktemp("servers"), trained_model)
+    try:
+        yield running
     finally:
-        rasa.stop()
-        actions.stop()
+        stop_all(servers)

@@ -1,13 +1,17 @@
 """The actions, run against hand-built trackers (no server needed)."""
 import asyncio
+import datetime
 from typing import Dict, List
+from zoneinfo import ZoneInfo
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import replies
 from actions.actions import (KNOWLEDGE, ActionAnswerFaq, ActionClinicReply,
                              ActionDidYouMean)
+from actions.forms import ActionHandoff
 
 
 def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = ()) -> Tracker:
@@ -20,11 +24,15 @@ def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] =
     return Tracker("visitor", {}, latest, events, False, None, {}, "action_listen")
 
 
-def run(action, tracker: Tracker) -> List[Dict]:
+def run(action, tracker: Tracker, events: List[Dict] = ()) -> List[Dict]:
+    """The messages the action sends; it must return exactly `events`."""
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, {}))
-    assert events == []
+    assert asyncio.run(action.run(dispatcher, tracker, {})) == list(events)
     return dispatcher.messages
+
+
+MONDAY_10AM = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo(KNOWLEDGE.clinic.timezone))
+SATURDAY_10AM = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo(KNOWLEDGE.clinic.timezone))
 
 
 def payloads(message: Dict) -> List[str]:
@@ -94,13 +102,33 @@ def test_low_confidence_offers_the_top_candidates_as_buttons():
     assert message["buttons"][0]["title"] == "How many sessions?"
 
 
-def test_a_second_miss_in_a_row_says_what_the_assistant_can_do():
-    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
-               {"name": "faq_sessions", "confidence": 0.41}]
-    [message] = run(ActionDidYouMean(),
-                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback"]))
-    assert message["response"] == "utter_cannot_help"
-    assert message["clinic_phone"] == "801-501-9797"
+SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.5},
+                                       {"name": "faq_sessions", "confidence": 0.41}],
+                      previous_intents=["nlu_fallback"])
+
+
+def test_a_second_miss_in_opening_hours_gives_the_phone_and_offers_a_call_back(monkeypatch):
+    monkeypatch.setattr(replies, "now", lambda: MONDAY_10AM)
+    said, handoff = run(ActionDidYouMean(), SECOND_MISS)
+    assert said["response"] == "utter_still_not_understood"
+    assert handoff["response"] == "utter_handoff_open"
+    assert handoff["clinic_phone"] == "801-501-9797"
+    assert payloads(handoff) == ["/request_callback"]
+
+
+def test_a_second_miss_out_of_hours_starts_a_call_back_request(monkeypatch):
+    monkeypatch.setattr(replies, "now", lambda: SATURDAY_10AM)
+    said, handoff = run(ActionDidYouMean(), SECOND_MISS, [{"event": "followup",
+                                                           "name": "callback_form",
+                                                           "timestamp": None}])
+    assert handoff["response"] == "utter_handoff_closed"
+    assert handoff["clinic_next_opening"] == "Monday 23 November at 9:00 AM"
+
+
+def test_asking_for_a_person_leads_to_the_same_place_as_two_misses(monkeypatch):
+    monkeypatch.setattr(replies, "now", lambda: MONDAY_10AM)
+    [handoff] = run(ActionHandoff(), tracker("request_human"))
+    assert handoff["response"] == "utter_handoff_open"
 
 
 def test_a_miss_after_an_understood_message_still_offers_candidates():

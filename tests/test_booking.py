@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from actions import booking, store
+from actions import booking, notify, store
 from actions.actions import KNOWLEDGE
-from tests.conftest import ENV, VENV_BIN
+from tests.conftest import ENV, VENV_BIN, free_port
 
 CLINIC = KNOWLEDGE.clinic
 # A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.
@@ -143,3 +143,50 @@ def test_the_clinic_command_lists_and_exports_bookings(tmp_path):
     assert saved.reference in exported.read_text().splitlines()[1]
     misuse = subprocess.run([str(VENV_BIN / "clinic"), "bookings"], env=env, capture_output=True)
     assert misuse.returncode == 2
+
+
+class Inbox:
+    """A mail server's mailbox: what a local SMTP server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content.decode())
+        return "250 OK"
+
+
+@pytest.fixture
+def mail_server():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def test_a_failed_email_waits_in_the_outbox_and_is_sent_on_retry(tmp_path, mail_server):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store.engine.cache_clear()
+    db = store.engine(url)
+    saved = store.save(request(), db)
+    inbox, port = mail_server
+    down = notify.Smtp("127.0.0.1", free_port(), None, None, False, "bot@clinic.test",
+                       "staff@clinic.test")
+    assert notify.send_outbox(down, db) == 0
+    assert [booking.reference for booking in notify.outbox(db)] == [saved.reference]
+    env = {**ENV, "DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
+    shown = subprocess.run([str(VENV_BIN / "clinic"), "outbox"], env=env, capture_output=True,
+                           text=True, check=True)
+    assert saved.reference in shown.stdout
+    store.engine.cache_clear()
+    sent = subprocess.run([str(VENV_BIN / "clinic"), "outbox", "send"], env=env,
+                          capture_output=True, text=True)
+    assert sent.returncode == 0, sent.stderr
+    assert "Sent 1; 0 still waiting." in sent.stdout
+    [email] = inbox.messages
+    assert f"New consultation request {saved.reference}" in email and "Maria Lopez" in email
+    assert notify.outbox(db) == [] and store.newest_first(db)[0].notified_at is not None
+    store.engine.cache_clear()

@@ -3,7 +3,7 @@ import json
 import subprocess
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import ENV, VENV_BIN, new_sender
+from tests.conftest import ENV, VENV_BIN, new_sender, start_assistant, stop_all
 
 ASK_TREATMENT = "Happy to help you book a consultation."
 ASK_NAME = "What name should the clinic use for you?"
@@ -120,3 +120,24 @@ def test_a_typed_payload_with_hostile_slot_values_fills_nothing(assistant):
     replies = assistant.say('/book_consultation{"name": [1, 2], "contact": "x"}', sender)
     assert last_text(replies).startswith(ASK_TREATMENT)  # nothing filled, asked again
     assert last_text(assistant.say("skip", sender)) == ASK_NAME
+
+
+def test_a_restart_mid_booking_continues_where_the_visitor_was(trained_model, tmp_path):
+    sender = new_sender()
+    first, servers = start_assistant(tmp_path, trained_model)
+    try:
+        first.say("I'd like to book a consultation", sender)
+        first.say("fine lines", sender)
+        first.say("Robin Park", sender)
+        assert last_text(first.say("robin@example.com", sender)).startswith(ASK_TIME)
+    finally:
+        stop_all(servers)  # both servers go down in the middle of the booking
+    again, servers = start_assistant(tmp_path, trained_model)
+    try:
+        assert last_text(again.say("next Tuesday afternoon", sender)).startswith(ASK_CONSENT)
+        confirmation = last_text(again.say("/affirm", sender))
+        assert "fine lines for Robin Park" in confirmation and "robin@example.com" in confirmation
+        assert last_text(again.say("/affirm", sender)).startswith("Thank you!")
+        assert [row["name"] for row in staff_list(again)] == ["Robin Park"]
+    finally:
+        stop_all(servers)

@@ -1,8 +1,12 @@
 """Short conversations with the real Rasa server and action server over REST."""
+import json
+import subprocess
+
 import requests
 
+from actions import replies
 from actions.actions import KNOWLEDGE
-from tests.conftest import new_sender
+from tests.conftest import ENV, VENV_BIN, new_sender
 
 PHONE = KNOWLEDGE.clinic.phone
 
@@ -70,14 +74,40 @@ def is_fallback(replies) -> bool:
     return texts(replies)[0] == DID_YOU_MEAN or texts(replies)[0].startswith(CANNOT_HELP)
 
 
-def test_two_misses_in_a_row_end_with_what_the_assistant_can_do(assistant):
+def test_two_misses_in_a_row_lead_to_a_person(assistant):
     sender = new_sender()
-    first = assistant.say("blorptastic zinglewomp", sender)
-    assert is_fallback(first)
-    second = assistant.say("frumious bandersnatch", sender)
-    assert texts(second)[0].startswith(CANNOT_HELP)
-    assert "in English" in texts(second)[0] and PHONE in texts(second)[0]
-    assert payloads(second) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
+    assert is_fallback(assistant.say("blorptastic zinglewomp", sender))
+    second = texts(assistant.say("frumious bandersnatch", sender))
+    assert second[0].startswith(CANNOT_HELP) and "in English" in second[0]
+    if KNOWLEDGE.clinic.opening_hours.is_open(replies.now()):
+        assert PHONE in second[1] and "call you back" in second[1]
+    else:  # out of hours: straight into a call-back request
+        assert second[1].startswith("The clinic is closed right now and opens again")
+        assert second[2] == "What name should the clinic use for you?"
+
+
+def test_a_call_back_request_is_stored_for_the_clinic(assistant):
+    sender = new_sender()
+    assert texts(assistant.say("/request_callback", sender)) == [
+        "What name should the clinic use for you?"]
+    assistant.say("Pat Lee", sender)
+    assistant.say("pat@example.com", sender)
+    saved = texts(assistant.say("/affirm", sender))[-1]
+    assert saved.startswith("Thank you! The team at Biorestoration Medical & Aesthetics will call")
+    reference = saved.split("reference is ")[1].rstrip(".")
+    listed = subprocess.run([str(VENV_BIN / "clinic"), "bookings", "list", "--json"],
+                            env={**ENV, "DATABASE_URL": assistant.database_url},
+                            capture_output=True, text=True, check=True)
+    [row] = [row for row in json.loads(listed.stdout) if row["reference"] == reference]
+    assert (row["kind"], row["name"], row["contact"]) == ("callback", "Pat Lee", "pat@example.com")
+
+
+def test_a_personal_medical_question_gets_general_information_and_a_consultation(assistant):
+    replies_ = assistant.say("I'm pregnant, can I have microneedling?")
+    said = texts(replies_)
+    assert said[0] == KNOWLEDGE.answer(KNOWLEDGE.by_id["contraindications"])
+    assert "consultation" in said[1] and "/book_consultation" in payloads(replies_)
+    assert not any(text.lower().startswith("yes") for text in said)
 
 
 def test_emoji_and_other_languages_are_never_answered_with_a_guess(assistant):
