@@ -6,6 +6,7 @@ clinic profile); these classes only choose what to say.
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import KNOWLEDGE, clinic_reply, handoff
@@ -77,7 +78,7 @@ class ActionDidYouMean(Action):
             suggestions = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
             dispatcher.utter_message(response="utter_cannot_help", buttons=suggestions,
                                      **KNOWLEDGE.values)
-        return []
+        return [SlotSet("handoff", None)]  # no hand-off after a first miss
 
 
 def _intent(tracker: Tracker) -> Text:

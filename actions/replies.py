@@ -4,7 +4,7 @@ import datetime
 from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
 
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import load_knowledge
@@ -39,7 +39,7 @@ def handoff(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_handoff_open",
                                  buttons=KNOWLEDGE.buttons(["request_callback"]),
                                  **KNOWLEDGE.values)
-        return []
+        return [SlotSet("handoff", "open")]
     dispatcher.utter_message(response="utter_handoff_closed",
                              clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)
-    return [FollowupAction("callback_form")]
+    return [SlotSet("handoff", "closed")]  # a rule starts the call-back request

@@ -24,6 +24,9 @@ def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] =
     return Tracker("visitor", {}, latest, events, False, None, {}, "action_listen")
 
 
+NO_HANDOFF = [{"event": "slot", "name": "handoff", "value": None, "timestamp": None}]
+
+
 def run(action, tracker: Tracker, events: List[Dict] = ()) -> List[Dict]:
     """The messages the action sends; it must return exactly `events`."""
     dispatcher = CollectingDispatcher()
@@ -95,7 +98,7 @@ def test_low_confidence_offers_the_top_candidates_as_buttons():
                {"name": "faq_results_timeline", "confidence": 0.15},
                {"name": "faq_cost", "confidence": 0.12},
                {"name": "faq_pain", "confidence": 0.01}]
-    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking))
+    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NO_HANDOFF)
     assert message["response"] == "utter_did_you_mean"
     assert payloads(message) == ["/faq_sessions", "/faq_permanence", "/faq_results_timeline",
                                  "/out_of_scope"]
@@ -109,7 +112,8 @@ SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.
 
 def test_a_second_miss_in_opening_hours_gives_the_phone_and_offers_a_call_back(monkeypatch):
     monkeypatch.setattr(replies, "now", lambda: MONDAY_10AM)
-    said, handoff = run(ActionDidYouMean(), SECOND_MISS)
+    said, handoff = run(ActionDidYouMean(), SECOND_MISS, [{"event": "slot", "name": "handoff",
+                                                           "value": "open", "timestamp": None}])
     assert said["response"] == "utter_still_not_understood"
     assert handoff["response"] == "utter_handoff_open"
     assert handoff["clinic_phone"] == "801-501-9797"
@@ -118,28 +122,28 @@ def test_a_second_miss_in_opening_hours_gives_the_phone_and_offers_a_call_back(m
 
 def test_a_second_miss_out_of_hours_starts_a_call_back_request(monkeypatch):
     monkeypatch.setattr(replies, "now", lambda: SATURDAY_10AM)
-    said, handoff = run(ActionDidYouMean(), SECOND_MISS, [{"event": "followup",
-                                                           "name": "callback_form",
-                                                           "timestamp": None}])
+    said, handoff = run(ActionDidYouMean(), SECOND_MISS, [{"event": "slot", "name": "handoff",
+                                                           "value": "closed", "timestamp": None}])
     assert handoff["response"] == "utter_handoff_closed"
     assert handoff["clinic_next_opening"] == "Monday 23 November at 9:00 AM"
 
 
 def test_asking_for_a_person_leads_to_the_same_place_as_two_misses(monkeypatch):
     monkeypatch.setattr(replies, "now", lambda: MONDAY_10AM)
-    [handoff] = run(ActionHandoff(), tracker("request_human"))
+    [handoff] = run(ActionHandoff(), tracker("request_human"), [
+        {"event": "slot", "name": "handoff", "value": "open", "timestamp": None}])
     assert handoff["response"] == "utter_handoff_open"
 
 
 def test_a_miss_after_an_understood_message_still_offers_candidates():
     ranking = [{"name": "faq_sessions", "confidence": 0.41}]
     [message] = run(ActionDidYouMean(),
-                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback", "faq_pain"]))
+                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback", "faq_pain"]), NO_HANDOFF)
     assert message["response"] == "utter_did_you_mean"
 
 
 def test_no_plausible_candidate_says_what_the_assistant_can_do():
     ranking = [{"name": "nlu_fallback", "confidence": 0.5},
                {"name": "faq_sessions", "confidence": 0.05}]
-    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking))
+    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NO_HANDOFF)
     assert message["response"] == "utter_cannot_help"

@@ -141,3 +141,20 @@ def test_a_restart_mid_booking_continues_where_the_visitor_was(trained_model, tm
         assert [row["name"] for row in staff_list(again)] == ["Robin Park"]
     finally:
         stop_all(servers)
+
+
+def test_booking_the_same_details_twice_creates_one_booking(assistant):
+    sender = new_sender()
+    up_to_confirmation(assistant, sender, "Lee Twice")
+    first = last_text(assistant.say("/affirm", sender))
+    up_to_confirmation(assistant, sender, "Lee Twice")  # resubmitted from the start
+    second = last_text(assistant.say("/affirm", sender))
+    assert first == second  # same reference
+    assert [row["name"] for row in staff_list(assistant)].count("Lee Twice") == 1
+
+
+def test_an_unknown_typed_intent_with_slot_values_books_nothing(assistant):
+    sender = new_sender()
+    replies = assistant.say('/book{"phone": [1, 2], "name": "Mallory"}', sender)
+    assert replies and replies[0]["text"]
+    assert not any(row["name"] == "Mallory" for row in staff_list(assistant))
