@@ -75,10 +75,11 @@ class Server:
 class Assistant:
     """The running assistant, spoken to over its REST channel."""
 
-    def __init__(self, url: str, database_url: str) -> None:
+    def __init__(self, url: str, folder: Path) -> None:
         self.url = url
         self.webhook = f"{url}/webhooks/rest/webhook"
-        self.database_url = database_url  # where the action server stores bookings
+        self.database_url = f"sqlite:///{folder / 'clinic.db'}"  # the bookings
+        self.trackers = folder / "trackers.db"  # the conversations
 
     def say(self, text: str, sender: str | None = None) -> List[Dict]:
         response = requests.post(self.webhook, json={"sender": sender or new_sender(),
@@ -98,7 +99,8 @@ def start_assistant(folder: Path, model: Path) -> tuple:
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         f"tracker_store:\n  type: privacy.tracker_store.RedactingSQLTrackerStore\n"
+                         f"  dialect: sqlite\n"
                          f"  db: {folder / 'trackers.db'}\n")
     actions = Server("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port",
                                  str(actions_port), "--actions", "actions"],
@@ -116,7 +118,7 @@ def start_assistant(folder: Path, model: Path) -> tuple:
     except Exception:
         stop_all(servers)
         raise
-    return Assistant(f"http://127.0.0.1:{rasa_port}", database_url), servers
+    return Assistant(f"http://127.0.0.1:{rasa_port}", folder), servers
 
 
 def stop_all(servers: List[Server]) -> None:

@@ -1,0 +1,1 @@
+"""The channels visitors talk through (named in credentials.yml)."""

@@ -1,0 +1,57 @@
+"""Typed intents are not a way around the conversation.
+
+Rasa reads a message such as `/book_consultation{"name": "x"}` as an intent
+with slot values, skipping the NLU and any form. On the public channels only
+the exact payloads of the assistant's own buttons are accepted as such;
+anything else that starts with "/" is read as ordinary text.
+"""
+from pathlib import Path
+from typing import Awaitable, Callable, Set
+
+import yaml
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+
+from actions.knowledge import load_knowledge
+
+DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
+EXTRA_PAYLOADS = {"/out_of_scope"}  # the "Something else" button of "Did you mean ...?"
+
+
+def button_payloads() -> Set[str]:
+    """Every payload a button of the assistant can send."""
+    payloads = {f"/{intent}" for intent in load_knowledge().titles}
+    for variants in yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"].values():
+        payloads |= {button["payload"] for variant in variants
+                     for button in variant.get("buttons", [])}
+    return payloads | EXTRA_PAYLOADS
+
+
+ALLOWED = frozenset(button_payloads())
+
+
+def screen(text: str) -> str:
+    """The text to process: a button payload as it is, other "/..." as text."""
+    if text and text.startswith("/") and text.strip() not in ALLOWED:
+        return text.lstrip("/")
+    return text
+
+
+class Screened:
+    """Mixin for an input channel: screen every message before processing."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]):
+        async def screened(message: UserMessage) -> None:
+            message.text = screen(message.text)
+            await on_new_message(message)
+
+        return super().blueprint(screened)
+
+
+class ScreenedRestInput(Screened, RestInput):
+    """Rasa's REST channel (/webhooks/rest/webhook), screened."""
+
+
+class ScreenedSocketIOInput(Screened, SocketIOInput):
+    """Rasa's socket.io channel, screened."""

@@ -1,0 +1,1 @@
+"""Keeping visitors' personal data out of what the assistant stores."""
