@@ -14,11 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking, notify, store
+from privacy import erase
 from actions.replies import KNOWLEDGE, clinic_reply, handoff, next_opening_text
 
 FORM_SLOTS = ["treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
-INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic"}  # handled by rules
+INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"}  # rules
 CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
 NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye"}
 MAX_BAD_ANSWERS = 3
@@ -254,4 +255,23 @@ class ActionResetBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return [ActiveLoop(None)] + reset_booking()
+
+
+class ActionForgetMe(Action):
+    """The visitor confirmed "delete my data": their booking requests go now,
+    the conversation when the tracker store next saves it (this turn)."""
+
+    def name(self) -> Text:
+        return "action_forget_me"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        try:
+            removed = erase.forget_sender(tracker.sender_id)
+            erase.request_erasure(tracker.sender_id)
+        except SQLAlchemyError:
+            dispatcher.utter_message(response="utter_delete_failed", **KNOWLEDGE.values)
+            return []
+        dispatcher.utter_message(response="utter_data_deleted", bookings_removed=removed.bookings)
         return [ActiveLoop(None)] + reset_booking()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, Extra, ValidationError, constr, validator
+from pydantic import BaseModel, Extra, ValidationError, conint, constr, validator
 
 KNOWLEDGE_DIR = Path(
     os.environ.get("CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge")
@@ -76,6 +76,7 @@ class Clinic(BaseModel, extra=Extra.forbid):
     booking_link: Optional[str]
     timezone: NonEmpty
     phone_region: constr(regex=r"^[A-Z]{2}$")  # type: ignore
+    retention_days: conint(ge=1)  # type: ignore
     opening_hours: OpeningHours
 
     def template_values(self) -> Dict[str, str]:

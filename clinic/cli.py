@@ -4,6 +4,9 @@
     clinic bookings export --csv FILE   all booking requests as a CSV file
     clinic outbox                       requests the clinic was not emailed about yet
     clinic outbox send                  email them now (SMTP_HOST and friends)
+    clinic forget SENDER_ID             erase a visitor's conversation and bookings
+    clinic forget --contact PHONE_OR_EMAIL   the same, found by their phone or email
+    clinic purge [--older-than DAYS]    erase what is older (default: retention_days)
 
 The database is the one the assistant writes to: DATABASE_URL, or the SQLite
 file var/clinic.db of the project. Exit codes: 0 ok, 1 a problem (the
@@ -22,6 +25,7 @@ from typing import List, Optional
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import notify, store
+from privacy import erase
 from actions.knowledge import load_knowledge
 
 COLUMNS = ["reference", "created_at", "kind", "name", "contact", "treatment_area",
@@ -77,6 +81,25 @@ def outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def forget(args: argparse.Namespace) -> int:
+    if bool(args.sender) == bool(args.contact):
+        print("error: give either a SENDER_ID or --contact PHONE_OR_EMAIL.", file=sys.stderr)
+        return 2
+    if args.contact:
+        removed = erase.forget_contact(args.contact, load_knowledge().clinic.phone_region)
+    else:
+        removed = erase.forget_sender(args.sender)
+    print(f"Forgot: {removed.text()}.")
+    return 0
+
+
+def purge(args: argparse.Namespace) -> int:
+    days = args.older_than or load_knowledge().clinic.retention_days
+    removed = erase.purge(days)
+    print(f"Purged what is older than {days} days: {removed.text()}.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="clinic", description="Staff tools of the microneedling clinic assistant.",
@@ -97,6 +120,18 @@ def parser() -> argparse.ArgumentParser:
                                epilog="Example: SMTP_HOST=mail.example.com clinic outbox send")
     mail.add_argument("action", nargs="?", choices=["send"], help="email them now")
     mail.set_defaults(func=outbox)
+    forgetting = commands.add_parser("forget", help="erase a visitor's data",
+                                     epilog="Example: clinic forget --contact 801-555-0123")
+    forgetting.add_argument("sender", nargs="?", metavar="SENDER_ID",
+                            help="the conversation's sender id")
+    forgetting.add_argument("--contact", metavar="PHONE_OR_EMAIL",
+                            help="find the visitor by the phone or email of their bookings")
+    forgetting.set_defaults(func=forget)
+    purging = commands.add_parser("purge", help="erase old conversations and bookings",
+                                  epilog="Example: clinic purge --older-than 90")
+    purging.add_argument("--older-than", type=int, metavar="DAYS",
+                         help="age in days (default: retention_days of knowledge/clinic.yml)")
+    purging.set_defaults(func=purge)
     return main_parser
 
 

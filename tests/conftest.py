@@ -105,7 +105,8 @@ def start_assistant(folder: Path, model: Path) -> tuple:
     actions = Server("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port",
                                  str(actions_port), "--actions", "actions"],
                      f"http://127.0.0.1:{actions_port}/health", folder,
-                     env={"DATABASE_URL": database_url})
+                     env={"DATABASE_URL": database_url,
+                          "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}"})
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
