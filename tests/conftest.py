@@ -80,6 +80,7 @@ class Assistant:
         self.webhook = f"{url}/webhooks/rest/webhook"
         self.database_url = f"sqlite:///{folder / 'clinic.db'}"  # the bookings
         self.trackers = folder / "trackers.db"  # the conversations
+        self.logs = [folder / "rasa.log", folder / "actions.log"]
 
     def say(self, text: str, sender: str | None = None) -> List[Dict]:
         response = requests.post(self.webhook, json={"sender": sender or new_sender(),

@@ -61,3 +61,25 @@ def test_personal_details_are_cleared_from_the_slots_once_saved(assistant):
             slots[data["name"]] = data["value"]
     for slot in ("name", "contact", "preferred_time", "treatment_area", "consent", "confirmed"):
         assert slots[slot] is None, slot
+
+
+def test_no_log_holds_a_visitors_message_or_details(assistant):
+    """A canary: unique details go in through every path, errors included,
+    and must come out in no server log."""
+    import requests
+
+    name, phone, email = "Zelda Quokkafield", "801-555-0177", "zelda.quokka@example.com"
+    sender = new_sender()
+    up_to_confirmation(assistant, sender, name, email)
+    assistant.say(f"and my phone is {phone}", sender)
+    assistant.say(f'/book_consultation{{"name": "{name}", "contact": "{phone}"}}', sender)
+    assistant.say(f"my lips are swollen, call {phone}", new_sender())
+    assistant.say(f"{name} " * 2000, new_sender())
+    requests.post(assistant.webhook, data=f'{{"sender": "{email}", "message": "{name}',
+                  headers={"Content-Type": "application/json"}, timeout=10)
+    assistant.say("delete my data", sender)
+    assistant.say("/affirm", sender)
+    for log in assistant.logs:
+        written = log.read_text()
+        for secret in (name, "Quokkafield", phone, "5550177", email):
+            assert secret not in written, f"{secret!r} found in {log.name}"
