@@ -48,6 +48,11 @@ class Evaluation:
     def fallback_rate(self) -> float:
         return sum(predicted == FALLBACK_INTENT for *_, predicted in self.results) / self.total
 
+    @property
+    def urgent_escalations(self) -> int:
+        """Held-out questions (none urgent) that the red-flag gate escalated."""
+        return sum(predicted.startswith("urgent_") for *_, predicted in self.results)
+
     def confusions(self, top: int = 5) -> List[Tuple[Tuple[str, str], int]]:
         pairs = Counter((expected, predicted) for _, expected, predicted in self.results
                         if expected != predicted)
@@ -59,6 +64,7 @@ class Evaluation:
             "accuracy": round(self.accuracy, 4),
             "wrong_answer_rate": round(self.wrong_answer_rate, 4),
             "fallback_rate": round(self.fallback_rate, 4),
+            "urgent_escalations": self.urgent_escalations,
             "confusions": [{"expected": e, "predicted": p, "count": n}
                            for (e, p), n in self.confusions()],
         }
@@ -96,6 +102,7 @@ def report(evaluation: Evaluation) -> str:
         f"intent accuracy     {evaluation.accuracy:.1%}",
         f"wrong-answer rate   {evaluation.wrong_answer_rate:.1%}  (answered with another topic)",
         f"did-you-mean rate   {evaluation.fallback_rate:.1%}  (asked instead of answering)",
+        f"escalated as urgent {evaluation.urgent_escalations}  (none of these messages is urgent)",
         "most confused (expected -> predicted):",
     ]
     lines += [f"  {n:3d}  {expected} -> {predicted}"

@@ -190,3 +190,23 @@ def test_a_failed_email_waits_in_the_outbox_and_is_sent_on_retry(tmp_path, mail_
     assert f"New consultation request {saved.reference}" in email and "Maria Lopez" in email
     assert notify.outbox(db) == [] and store.newest_first(db)[0].notified_at is not None
     store.engine.cache_clear()
+
+
+def test_a_booking_is_never_confirmed_when_the_database_is_down(monkeypatch):
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.forms import ActionSubmitBooking
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+    store.engine.cache_clear()
+    slots = dict(consent=True, confirmed=True, name="Maria Lopez", contact="+18015550123",
+                 contact_kind="phone", treatment_area="acne scars", preferred_time="Tuesday")
+    tracker = Tracker("visitor", slots, {}, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionSubmitBooking().run(dispatcher, tracker, {}))
+    store.engine.cache_clear()
+    assert [message["response"] for message in dispatcher.messages] == ["utter_booking_failed"]
+    assert {"event": "slot", "name": "contact", "value": None, "timestamp": None} in events
