@@ -62,7 +62,11 @@ def email_for(booking: store.StoredBooking, smtp: Smtp) -> EmailMessage:
 
 def outbox(db: Optional[Engine] = None) -> List[store.StoredBooking]:
     """Booking requests the clinic has not been emailed about yet, oldest first."""
-    return [booking for booking in reversed(store.newest_first(db)) if booking.notified_at is None]
+    table = store.booking_requests
+    with (db or store.engine()).connect() as connection:
+        rows = connection.execute(select(table).where(table.c.notified_at.is_(None))
+                                  .order_by(table.c.created_at, table.c.id)).mappings()
+        return [store.stored(row) for row in rows]
 
 
 def send_outbox(smtp: Optional[Smtp], db: Optional[Engine] = None) -> int:

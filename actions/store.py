@@ -97,9 +97,9 @@ def save(request: BookingRequest, db: Optional[Engine] = None) -> StoredBooking:
     except IntegrityError:
         pass  # stored before: the same conversation sent the same details again
     with db.connect() as connection:
-        stored = connection.execute(select(booking_requests).where(
+        found = connection.execute(select(booking_requests).where(
             booking_requests.c.idempotency_key == request.key())).mappings().one()
-    return _booking(stored)
+    return stored(found)
 
 
 def newest_first(db: Optional[Engine] = None) -> List[StoredBooking]:
@@ -107,9 +107,10 @@ def newest_first(db: Optional[Engine] = None) -> List[StoredBooking]:
     with db.connect() as connection:
         rows = connection.execute(select(booking_requests).order_by(
             booking_requests.c.created_at.desc(), booking_requests.c.id.desc())).mappings()
-        return [_booking(row) for row in rows]
+        return [stored(row) for row in rows]
 
 
-def _booking(row) -> StoredBooking:
+def stored(row) -> StoredBooking:
+    """A database row as a StoredBooking."""
     fields = {name: row[name] for name in StoredBooking.__dataclass_fields__}
     return StoredBooking(**fields)
