@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import KNOWLEDGE, clinic_reply, handoff
+from actions.replies import KNOWLEDGE, clinic_reply, handoff, intent_of
+
 FALLBACK_INTENT = "nlu_fallback"
 BOOKING_INTENT = "book_consultation"
 MAX_CANDIDATES = 3
@@ -24,7 +25,7 @@ class ActionAnswerFaq(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        topic = KNOWLEDGE.by_intent.get(_intent(tracker))
+        topic = KNOWLEDGE.by_intent.get(intent_of(tracker))
         if topic is None:
             dispatcher.utter_message(response="utter_default", **KNOWLEDGE.values)
             return []
@@ -47,7 +48,7 @@ class ActionClinicReply(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        clinic_reply(dispatcher, _intent(tracker))
+        clinic_reply(dispatcher, intent_of(tracker))
         return []
 
 
@@ -80,9 +81,6 @@ class ActionDidYouMean(Action):
                                      **KNOWLEDGE.values)
         return [SlotSet("handoff", None)]  # no hand-off after a first miss
 
-
-def _intent(tracker: Tracker) -> Text:
-    return (tracker.latest_message.get("intent") or {}).get("name", "")
 
 
 def _missed_before(tracker: Tracker) -> bool:

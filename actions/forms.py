@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking, notify, store
 from privacy import erase
-from actions.replies import KNOWLEDGE, clinic_reply, handoff, next_opening_text
+from actions.replies import KNOWLEDGE, clinic_reply, handoff, intent_of, next_opening_text
 
 FORM_SLOTS = ["treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
@@ -30,9 +30,6 @@ CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
     "treatment_area": ("treat", "treatment", "area", "concern"),
 }
 
-
-def _intent(tracker: Tracker) -> Text:
-    return (tracker.latest_message.get("intent") or {}).get("name", "")
 
 
 def reset_booking() -> List[Dict[Text, Any]]:
@@ -57,7 +54,7 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != slot:
             return {}
         text = tracker.latest_message.get("text") or ""
-        intent = _intent(tracker)
+        intent = intent_of(tracker)
         if intent in INTERRUPTIONS:
             return {}
         if parses and _parses(parses, text):
@@ -81,7 +78,7 @@ class ValidateBookingForm(FormValidationAction):
         return True
 
     async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") == "treatment_area" and _intent(tracker) == "deny":
+        if tracker.get_slot("requested_slot") == "treatment_area" and intent_of(tracker) == "deny":
             return {"treatment_area": "skip"}
         return self._answer("treatment_area", dispatcher, tracker)
 
@@ -98,18 +95,18 @@ class ValidateBookingForm(FormValidationAction):
                             parses=lambda text: booking.preferred_time(text, KNOWLEDGE.clinic))
 
     async def extract_consent(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "consent" or _intent(tracker) in INTERRUPTIONS:
+        if tracker.get_slot("requested_slot") != "consent" or intent_of(tracker) in INTERRUPTIONS:
             return {}
-        return {"consent": {"affirm": True, "deny": False}.get(_intent(tracker), "unclear")}
+        return {"consent": {"affirm": True, "deny": False}.get(intent_of(tracker), "unclear")}
 
     async def extract_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "confirmed" or _intent(tracker) in INTERRUPTIONS:
+        if tracker.get_slot("requested_slot") != "confirmed" or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = (tracker.latest_message.get("text") or "").lower()
         for slot, words in CORRECTIONS.items():
             if any(word in text for word in words):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
-        if _intent(tracker) == "affirm":
+        if intent_of(tracker) == "affirm":
             return {"confirmed": True}
         dispatcher.utter_message(response="utter_which_change")
         return {"confirmed": None}

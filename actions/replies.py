@@ -4,6 +4,7 @@ import datetime
 from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -11,6 +12,11 @@ from actions.knowledge import load_knowledge
 
 KNOWLEDGE = load_knowledge()  # a few kilobytes of YAML, validated at start-up
 SUGGEST_WITH = {"greet", "out_of_scope"}
+
+
+def intent_of(tracker: Tracker) -> Text:
+    """The intent of the visitor's latest message ("" before the first)."""
+    return (tracker.latest_message.get("intent") or {}).get("name", "")
 
 
 def clinic_reply(dispatcher: CollectingDispatcher, intent: Text) -> None:
