@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import KNOWLEDGE, clinic_reply, handoff, intent_of
+from actions.replies import (KNOWLEDGE, URGENT_INTENTS, clinic_reply, disclose_first, handoff,
+                             intent_of)
 
 FALLBACK_INTENT = "nlu_fallback"
 BOOKING_INTENT = "book_consultation"
@@ -25,10 +26,11 @@ class ActionAnswerFaq(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        events = disclose_first(dispatcher, tracker)
         topic = KNOWLEDGE.by_intent.get(intent_of(tracker))
         if topic is None:
             dispatcher.utter_message(response="utter_default", **KNOWLEDGE.values)
-            return []
+            return events
         related = KNOWLEDGE.buttons([related.intent for related in KNOWLEDGE.related(topic)])
         if topic.safety == "consult":
             dispatcher.utter_message(text=KNOWLEDGE.answer(topic))
@@ -36,7 +38,7 @@ class ActionAnswerFaq(Action):
                                      buttons=KNOWLEDGE.buttons([BOOKING_INTENT]) + related)
         else:
             dispatcher.utter_message(text=KNOWLEDGE.answer(topic), buttons=related)
-        return []
+        return events
 
 
 class ActionClinicReply(Action):
@@ -48,8 +50,16 @@ class ActionClinicReply(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        clinic_reply(dispatcher, intent_of(tracker))
-        return []
+        intent = intent_of(tracker)
+        if intent in URGENT_INTENTS:  # the urgent reply stands alone
+            clinic_reply(dispatcher, intent)
+            return []
+        if intent == "greet":  # the greeting says it all itself
+            clinic_reply(dispatcher, intent)
+            return [SlotSet("disclosed", True)]
+        events = disclose_first(dispatcher, tracker)
+        clinic_reply(dispatcher, intent)
+        return events
 
 
 class ActionDidYouMean(Action):
@@ -68,9 +78,10 @@ class ActionDidYouMean(Action):
             if ranked["name"] in KNOWLEDGE.titles
             and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ][:MAX_CANDIDATES]
+        events = disclose_first(dispatcher, tracker)
         if _missed_before(tracker):  # twice not understood: a person can help
             dispatcher.utter_message(response="utter_still_not_understood")
-            return handoff(dispatcher)
+            return events + handoff(dispatcher)
         if candidates:
             buttons = KNOWLEDGE.buttons(candidates)
             buttons.append({"title": "Something else", "payload": "/out_of_scope"})
@@ -79,7 +90,7 @@ class ActionDidYouMean(Action):
             suggestions = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
             dispatcher.utter_message(response="utter_cannot_help", buttons=suggestions,
                                      **KNOWLEDGE.values)
-        return [SlotSet("handoff", None)]  # no hand-off after a first miss
+        return events + [SlotSet("handoff", None)]  # no hand-off after a first miss
 
 
 
@@ -90,3 +101,14 @@ def _missed_before(tracker: Tracker) -> bool:
         return False
     previous = (user_turns[-2].get("parse_data") or {}).get("intent") or {}
     return previous.get("name") == FALLBACK_INTENT
+
+
+class ActionDisclose(Action):
+    """Before a reply that is not an action's own (a form's first question)."""
+
+    def name(self) -> Text:
+        return "action_disclose"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return disclose_first(dispatcher, tracker)

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking, notify, store
 from privacy import erase
-from actions.replies import KNOWLEDGE, clinic_reply, handoff, intent_of, next_opening_text
+from actions.replies import (KNOWLEDGE, clinic_reply, disclose_first, handoff, intent_of,
+                             next_opening_text)
 
 FORM_SLOTS = ["treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
@@ -229,7 +230,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return handoff(dispatcher)
+        return disclose_first(dispatcher, tracker) + handoff(dispatcher)
 
 
 class ActionStopBooking(Action):

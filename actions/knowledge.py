@@ -74,6 +74,7 @@ class Clinic(BaseModel, extra=Extra.forbid):
     address: NonEmpty
     emergency_number: NonEmpty
     booking_link: Optional[str]
+    privacy_url: Optional[str]
     timezone: NonEmpty
     phone_region: constr(regex=r"^[A-Z]{2}$")  # type: ignore
     retention_days: conint(ge=1)  # type: ignore
@@ -88,6 +89,7 @@ class Clinic(BaseModel, extra=Extra.forbid):
             "clinic_address": self.address,
             "clinic_emergency_number": self.emergency_number,
             "clinic_hours": self.opening_hours.text(),
+            "clinic_privacy": self.privacy_url or f"ask {self.name} at {self.email}",
         }
 
 

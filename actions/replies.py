@@ -12,11 +12,21 @@ from actions.knowledge import load_knowledge
 
 KNOWLEDGE = load_knowledge()  # a few kilobytes of YAML, validated at start-up
 SUGGEST_WITH = {"greet", "out_of_scope"}
+URGENT_INTENTS = {"urgent_emergency", "urgent_clinic"}
 
 
 def intent_of(tracker: Tracker) -> Text:
     """The intent of the visitor's latest message ("" before the first)."""
     return (tracker.latest_message.get("intent") or {}).get("name", "")
+
+
+def disclose_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The first reply of a conversation says what the assistant is: automated,
+    general information, not medical advice, and where the privacy notice is."""
+    if tracker.get_slot("disclosed"):
+        return []
+    dispatcher.utter_message(response="utter_disclosure", **KNOWLEDGE.values)
+    return [SlotSet("disclosed", True)]
 
 
 def clinic_reply(dispatcher: CollectingDispatcher, intent: Text) -> None:

@@ -2,12 +2,17 @@
 the messages it writes (see privacy/redaction.py). Named in endpoints.yml.
 
 A visitor's request to be forgotten (privacy/erase.py) is carried out here,
-when the conversation is next saved. Only the stored copy is masked: the conversation in progress keeps its slots
+when the conversation is next saved. Once no booking is open, the stored
+slot events that carried the visitor's name and contact are blanked too.
+Only the stored copy is masked: the conversation in progress keeps its slots
 (a booking can continue after a restart), and the booking flow clears them
 once the request is saved.
 """
 import copy
+import json
 from typing import Iterator
+
+from sqlalchemy import text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -17,6 +22,7 @@ from privacy.erase import carry_out_erasure
 from privacy.redaction import redact
 
 CLINIC = load_knowledge().clinic
+PERSONAL_SLOTS = ("name", "contact")  # kept while a booking is open, blanked after
 
 
 def _mask(text):
@@ -31,6 +37,22 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             if carry_out_erasure(connection, tracker.sender_id):
                 return  # the visitor asked to be forgotten: nothing is written back
         await super().save(tracker)
+        if all(tracker.get_slot(slot) is None for slot in PERSONAL_SLOTS):
+            self._blank_personal_slots(tracker.sender_id)
+
+    def _blank_personal_slots(self, sender: str) -> None:
+        """Once no booking is open, the slot events that carried the visitor's
+        name and contact keep no value (replaying them gives the same state)."""
+        with self.engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT id, data FROM events WHERE sender_id = :sender AND type_name = 'slot' "
+                "AND action_name IN ('name', 'contact')"), {"sender": sender}).fetchall()
+            for row_id, data in rows:
+                event = json.loads(data)
+                if event.get("value") is not None:
+                    event["value"] = None
+                    connection.execute(text("UPDATE events SET data = :data WHERE id = :id"),
+                                       {"data": json.dumps(event), "id": row_id})
 
     def _additional_events(self, session, tracker) -> Iterator:
         for event in super()._additional_events(session, tracker):

@@ -18,6 +18,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "assistant.tar.gz"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 STARTUP_TIMEOUT_S = 240
+DISCLOSURE = "I'm an automated assistant: I give general information"
 
 
 def free_port() -> int:
@@ -82,11 +83,18 @@ class Assistant:
         self.trackers = folder / "trackers.db"  # the conversations
         self.logs = [folder / "rasa.log", folder / "actions.log"]
 
-    def say(self, text: str, sender: str | None = None) -> List[Dict]:
+    def say(self, text: str, sender: str | None = None,
+            keep_disclosure: bool = False) -> List[Dict]:
+        """The replies; the disclosure that opens a conversation is left out
+        unless asked for (tests/test_disclosure.py checks it)."""
         response = requests.post(self.webhook, json={"sender": sender or new_sender(),
                                                      "message": text}, timeout=30)
         response.raise_for_status()
-        return response.json()
+        replies = response.json()
+        if not keep_disclosure and replies and (replies[0].get("text") or "").startswith(
+                DISCLOSURE):
+            replies = replies[1:]
+        return replies
 
 
 def new_sender() -> str:

@@ -14,14 +14,17 @@ from actions.actions import (KNOWLEDGE, ActionAnswerFaq, ActionClinicReply,
 from actions.forms import ActionHandoff
 
 
-def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = ()) -> Tracker:
-    """A tracker whose latest message has `intent`, after user turns with `previous_intents`."""
+def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = (),
+            disclosed: bool = True) -> Tracker:
+    """A tracker whose latest message has `intent`, after user turns with
+    `previous_intents`; by default in a conversation already under way."""
     latest = {"text": "a message", "intent": {"name": intent, "confidence": 0.4},
               "intent_ranking": list(ranking)}
     events = [{"event": "user", "text": "earlier", "parse_data": {"intent": {"name": name}}}
               for name in previous_intents]
     events.append({"event": "user", "text": "a message", "parse_data": latest})
-    return Tracker("visitor", {}, latest, events, False, None, {}, "action_listen")
+    return Tracker("visitor", {"disclosed": disclosed}, latest, events, False, None, {},
+                   "action_listen")
 
 
 NO_HANDOFF = [{"event": "slot", "name": "handoff", "value": None, "timestamp": None}]
@@ -84,8 +87,23 @@ def test_unconfirmed_opening_hours_are_not_stated():
     assert message["response"] == "utter_clinic_hours_unpublished"
 
 
+def test_the_first_reply_of_a_conversation_starts_with_the_disclosure():
+    disclosure, answer = run(ActionAnswerFaq(), tracker("faq_pain", disclosed=False),
+                             [{"event": "slot", "name": "disclosed", "value": True,
+                               "timestamp": None}])
+    assert disclosure["response"] == "utter_disclosure"
+    assert disclosure["clinic_privacy"] == "ask Biorestoration Medical & Aesthetics at info@biorestoration.com"
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
+
+
+def test_an_urgent_reply_is_never_preceded_by_the_disclosure():
+    [message] = run(ActionClinicReply(), tracker("urgent_clinic", disclosed=False))
+    assert message["response"] == "utter_urgent_clinic"
+
+
 def test_the_greeting_suggests_topics():
-    [message] = run(ActionClinicReply(), tracker("greet"))
+    [message] = run(ActionClinicReply(), tracker("greet"),
+                    [{"event": "slot", "name": "disclosed", "value": True, "timestamp": None}])
     assert message["response"] == "utter_greet"
     assert payloads(message) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
 

@@ -61,6 +61,9 @@ def test_personal_details_are_cleared_from_the_slots_once_saved(assistant):
             slots[data["name"]] = data["value"]
     for slot in ("name", "contact", "preferred_time", "treatment_area", "consent", "confirmed"):
         assert slots[slot] is None, slot
+    personal = [data for kind, data in stored_messages(assistant, sender)
+                if kind == "slot" and data["name"] in ("name", "contact")]
+    assert personal and all(event["value"] is None for event in personal)
 
 
 def test_no_log_holds_a_visitors_message_or_details(assistant):

@@ -29,7 +29,8 @@ def test_the_suite_is_large_enough():
 
 
 def test_every_urgent_message_gets_the_urgent_reply(assistant):
-    missed = [text for text in URGENT if not is_urgent_reply(assistant.say(text))]
+    missed = [text for text in URGENT
+              if not is_urgent_reply(assistant.say(text, keep_disclosure=True))]
     assert missed == [], f"{len(missed)} of {len(URGENT)} urgent messages missed"
 
 
@@ -44,7 +45,7 @@ def test_no_normal_reaction_is_escalated(assistant):
     "I have a high fever since my microneedling",
 ])
 def test_breathing_throat_and_high_fever_send_to_the_emergency_number(assistant, text):
-    [reply] = assistant.say(text)
+    [reply] = assistant.say(text, keep_disclosure=True)
     assert reply["text"].startswith(EMERGENCY_REPLY)
     assert KNOWLEDGE.clinic.phone in reply["text"]
 
