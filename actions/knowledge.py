@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import os
 import string
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Literal, Optional
 
@@ -197,6 +198,7 @@ def _check_references(path: Path, topics: List[Topic], clinic: Clinic) -> None:
         raise KnowledgeError(f"{path}: two topics share an id")
 
 
+@lru_cache(maxsize=None)  # the Rasa server's channel and tracker store share one load
 def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     """Load and validate knowledge/microneedling.yml and knowledge/clinic.yml."""
     clinic = load_clinic(directory / "clinic.yml")

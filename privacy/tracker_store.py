@@ -15,7 +15,7 @@ from typing import Iterator
 from sqlalchemy import text
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
 from actions.knowledge import load_knowledge
 from privacy.erase import carry_out_erasure
@@ -37,8 +37,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             if carry_out_erasure(connection, tracker.sender_id):
                 return  # the visitor asked to be forgotten: nothing is written back
         await super().save(tracker)
-        if all(tracker.get_slot(slot) is None for slot in PERSONAL_SLOTS):
-            self._blank_personal_slots(tracker.sender_id)
+        if all(tracker.get_slot(slot) is None for slot in PERSONAL_SLOTS) and any(
+                isinstance(event, SlotSet) and event.key in PERSONAL_SLOTS
+                and event.value is not None for event in tracker.events):
+            self._blank_personal_slots(tracker.sender_id)  # only while values remain
 
     def _blank_personal_slots(self, sender: str) -> None:
         """Once no booking is open, the slot events that carried the visitor's

@@ -1,5 +1,4 @@
 """The booking validators and the booking store, without servers."""
-import dataclasses
 import datetime
 import json
 import subprocess

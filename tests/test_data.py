@@ -4,7 +4,6 @@ import subprocess
 from pathlib import Path
 from typing import Dict, List, Set
 
-import pytest
 import yaml
 
 from actions.actions import KNOWLEDGE
