@@ -18,7 +18,7 @@ from privacy import erase
 from actions.replies import (KNOWLEDGE, clinic_reply, disclose_first, handoff, intent_of,
                              next_opening_text)
 
-FORM_SLOTS = ["treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
+FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
 INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"}  # rules
 CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}

@@ -9,7 +9,7 @@ ASK_TREATMENT = "Happy to help you book a consultation."
 ASK_NAME = "What name should the clinic use for you?"
 ASK_CONTACT = "What phone number or email address can the clinic reach you at?"
 ASK_TIME = "Which day and time would suit you?"
-ASK_CONSENT = "May the clinic store these details"
+ASK_CONSENT = "Next I'll ask for your name and a phone number or email."
 CONFIRM = "Here is your request:"
 RESUME = "Shall we continue with your booking?"
 
@@ -27,11 +27,11 @@ def staff_list(assistant) -> list:
 
 def up_to_confirmation(assistant, sender: str, name: str, contact: str = "801-555-0123") -> list:
     assert last_text(assistant.say("I'd like to book a consultation", sender)).startswith(ASK_TREATMENT)
-    assert last_text(assistant.say("acne scars on my cheeks", sender)) == ASK_NAME
+    assert last_text(assistant.say("acne scars on my cheeks", sender)).startswith(ASK_CONSENT)
+    assert last_text(assistant.say("/affirm", sender)) == ASK_NAME
     assert last_text(assistant.say(name, sender)) == ASK_CONTACT
     assert last_text(assistant.say(contact, sender)).startswith(ASK_TIME)
-    assert last_text(assistant.say("next Tuesday afternoon", sender)).startswith(ASK_CONSENT)
-    return assistant.say("/affirm", sender)
+    return assistant.say("next Tuesday afternoon", sender)
 
 
 def test_a_visitor_books_and_staff_find_the_booking(assistant):
@@ -63,7 +63,8 @@ def test_a_detail_can_be_corrected_before_saving(assistant):
 def test_a_question_in_the_middle_is_answered_and_the_booking_resumes(assistant):
     sender = new_sender()
     assistant.say("can I get an appointment?", sender)
-    assert last_text(assistant.say("fine lines", sender)) == ASK_NAME
+    assistant.say("fine lines", sender)
+    assert last_text(assistant.say("/affirm", sender)) == ASK_NAME
     replies = assistant.say("does it hurt?", sender)
     assert [r["text"] for r in replies] == [
         KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]),
@@ -94,6 +95,7 @@ def test_bad_answers_get_a_specific_reask_and_the_third_an_offer_to_call(assista
     sender = new_sender()
     assistant.say("book a consultation please", sender)
     assistant.say("skip", sender)
+    assistant.say("/affirm", sender)
     assistant.say("Jo Brown", sender)
     first = assistant.say("my number is secret", sender)
     assert first[0]["text"].startswith("That doesn't look like a phone number")
@@ -103,14 +105,15 @@ def test_bad_answers_get_a_specific_reask_and_the_third_an_offer_to_call(assista
     assert third[-1] == ASK_CONTACT
 
 
-def test_without_consent_nothing_is_stored(assistant):
+def test_consent_comes_before_any_personal_detail(assistant):
     sender = new_sender()
     assistant.say("I'd like to book", sender)
-    assistant.say("wrinkles", sender)
-    assistant.say("Chris Nobody", sender)
-    assistant.say("chris@example.com", sender)
-    assistant.say("next Tuesday afternoon", sender)
-    assert last_text(assistant.say("/deny", sender)).startswith("I understand. Without your consent")
+    assert last_text(assistant.say("wrinkles", sender)).startswith(ASK_CONSENT)
+    declined = [r["text"] for r in assistant.say("/deny", sender)]
+    assert declined[-1].startswith("I understand. Without your consent")
+    assert ASK_NAME not in declined and ASK_CONTACT not in declined
+    # Not asked for a name, the visitor's next message is just a message.
+    assert assistant.say("Chris Nobody", sender)
     assert not any(row["name"] == "Chris Nobody" for row in staff_list(assistant))
 
 
@@ -118,8 +121,8 @@ def test_a_typed_payload_with_hostile_slot_values_fills_no_slot(assistant):
     sender = new_sender()
     assistant.say("I'd like to book", sender)
     replies = assistant.say('/book_consultation{"name": [1, 2], "contact": "x"}', sender)
-    # Read as text: at most the answer to the treatment question; no name was set.
-    assert last_text(replies) == ASK_NAME or last_text(replies).startswith(ASK_TREATMENT)
+    # Read as text: at most the answer to the treatment question; no slot skipped.
+    assert last_text(replies).startswith((ASK_CONSENT, ASK_TREATMENT))
 
 
 def test_a_restart_mid_booking_continues_where_the_visitor_was(trained_model, tmp_path):
@@ -128,14 +131,14 @@ def test_a_restart_mid_booking_continues_where_the_visitor_was(trained_model, tm
     try:
         first.say("I'd like to book a consultation", sender)
         first.say("fine lines", sender)
+        first.say("/affirm", sender)
         first.say("Robin Park", sender)
         assert last_text(first.say("robin@example.com", sender)).startswith(ASK_TIME)
     finally:
         stop_all(servers)  # both servers go down in the middle of the booking
     again, servers = start_assistant(tmp_path, trained_model)
     try:
-        assert last_text(again.say("next Tuesday afternoon", sender)).startswith(ASK_CONSENT)
-        confirmation = last_text(again.say("/affirm", sender))
+        confirmation = last_text(again.say("next Tuesday afternoon", sender))
         assert "fine lines for Robin Park" in confirmation and "robin@example.com" in confirmation
         assert last_text(again.say("/affirm", sender)).startswith("Thank you!")
         assert [row["name"] for row in staff_list(again)] == ["Robin Park"]

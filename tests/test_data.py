@@ -123,6 +123,6 @@ def test_rasa_validates_the_data():
 
 def test_the_booking_form_asks_exactly_its_slots_in_order():
     assert DOMAIN["forms"]["booking_form"]["required_slots"] == [
-        "treatment_area", "name", "contact", "preferred_time", "consent", "confirmed"]
+        "treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
     for slot in DOMAIN["forms"]["booking_form"]["required_slots"]:
         assert f"utter_ask_{slot}" in RESPONSES, slot

@@ -65,6 +65,7 @@ def test_out_of_scope_is_refused_politely_never_answered(assistant):
     assert all(reply["text"] != KNOWLEDGE.answer(topic) for topic in KNOWLEDGE.topics)
 
 
+ASK_CONSENT = "Next I'll ask for your name and a phone number or email."
 DID_YOU_MEAN = "Sorry, I'm not sure I understood. Did you mean one of these?"
 CANNOT_HELP = "Sorry, I still didn't understand."
 
@@ -83,16 +84,16 @@ def test_two_misses_in_a_row_lead_to_a_person(assistant):
         assert PHONE in second[1] and "call you back" in second[1]
     else:  # out of hours: straight into a call-back request
         assert second[1].startswith("The clinic is closed right now and opens again")
-        assert second[2] == "What name should the clinic use for you?"
+        assert second[2].startswith(ASK_CONSENT)
 
 
 def test_a_call_back_request_is_stored_for_the_clinic(assistant):
     sender = new_sender()
-    assert texts(assistant.say("/request_callback", sender)) == [
-        "What name should the clinic use for you?"]
+    [consent] = texts(assistant.say("/request_callback", sender))
+    assert consent.startswith(ASK_CONSENT)
+    assert texts(assistant.say("/affirm", sender)) == ["What name should the clinic use for you?"]
     assistant.say("Pat Lee", sender)
-    assistant.say("pat@example.com", sender)
-    saved = texts(assistant.say("/affirm", sender))[-1]
+    saved = texts(assistant.say("pat@example.com", sender))[-1]
     assert saved.startswith("Thank you! The team at Biorestoration Medical & Aesthetics will call")
     reference = saved.split("reference is ")[1].rstrip(".")
     listed = subprocess.run([str(VENV_BIN / "clinic"), "bookings", "list", "--json"],
