@@ -12,7 +12,7 @@ import copy
 import json
 from typing import Iterator
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
@@ -31,7 +31,23 @@ def _mask(text):
     return redact(text, CLINIC.phone_region, keep=(CLINIC.phone, CLINIC.email))
 
 
+def _write_ahead_log(connection, _record) -> None:
+    """SQLite in WAL mode: a commit appends to the log instead of syncing a
+    rollback journal, and reads don't wait for writes. A crash of the process
+    loses nothing committed; synchronous=NORMAL only risks the last commits
+    on a power cut."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _write_ahead_log)
+
     async def save(self, tracker) -> None:
         with self.engine.begin() as connection:
             if carry_out_erasure(connection, tracker.sender_id):

@@ -1,0 +1,89 @@
+"""The load generator of `make bench`: conversations over Rasa's REST channel.
+
+Runs a bounded number of conversations, `--concurrency` at a time, each
+sending the same fixed mix of turns one after the other (a greeting, FAQ
+questions, an out-of-scope question, booking turns), and prints one JSON
+object: the latency of every message, failures, and the wall time.
+
+    python -m bench.load http://127.0.0.1:5005 --concurrency 20 --conversations 60
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import uuid
+from typing import List
+
+import aiohttp
+
+# One conversation: ten turns of the kinds a clinic's visitors send.
+TURNS = [
+    "hello",
+    "does microneedling hurt?",
+    "how many sessions will I need?",
+    "what is the capital of France?",
+    "is it permanent?",
+    "I'd like to book a consultation",
+    "acne scars",
+    "/affirm",
+    "Jordan Bench",
+    "stop",
+]
+TIMEOUT_S = 60
+
+
+async def conversation(session: aiohttp.ClientSession, webhook: str, latencies: List[float],
+                       failures: List[str]) -> None:
+    sender = f"bench-{uuid.uuid4().hex[:12]}"
+    for text in TURNS:
+        started = time.perf_counter()
+        try:
+            async with session.post(webhook, json={"sender": sender, "message": text}) as response:
+                replies = await response.json(content_type=None)
+                elapsed = time.perf_counter() - started
+                if response.status != 200 or not replies:
+                    failures.append(f"{response.status}: {'no reply' if not replies else ''}")
+                    continue
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            failures.append(type(error).__name__)
+            continue
+        latencies.append(elapsed * 1000)
+
+
+async def run(url: str, concurrency: int, conversations: int) -> dict:
+    webhook = f"{url}/webhooks/rest/webhook"
+    latencies: List[float] = []
+    failures: List[str] = []
+    limit = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        async def one() -> None:
+            async with limit:
+                await conversation(session, webhook, latencies, failures)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(conversations)))
+        wall_s = time.perf_counter() - started
+    return {"concurrency": concurrency, "conversations": conversations,
+            "messages": conversations * len(TURNS), "answered": len(latencies),
+            "failures": failures, "wall_s": wall_s, "latencies_ms": latencies}
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", help="the Rasa server, e.g. http://127.0.0.1:5005")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--conversations", type=int, default=20)
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args.url, args.concurrency, args.conversations))
+    json.dump(result, sys.stdout)
+    return 0 if not result["failures"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

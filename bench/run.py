@@ -1,0 +1,272 @@
+"""`make bench`: this assistant against the same project on Rasa's defaults.
+
+For each variant ("ours": config.yml; "baseline": the config.yml `rasa init`
+writes, empty pipeline and policies, so Rasa's default ones), on the same
+data, domain, actions, endpoints and held-out file, in a fresh copy:
+  1. full training (empty cache), then retraining after one added example;
+  2. held-out accuracy (clinic.evaluate);
+  3. the action server and Rasa server started, time to the first answer;
+  4. `--runs` rounds of load (bench/load.py, a separate process) at 1 and at
+     20 concurrent conversations: latency percentiles and throughput;
+  5. resident memory of both servers after the load.
+Figures are medians over the rounds; all rounds are kept in the JSON.
+
+    python -m bench.run [--runs 3] [--only ours]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+BASELINE_CONFIG = Path(__import__("rasa").__file__).parent / "cli" / "initial_project" / "config.yml"
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+# The one-example change of the retraining measurement.
+NEW_EXAMPLE = ("- intent: faq_pain\n  examples: |\n", "    - would the needles sting a lot\n")
+LOAD = {"c1": dict(concurrency=1, conversations=20), "c20": dict(concurrency=20, conversations=60)}
+STARTUP_LIMIT_S = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def timed(command: List[str], cwd: Path, log: Path) -> float:
+    started = time.perf_counter()
+    with log.open("a") as out:
+        subprocess.run(command, cwd=cwd, env=ENV, stdout=out, stderr=subprocess.STDOUT, check=True)
+    return time.perf_counter() - started
+
+
+def project_copy(folder: Path, config: Path) -> Path:
+    """The project's training input with the variant's config, and no cache."""
+    folder.mkdir(parents=True)
+    shutil.copy(config, folder / "config.yml")
+    shutil.copy(ROOT / "domain.yml", folder / "domain.yml")
+    shutil.copytree(ROOT / "data", folder / "data")
+    (folder / "build").symlink_to(ROOT / "build")
+    return folder
+
+
+def train(folder: Path) -> Dict[str, float]:
+    """Full training, then retraining after adding one NLU example."""
+    command = [str(BIN / "rasa"), "train", "--out", "models", "--fixed-model-name"]
+    log = folder / "train.log"
+    figures = {"train_s": timed(command + ["full"], folder, log)}
+    nlu = folder / "data" / "nlu.yml"
+    anchor, example = NEW_EXAMPLE
+    text = nlu.read_text(encoding="utf-8")
+    assert anchor in text, f"{anchor!r} not in data/nlu.yml"
+    nlu.write_text(text.replace(anchor, anchor + example, 1), encoding="utf-8")
+    figures["retrain_s"] = timed(command + ["retrained"], folder, log)
+    return figures
+
+
+def accuracy(model: Path, folder: Path) -> float:
+    out = folder / "accuracy.json"
+    subprocess.run([sys.executable, "-m", "clinic.evaluate", "--model", str(model), "--json",
+                    str(out)], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())["accuracy"]
+
+
+class Servers:
+    """The action server and Rasa server of a variant, as `make run` starts them."""
+
+    def __init__(self, model: Path, folder: Path) -> None:
+        self.actions_port, self.rasa_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        endpoints = folder / "endpoints.yml"
+        endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            "tracker_store:\n  type: privacy.tracker_store.RedactingSQLTrackerStore\n"
+            f"  dialect: sqlite\n  db: {folder / 'trackers.db'}\n")
+        env = {**ENV, "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
+               "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}"}
+        self.log = (folder / "servers.log").open("w")
+        self.started = time.perf_counter()
+        self.processes = [
+            subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
+                              "--actions", "actions"], cwd=ROOT, env=env,
+                             stdout=self.log, stderr=subprocess.STDOUT),
+            subprocess.Popen([str(BIN / "rasa"), "run", "--model", str(model), "--interface",
+                              "127.0.0.1", "--port", str(self.rasa_port), "--endpoints",
+                              str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT),
+        ]
+
+    def first_answer_s(self) -> float:
+        """Seconds from starting the processes to the first answer over REST."""
+        webhook = f"{self.url}/webhooks/rest/webhook"
+        while time.perf_counter() - self.started < STARTUP_LIMIT_S:
+            if any(process.poll() is not None for process in self.processes):
+                raise RuntimeError(f"a server exited; see {self.log.name}")
+            try:
+                reply = requests.post(webhook, json={"sender": "bench-start", "message": "hello"},
+                                      timeout=10)
+                if reply.ok and reply.json():
+                    return time.perf_counter() - self.started
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"no answer within {STARTUP_LIMIT_S} s")
+
+    def rss_mb(self) -> Dict[str, float]:
+        def rss(pid: int) -> float:
+            status = Path(f"/proc/{pid}/status").read_text()
+            kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+            return int(kb) / 1024
+
+        actions, rasa = (rss(process.pid) for process in self.processes)
+        return {"rss_mb_rasa": rasa, "rss_mb_actions": actions, "rss_mb": rasa + actions}
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.log.close()
+
+
+def load(url: str, concurrency: int, conversations: int) -> dict:
+    """One round of bench/load.py, in its own process."""
+    done = subprocess.run([sys.executable, "-m", "bench.load", url, "--concurrency",
+                           str(concurrency), "--conversations", str(conversations)],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1800)
+    result = json.loads(done.stdout)
+    if result["failures"]:
+        raise RuntimeError(f"{len(result['failures'])} messages failed: {result['failures'][:5]}")
+    return result
+
+
+def percentiles(latencies: List[float]) -> Dict[str, float]:
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    return {"p50": p50, "p95": p95, "p99": p99}
+
+
+def measure(name: str, config: Path, workdir: Path, runs: int) -> dict:
+    folder = project_copy(workdir / name, config)
+    print(f"[{name}] training (full, then after one added example)...", flush=True)
+    figures: Dict[str, object] = dict(train(folder))
+    model = folder / "models" / "full.tar.gz"
+    print(f"[{name}] held-out accuracy...", flush=True)
+    figures["accuracy"] = accuracy(model, folder)
+    print(f"[{name}] serving: start-up, then {runs} rounds at 1 and 20 conversations...", flush=True)
+    servers = Servers(model, folder)
+    rounds: Dict[str, List[dict]] = {level: [] for level in LOAD}
+    try:
+        figures["startup_s"] = servers.first_answer_s()
+        for _ in range(runs):
+            for level, shape in LOAD.items():
+                rounds[level].append(load(servers.url, **shape))
+        figures.update(servers.rss_mb())
+    finally:
+        servers.stop()
+    for level, results in rounds.items():
+        per_round = [percentiles(result["latencies_ms"]) for result in results]
+        for key in ("p50", "p95", "p99"):
+            figures[f"{key}_ms_{level}"] = statistics.median(r[key] for r in per_round)
+        figures[f"throughput_{level}"] = statistics.median(
+            result["answered"] / result["wall_s"] for result in results)
+    figures["latencies_ms"] = {level: [x for r in results for x in r["latencies_ms"]]
+                               for level, results in rounds.items()}
+    figures["rounds"] = runs
+    return figures
+
+
+ROWS = [  # key, label, format, better when
+    ("p50_ms_c1", "p50 latency, 1 conversation (ms)", "{:.1f}", "lower"),
+    ("p95_ms_c1", "p95 latency, 1 conversation (ms)", "{:.1f}", "lower"),
+    ("p99_ms_c1", "p99 latency, 1 conversation (ms)", "{:.1f}", "lower"),
+    ("p50_ms_c20", "p50 latency, 20 conversations (ms)", "{:.1f}", "lower"),
+    ("p95_ms_c20", "p95 latency, 20 conversations (ms)", "{:.1f}", "lower"),
+    ("p99_ms_c20", "p99 latency, 20 conversations (ms)", "{:.1f}", "lower"),
+    ("throughput_c1", "throughput, 1 conversation (msg/s)", "{:.1f}", "higher"),
+    ("throughput_c20", "throughput, 20 conversations (msg/s)", "{:.1f}", "higher"),
+    ("startup_s", "start to first answer (s)", "{:.1f}", "lower"),
+    ("train_s", "full training (s)", "{:.0f}", "lower"),
+    ("retrain_s", "retraining, one example added (s)", "{:.0f}", "lower"),
+    ("rss_mb", "resident memory, both servers (MB)", "{:.0f}", "lower"),
+    ("accuracy", "held-out intent accuracy", "{:.1%}", "higher"),
+]
+
+
+def table(results: Dict[str, dict]) -> str:
+    """A Markdown table: ours, baseline and the ratio ours / baseline."""
+    names = list(results)
+    head = "| measure | " + " | ".join(names) + (" | ours / baseline |" if len(names) == 2 else " |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for key, label, fmt, _ in ROWS:
+        cells = [fmt.format(results[name][key]) for name in names]
+        if len(names) == 2:
+            cells.append(f"{results['ours'][key] / results['baseline'][key]:.2f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def chart(results: Dict[str, dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    for axis, level, title in ((axes[0], "c1", "1 conversation"), (axes[1], "c20", "20 conversations")):
+        axis.boxplot([results[name]["latencies_ms"][level] for name in names], labels=names,
+                     whis=(1, 99), showfliers=False)
+        axis.set_yscale("log")
+        axis.set_title(f"latency per message, {title}")
+        axis.set_ylabel("ms (box: quartiles, whiskers: p1-p99)")
+    axes[2].bar(names, [results[name]["throughput_c20"] for name in names], color=["#2a7", "#999"])
+    axes[2].set_title("throughput, 20 conversations")
+    axes[2].set_ylabel("messages per second")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="load rounds per variant (median)")
+    parser.add_argument("--only", choices=["ours", "baseline"], help="measure one variant")
+    args = parser.parse_args(argv)
+    variants = {"ours": ROOT / "config.yml", "baseline": BASELINE_CONFIG}
+    if args.only:
+        variants = {args.only: variants[args.only]}
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        results = {name: measure(name, config, Path(workdir), args.runs)
+                   for name, config in variants.items()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    chart(results, RESULTS / "latest.png")
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(),
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    summary = {name: {k: v for k, v in figures.items() if k != "latencies_ms"}
+               for name, figures in results.items()}
+    (RESULTS / "latest.json").write_text(json.dumps({**summary, "machine": machine}, indent=2) + "\n")
+    print(table(results))
+    print(f"\nFigures: {RESULTS / 'latest.json'}; chart: {RESULTS / 'latest.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
