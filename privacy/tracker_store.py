@@ -12,7 +12,8 @@ import copy
 import json
 from typing import Iterator
 
-from sqlalchemy import event, text
+import sqlalchemy
+from sqlalchemy import text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
@@ -46,7 +47,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _write_ahead_log)
+            sqlalchemy.event.listen(self.engine, "connect", _write_ahead_log)
 
     async def save(self, tracker) -> None:
         with self.engine.begin() as connection:
