@@ -8,58 +8,44 @@ payload; a photo or file gets the polite "I can't look at images" reply;
 typed text is screened like on the REST channel.
 Outgoing: the Send API, rendered by channels/render.py.
 """
-import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 
 from channels import outbound, render
 from channels.screening import screen
-from channels.webhooks import (ATTACHMENT, Incoming, MetaInput, as_dict, as_list,
-                               required)
-
-logger = logging.getLogger(__name__)
+from channels.webhooks import ATTACHMENT, Incoming, MetaInput, RenderedOutput, as_dict, as_list
 
 GRAPH_URL = "https://graph.facebook.com/v19.0"
-SECRETS = {"verify_token": "FB_VERIFY_TOKEN", "app_secret": "FB_APP_SECRET",
-           "page_access_token": "FB_PAGE_ACCESS_TOKEN"}
 
 
-class MessengerOutput(OutputChannel):
+class MessengerOutput(RenderedOutput):
     @classmethod
     def name(cls) -> Text:
         return "messenger"
 
     def __init__(self, page_access_token: str, graph_url: str) -> None:
-        self.page_access_token = page_access_token
-        self.graph_url = graph_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {page_access_token}"}
+        self.url = f"{graph_url.rstrip('/')}/me/messages"
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        for part in render.for_messenger(message.get("text") or "", render.options(message)):
-            try:
-                await outbound.post(self.name(), f"{self.graph_url}/me/messages", json={
-                    "recipient": {"id": recipient_id}, "messaging_type": "RESPONSE",
-                    "message": part},
-                    headers={"Authorization": f"Bearer {self.page_access_token}"})
-            except outbound.DeliveryFailed:
-                logger.error("send.failed channel=messenger")
-                return  # the rest would read out of order
+    def parts(self, message: Dict[Text, Any]) -> List[Dict[str, Any]]:
+        return render.for_messenger(message.get("text") or "", render.options(message))
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
+    async def send_part(self, recipient_id: Text, part: Dict[str, Any]) -> None:
+        await outbound.post(self.name(), self.url, headers=self.headers, json={
+            "recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": part})
 
 
 class MessengerInput(MetaInput):
     OBJECT = "page"
+    LABEL = "Messenger"
+    SECRETS = {"verify_token": "FB_VERIFY_TOKEN", "app_secret": "FB_APP_SECRET",
+               "page_access_token": "FB_PAGE_ACCESS_TOKEN"}
+    OPTIONAL = {"graph_url": GRAPH_URL}
 
     @classmethod
     def name(cls) -> Text:
         return "messenger"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "MessengerInput":
-        settings = required("Messenger", credentials, SECRETS)
-        return cls(**settings, graph_url=(credentials or {}).get("graph_url") or GRAPH_URL)
 
     def __init__(self, verify_token: str, app_secret: str, page_access_token: str,
                  graph_url: str = GRAPH_URL) -> None:

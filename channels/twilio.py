@@ -10,7 +10,7 @@ selects the option of that number in the bot's latest message.
 Outgoing: Twilio's Messages API with an explicit timeout and retries.
 """
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Text
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -22,17 +22,15 @@ from twilio.request_validator import RequestValidator
 
 from channels import outbound, render
 from channels.screening import screen
-from channels.webhooks import ATTACHMENT, SeenIds, Turns, required
+from channels.webhooks import ATTACHMENT, Configured, RenderedOutput, SeenIds, Turns
 
 logger = logging.getLogger(__name__)
 
 API_URL = "https://api.twilio.com"
-SECRETS = {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
-           "twilio_number": "TWILIO_WHATSAPP_NUMBER", "webhook_url": "TWILIO_WEBHOOK_URL"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-class TwilioNumberedOutput(OutputChannel):
+class TwilioNumberedOutput(RenderedOutput):
     @classmethod
     def name(cls) -> Text:
         return "twilio"
@@ -44,26 +42,19 @@ class TwilioNumberedOutput(OutputChannel):
         self.url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.hint = render.wording("utter_reply_with_number")
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        bodies = render.for_numbered(message.get("text") or "", render.options(message),
-                                     self.hint)
-        for body in bodies:
-            try:
-                await outbound.post(self.name(), self.url, auth=self.auth, data={
-                    "From": self.twilio_number, "To": recipient_id, "Body": body})
-            except outbound.DeliveryFailed:
-                logger.error("send.failed channel=twilio")
-                return  # the rest would read out of order
+    def parts(self, message: Dict[Text, Any]) -> List[str]:
+        return render.for_numbered(message.get("text") or "", render.options(message), self.hint)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
+    async def send_part(self, recipient_id: Text, body: str) -> None:
+        await outbound.post(self.name(), self.url, auth=self.auth, data={
+            "From": self.twilio_number, "To": recipient_id, "Body": body})
 
 
-class HardenedTwilioInput(TwilioInput):
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "HardenedTwilioInput":
-        settings = required("Twilio", credentials, SECRETS)
-        return cls(**settings, api_url=(credentials or {}).get("api_url") or API_URL)
+class HardenedTwilioInput(Configured, TwilioInput):
+    LABEL = "Twilio"
+    SECRETS = {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
+               "twilio_number": "TWILIO_WHATSAPP_NUMBER", "webhook_url": "TWILIO_WEBHOOK_URL"}
+    OPTIONAL = {"api_url": API_URL}
 
     def __init__(self, account_sid: str, auth_token: str, twilio_number: str,
                  webhook_url: str, api_url: str = API_URL) -> None:

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from channels import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,43 @@ def required(channel: str, credentials: Optional[Mapping[str, Any]],
                 f"'Connecting the channels').")
         values[key] = value
     return values
+
+
+class Configured:
+    """An input channel built from its credentials: `SECRETS` (credential key
+    -> environment variable) required, `OPTIONAL` settings with defaults."""
+
+    LABEL = ""
+    SECRETS: Dict[str, str] = {}
+    OPTIONAL: Dict[str, str] = {}
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Any:
+        settings = required(cls.LABEL, credentials, cls.SECRETS)
+        optional = {key: (credentials or {}).get(key) or default
+                    for key, default in cls.OPTIONAL.items()}
+        return cls(**settings, **optional)
+
+
+class RenderedOutput(OutputChannel):
+    """Sends a bot message as the parts its channel renders it into, in order."""
+
+    def parts(self, message: Dict[str, Any]) -> List[Any]:
+        raise NotImplementedError
+
+    async def send_part(self, recipient_id: str, part: Any) -> None:
+        raise NotImplementedError
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        for part in self.parts(message):
+            try:
+                await self.send_part(recipient_id, part)
+            except outbound.DeliveryFailed:
+                logger.error("send.failed channel=%s", self.name())
+                return  # the rest would read out of order
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
 
 
 def signed_by(secret: str, body: bytes, header: Optional[str]) -> bool:
@@ -126,7 +166,7 @@ class Turns:
             del self._last[sender]
 
 
-class MetaInput(InputChannel):
+class MetaInput(Configured, InputChannel):
     """A Meta webhook (Messenger, WhatsApp Cloud API): the verification
     handshake on GET; on POST, the signature over the raw body checked before
     anything is parsed, every message of the batch taken once, and the

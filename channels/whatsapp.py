@@ -10,7 +10,6 @@ updates for another phone number are ignored.
 Outgoing: POST {graph_url}/{phone_number_id}/messages, rendered by
 channels/render.py.
 """
-import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
@@ -18,55 +17,42 @@ from rasa.core.channels.channel import OutputChannel
 from channels import outbound, render
 from channels.messenger import GRAPH_URL
 from channels.screening import screen
-from channels.webhooks import (ATTACHMENT, Incoming, MetaInput, as_dict, as_list,
-                               required)
+from channels.webhooks import ATTACHMENT, Incoming, MetaInput, RenderedOutput, as_dict, as_list
 
-logger = logging.getLogger(__name__)
-
-SECRETS = {"verify_token": "WHATSAPP_VERIFY_TOKEN", "app_secret": "WHATSAPP_APP_SECRET",
-           "access_token": "WHATSAPP_ACCESS_TOKEN",
-           "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID"}
 MEDIA = {"image", "document", "audio", "video", "sticker"}
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(RenderedOutput):
     @classmethod
     def name(cls) -> Text:
         return "whatsapp"
 
     def __init__(self, access_token: str, phone_number_id: str, graph_url: str) -> None:
-        self.access_token = access_token
+        self.headers = {"Authorization": f"Bearer {access_token}"}
         self.url = f"{graph_url.rstrip('/')}/{phone_number_id}/messages"
         self.list_button = render.wording("utter_list_button")
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        parts = render.for_whatsapp(message.get("text") or "", render.options(message),
-                                    self.list_button)
-        for part in parts:
-            try:
-                await outbound.post(self.name(), self.url, json={
-                    "messaging_product": "whatsapp", "recipient_type": "individual",
-                    "to": recipient_id, **part},
-                    headers={"Authorization": f"Bearer {self.access_token}"})
-            except outbound.DeliveryFailed:
-                logger.error("send.failed channel=whatsapp")
-                return  # the rest would read out of order
+    def parts(self, message: Dict[Text, Any]) -> List[Dict[str, Any]]:
+        return render.for_whatsapp(message.get("text") or "", render.options(message),
+                                   self.list_button)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
+    async def send_part(self, recipient_id: Text, part: Dict[str, Any]) -> None:
+        await outbound.post(self.name(), self.url, headers=self.headers, json={
+            "messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": recipient_id, **part})
 
 
 class WhatsAppInput(MetaInput):
     OBJECT = "whatsapp_business_account"
+    LABEL = "WhatsApp"
+    SECRETS = {"verify_token": "WHATSAPP_VERIFY_TOKEN", "app_secret": "WHATSAPP_APP_SECRET",
+               "access_token": "WHATSAPP_ACCESS_TOKEN",
+               "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID"}
+    OPTIONAL = {"graph_url": GRAPH_URL}
 
     @classmethod
     def name(cls) -> Text:
         return "whatsapp"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WhatsAppInput":
-        settings = required("WhatsApp", credentials, SECRETS)
-        return cls(**settings, graph_url=(credentials or {}).get("graph_url") or GRAPH_URL)
 
     def __init__(self, verify_token: str, app_secret: str, access_token: str,
                  phone_number_id: str, graph_url: str = GRAPH_URL) -> None:
