@@ -11,12 +11,13 @@ Outgoing: Twilio's Messages API with an explicit timeout and retries.
 """
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Text
+from urllib.parse import parse_qs
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
@@ -28,6 +29,16 @@ logger = logging.getLogger(__name__)
 
 API_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def parameters(request: Request) -> RequestParameters:
+    """The POSTed parameters, empty ones included: Twilio signs them all
+    (a photo comes with an empty Body), while Sanic's `request.form` drops
+    empty values."""
+    if request.content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return RequestParameters()
+    return RequestParameters(parse_qs(request.body.decode("utf-8", "replace"),
+                                      keep_blank_values=True))
 
 
 class TwilioNumberedOutput(RenderedOutput):
@@ -79,23 +90,24 @@ class HardenedTwilioInput(Configured, TwilioInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             signature = request.headers.get("X-Twilio-Signature") or ""
-            if not signature or not self.validator.validate(self.webhook_url, request.form,
-                                                            signature):
+            form = parameters(request)
+            if not signature or not self.validator.validate(self.webhook_url, form, signature):
                 logger.warning("webhook.refused channel=twilio reason=signature")
                 return response.text("invalid signature", status=403)
-            sender = request.form.get("From") or ""
-            message_id = request.form.get("MessageSid") or ""
+            sender = form.get("From") or ""
+            message_id = form.get("MessageSid") or ""
             if sender and message_id and self.seen.first_time(message_id):
-                self.turns.run(sender, self._turn(on_new_message, request, sender, message_id))
+                self.turns.run(sender, self._turn(on_new_message, request.app.ctx.agent, form,
+                                                  sender, message_id))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return webhook
 
-    def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
-              sender: str, message_id: str) -> Callable[[], Awaitable[None]]:
-        agent = request.app.ctx.agent
-        has_media = (request.form.get("NumMedia") or "0") != "0"
-        body = (request.form.get("Body") or "").replace("¡", "@")  # carriers corrupt @ in SMS
+    def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
+              form: RequestParameters, sender: str, message_id: str,
+              ) -> Callable[[], Awaitable[None]]:
+        has_media = (form.get("NumMedia") or "0") != "0"
+        body = (form.get("Body") or "").replace("¡", "@")  # carriers corrupt @ in SMS
 
         async def turn() -> None:
             text = ATTACHMENT if has_media else await self._read(agent, sender, body)
