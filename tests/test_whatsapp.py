@@ -3,9 +3,10 @@ shapes in, message calls out to the fake Graph server, checked for shape and
 limits."""
 from actions.actions import KNOWLEDGE
 from tests.channel_servers import SECRETS
-from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, WhatsAppVisitor,
+from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, GREETING, WhatsAppVisitor,
                                     hold_the_conversation, whatsapp_message, whatsapp_reply,
                                     whatsapp_update)
+from tests.test_red_flags import is_urgent_reply
 
 MESSAGES_PATH = f"/{SECRETS['WHATSAPP_PHONE_NUMBER_ID']}/messages"
 
@@ -75,3 +76,12 @@ def test_media_get_the_polite_reply_also_in_the_middle_of_a_booking(channels):
     assert channels.post_meta("whatsapp", update).status_code == 200
     visitor.wait(mark, "Happy to help you book")  # the same question again
     assert visitor.turn[0].text.startswith(CANNOT_VIEW)
+
+
+def test_a_typed_intent_is_screened_as_on_the_rest_channel(channels):
+    visitor = WhatsAppVisitor(channels)
+    visitor.say("hello", GREETING)  # the disclosure comes with the greeting
+    mark = channels.graph.mark()
+    visitor.post("/urgent_emergency")
+    first = visitor.wait(mark, "")
+    assert not is_urgent_reply([{"text": first.text}])
