@@ -23,6 +23,7 @@ BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
 INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"}  # rules
 CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
 NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye"}
+ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
     "contact": ("phone", "number", "email", "e-mail", "mail", "contact"),
@@ -58,6 +59,9 @@ class ValidateBookingForm(FormValidationAction):
         intent = intent_of(tracker)
         if intent in INTERRUPTIONS:
             return {}
+        if intent == ATTACHMENT_INTENT:  # the polite reply, then the same question again
+            dispatcher.utter_message(response="utter_cannot_view_attachments")
+            return {slot: None}
         if parses and _parses(parses, text):
             return {slot: text}
         if booking.looks_like_question(text) and self._answer_question(dispatcher, intent):

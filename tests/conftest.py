@@ -101,9 +101,11 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def start_assistant(folder: Path, model: Path) -> tuple:
+def start_assistant(folder: Path, model: Path, credentials: Path = ROOT / "credentials.yml",
+                    env: Dict[str, str] | None = None) -> tuple:
     """Start the action server and Rasa server on free loopback ports, with
-    their bookings and conversations in SQLite files of `folder`."""
+    their bookings and conversations in SQLite files of `folder`; `env` is
+    added to the Rasa server's environment (secrets of `credentials`)."""
     actions_port, rasa_port = free_port(), free_port()
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
@@ -119,8 +121,8 @@ def start_assistant(folder: Path, model: Path) -> tuple:
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
-                           "--credentials", str(ROOT / "credentials.yml")],
-                  f"http://127.0.0.1:{rasa_port}/", folder)
+                           "--credentials", str(credentials)],
+                  f"http://127.0.0.1:{rasa_port}/", folder, env=env)
     servers = [rasa, actions]
     try:
         actions.wait()
@@ -144,3 +146,6 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         yield running
     finally:
         stop_all(servers)
+
+
+from tests.channel_servers import channels  # noqa: E402,F401 - the platform channels' servers
