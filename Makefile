@@ -10,7 +10,7 @@ MODEL := models/assistant.tar.gz
 SPACY := build/en_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 
-.PHONY: run test shell train eval clean clean-model
+.PHONY: run test shell train eval bench clean clean-model
 
 run: $(MODEL)        ## start the assistant on http://localhost:5005
 	@scripts/run
@@ -25,6 +25,9 @@ train: $(MODEL)      ## train a model if the data changed since the last one
 
 eval: $(MODEL)       ## held-out accuracy, wrong-answer rate, confused topics
 	$(PY) -m clinic.evaluate
+
+bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 30 min)
+	$(PY) -m bench.run
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(scripts/find-python) && echo "Using $$python" && \

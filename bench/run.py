@@ -9,7 +9,8 @@ data, domain, actions, endpoints and held-out file, in a fresh copy:
   4. `--runs` rounds of load (bench/load.py, a separate process) at 1 and at
      20 concurrent conversations: latency percentiles and throughput;
   5. resident memory of both servers after the load.
-Figures are medians over the rounds; all rounds are kept in the JSON.
+Figures are medians over the rounds; every message's latency is kept in the
+JSON. `--only ours` measures one variant and keeps the other's last figures.
 
     python -m bench.run [--runs 3] [--only ours]
 """
@@ -189,9 +190,11 @@ def measure(name: str, config: Path, workdir: Path, runs: int) -> dict:
             figures[f"{key}_ms_{level}"] = statistics.median(r[key] for r in per_round)
         figures[f"throughput_{level}"] = statistics.median(
             result["answered"] / result["wall_s"] for result in results)
-    figures["latencies_ms"] = {level: [x for r in results for x in r["latencies_ms"]]
+    figures["latencies_ms"] = {level: [round(x, 2) for r in results for x in r["latencies_ms"]]
                                for level, results in rounds.items()}
     figures["rounds"] = runs
+    figures["measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    figures["load_average_after"] = os.getloadavg()[0]  # other work on the machine
     return figures
 
 
@@ -251,20 +254,20 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--only", choices=["ours", "baseline"], help="measure one variant")
     args = parser.parse_args(argv)
     variants = {"ours": ROOT / "config.yml", "baseline": BASELINE_CONFIG}
-    if args.only:
+    if args.only:  # the other variant's figures are kept from the last run
         variants = {args.only: variants[args.only]}
+    latest = RESULTS / "latest.json"
+    results = json.loads(latest.read_text()) if args.only and latest.exists() else {}
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        results = {name: measure(name, config, Path(workdir), args.runs)
-                   for name, config in variants.items()}
+        for name, config in variants.items():
+            results[name] = measure(name, config, Path(workdir), args.runs)
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    chart(results, RESULTS / "latest.png")
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(),
-               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    summary = {name: {k: v for k, v in figures.items() if k != "latencies_ms"}
-               for name, figures in results.items()}
-    (RESULTS / "latest.json").write_text(json.dumps({**summary, "machine": machine}, indent=2) + "\n")
-    print(table(results))
-    print(f"\nFigures: {RESULTS / 'latest.json'}; chart: {RESULTS / 'latest.png'}")
+    latest.write_text(json.dumps(results, indent=1) + "\n")
+    measured = {name: results[name] for name in ("ours", "baseline") if name in results}
+    chart(measured, RESULTS / "latest.png")
+    print(table(measured))
+    print(f"\nFigures: {latest}; chart: {RESULTS / 'latest.png'}")
     return 0
 
 
