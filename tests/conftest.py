@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 import uuid
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterable, Iterator, List
 
 import pytest
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -101,9 +105,20 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def start_assistant(folder: Path, model: Path) -> tuple:
+def credentials_for(folder: Path, web_origins: Iterable[str]) -> Path:
+    """credentials.yml, with the website chat also open to `web_origins`."""
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    webchat = credentials["channels.webchat.WebChatInput"]
+    webchat["cors_allowed_origins"] = [*webchat["cors_allowed_origins"], *web_origins]
+    path = folder / "credentials.yml"
+    path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    return path
+
+
+def start_assistant(folder: Path, model: Path, web_origins: Iterable[str] = ()) -> tuple:
     """Start the action server and Rasa server on free loopback ports, with
-    their bookings and conversations in SQLite files of `folder`."""
+    their bookings and conversations in SQLite files of `folder`, the website
+    chat open to `web_origins` too."""
     actions_port, rasa_port = free_port(), free_port()
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
@@ -119,7 +134,7 @@ def start_assistant(folder: Path, model: Path) -> tuple:
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
-                           "--credentials", str(ROOT / "credentials.yml")],
+                           "--credentials", str(credentials_for(folder, web_origins))],
                   f"http://127.0.0.1:{rasa_port}/", folder)
     servers = [rasa, actions]
     try:
@@ -136,10 +151,30 @@ def stop_all(servers: List[Server]) -> None:
         server.stop()
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
-def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+def web_site() -> Iterator[str]:
+    """web/ (the demo page and the chat widget) served on a free loopback port:
+    its origin."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=ROOT / "web"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
+              web_site: str) -> Iterator[Assistant]:
     """The real action server and Rasa server, started once for the test run."""
-    running, servers = start_assistant(tmp_path_factory.mktemp("servers"), trained_model)
+    running, servers = start_assistant(tmp_path_factory.mktemp("servers"), trained_model,
+                                       web_origins=[web_site])
     try:
         yield running
     finally:
