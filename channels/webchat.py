@@ -79,7 +79,7 @@ class WebChatInput(ScreenedSocketIOInput):
             await on_new_message(message)
 
         webhook = super().blueprint(with_issued_session)
-        sio = webhook.sio
+        sio = self.sio  # the socket.io server Rasa created for this blueprint
         sio.eio.cors_allowed_origins = list(self.cors_allowed_origins)
 
         @sio.on("session_request", namespace=self.namespace)

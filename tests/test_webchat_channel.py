@@ -1,14 +1,17 @@
 """The website chat's socket.io channel (channels/webchat.py): only the
 configured origins, sessions issued by the server, replies that arrive."""
 import asyncio
+import contextlib
+import json
 
 import pytest
 import requests
 import socketio
+import websockets
 import yaml
 
 from actions.actions import KNOWLEDGE
-from channels.webchat import DEMO_ORIGINS, WebChatInput, allowed_origins, session_id
+from channels.webchat import DEMO_ORIGINS, SESSION_ID, WebChatInput, allowed_origins, session_id
 from tests.conftest import DISCLOSURE, ROOT
 
 FORBIDDEN = "http://evil.example"
@@ -55,8 +58,9 @@ def test_the_shipped_credentials_open_the_chat_to_the_demo_page_only():
     {"session_id": ["a" * 32]},
 ])
 def test_a_session_id_not_of_the_servers_form_is_replaced_by_a_new_one(data):
+    requested = data.get("session_id") if isinstance(data, dict) else data
     new = session_id(data)
-    assert len(new) == 32 and new == new.lower() and new != (data or {}).get("session_id")
+    assert SESSION_ID.fullmatch(new) and new != requested
 
 
 def test_a_session_id_the_server_issued_is_kept():
@@ -78,42 +82,66 @@ def test_a_handshake_from_the_clinics_pages_is_accepted(assistant, origin):
     assert response.headers["Access-Control-Allow-Origin"] == origin
 
 
+async def open_websocket(url: str, origin: str):
+    """A websocket to the socket.io endpoint, opened from `origin`."""
+    address = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    return await websockets.connect(address, origin=origin, open_timeout=10)
+
+
+async def receive(websocket, timeout: float) -> str:
+    """The next packet within `timeout` seconds, engine.io pings answered on the way."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        packet = await asyncio.wait_for(websocket.recv(),
+                                        deadline - asyncio.get_running_loop().time())
+        if packet != "2":
+            return packet
+        await websocket.send("3")
+
+
+async def emit(websocket, event: str, data: object) -> None:
+    await websocket.send("42" + json.dumps([event, data]))
+
+
 async def converse(url: str, origin: str, session: object, messages: list[str]) -> dict:
-    """Connect over websocket from `origin`, ask for `session`, send the
-    messages and collect the bot's replies until it falls silent."""
-    client = socketio.AsyncClient(reconnection=False)
-    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-    replies: list[dict] = []
-    client.on("session_confirm", lambda data: confirmed.set_result(data))
-    client.on("bot_uttered", lambda data: replies.append(data))
-    await client.connect(url, headers={"Origin": origin}, transports=["websocket"],
-                         wait_timeout=10)
+    """Speak socket.io as the widget does (engine.io 4, socket.io 5 packets
+    over a websocket from `origin`; python-engineio's own websocket client
+    needs a newer aiohttp than Rasa's): ask for `session`, send the messages,
+    collect the bot's replies until it falls silent."""
+    websocket = await open_websocket(url, origin)
     try:
-        await client.emit("session_request", {"session_id": session})
-        issued = await asyncio.wait_for(confirmed, 10)
+        assert (await receive(websocket, 10)).startswith("0{")  # engine.io open
+        await websocket.send("40")  # socket.io connect
+        assert (await receive(websocket, 10)).startswith("40")
+        await emit(websocket, "session_request", {"session_id": session})
+        event, issued = json.loads((await receive(websocket, 10))[2:])
+        assert event == "session_confirm"
+        replies: list[dict] = []
         for message in messages:
-            await client.emit("user_uttered", {"message": message, "session_id": issued})
-            await wait_for_quiet(replies)
+            await emit(websocket, "user_uttered", {"message": message, "session_id": issued})
+            timeout = 30.0  # the first reply; then a second of silence ends the turn
+            with contextlib.suppress(asyncio.TimeoutError):
+                while True:
+                    event, reply = json.loads((await receive(websocket, timeout))[2:])
+                    assert event == "bot_uttered"
+                    replies.append(reply)
+                    timeout = 1.0
         return {"session": issued, "replies": replies}
     finally:
-        await client.disconnect()
-
-
-async def wait_for_quiet(replies: list[dict], timeout: float = 20.0) -> None:
-    """Until a reply has come and no other for a moment."""
-    loop = asyncio.get_running_loop()
-    deadline, seen, quiet_since = loop.time() + timeout, len(replies), None
-    while loop.time() < deadline:
-        await asyncio.sleep(0.1)
-        if len(replies) != seen:
-            seen, quiet_since = len(replies), loop.time()
-        elif quiet_since is not None and loop.time() - quiet_since > 1.0:
-            return
+        await websocket.close()
 
 
 def test_a_websocket_from_another_origin_is_refused(assistant):
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        asyncio.run(converse(assistant.url, FORBIDDEN, None, []))
+    with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
+        asyncio.run(open_websocket(assistant.url, FORBIDDEN))
+    assert refused.value.status_code == 400
+
+
+def test_the_python_socketio_client_from_another_origin_is_refused(assistant):
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="status code 400"):
+        client.connect(assistant.url, headers={"Origin": FORBIDDEN}, transports=["polling"],
+                       wait_timeout=10)
 
 
 def test_the_website_chat_answers_and_continues_its_session_after_a_reconnect(
@@ -136,5 +164,5 @@ def test_the_website_chat_answers_and_continues_its_session_after_a_reconnect(
 
 def test_a_page_cannot_choose_another_channels_sender_id(assistant, web_site):
     talk = asyncio.run(converse(assistant.url, web_site, "15551234567", ["does it hurt"]))
-    assert talk["session"] != "15551234567" and len(talk["session"]) == 32
+    assert SESSION_ID.fullmatch(talk["session"])
     assert talk["replies"][0]["text"].startswith(DISCLOSURE)
