@@ -2,11 +2,13 @@
 the action server and Rasa server are started once per test run."""
 from __future__ import annotations
 
+import html
 import os
 import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 import uuid
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +25,7 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 STARTUP_TIMEOUT_S = 240
 DISCLOSURE = "I'm an automated assistant: I give general information"
+DEMO_SERVER = 'data-server="http://localhost:5005"'  # the widget's tag on web/index.html
 
 
 def free_port() -> int:
@@ -151,7 +154,23 @@ def stop_all(servers: List[Server]) -> None:
         server.stop()
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
+class WebHandler(SimpleHTTPRequestHandler):
+    """web/ as it is, except that /index.html?server=URL is the demo page with
+    its widget pointed at the Rasa server of URL (the tests' own)."""
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        server = urllib.parse.parse_qs(url.query).get("server")
+        if url.path != "/index.html" or not server:
+            return super().do_GET()
+        page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+        body = page.replace(DEMO_SERVER, f'data-server="{html.escape(server[0])}"').encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args) -> None:
         pass
 
@@ -160,7 +179,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def web_site() -> Iterator[str]:
     """web/ (the demo page and the chat widget) served on a free loopback port:
     its origin."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=ROOT / "web"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(WebHandler, directory=ROOT / "web"))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -9,11 +9,10 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import DISCLOSURE, ENV, ROOT
+from tests.conftest import DEMO_SERVER, DISCLOSURE, ENV, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-DEMO_SERVER = 'data-server="http://localhost:5005"'  # the demo page's script tag
 TIMEOUT_MS = 20000
 PAIN = KNOWLEDGE.by_id["pain"]
 # Notes whether the typing indicator was shown (it may be brief).
@@ -49,23 +48,15 @@ def browser(widget):
 def demo(browser, assistant, web_site) -> Iterator:
     """A new visitor (fresh browser context) on the demo page, whose one
     script tag points the widget at the test's Rasa server."""
-    page_source = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
-    assert DEMO_SERVER in page_source
-
-    def with_test_server(route):
-        response = route.fetch()
-        route.fulfill(response=response, body=response.text().replace(
-            DEMO_SERVER, f'data-server="{assistant.url}"'))
-
+    assert DEMO_SERVER in (ROOT / "web" / "index.html").read_text(encoding="utf-8")
     contexts = []
 
     def open_page(**options):
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
-        context.route(f"{web_site}/index.html", with_test_server)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{web_site}/index.html")
+        page.goto(f"{web_site}/index.html?server={assistant.url}")
         return page
 
     yield open_page
