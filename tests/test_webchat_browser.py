@@ -1,5 +1,6 @@
 """The website chat in a real headless Chromium (Debian's /usr/bin/chromium),
 on the demo page, against the running Rasa server and action server."""
+import html
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -158,3 +159,28 @@ def test_on_a_phone_the_chat_takes_the_whole_screen(demo):
     page.get_by_role("group", name="Suggested replies").wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "webchat-phone.png")
+
+
+def test_a_stored_conversation_is_shown_bounded_and_as_text(demo):
+    """What the tab kept (sessionStorage) is read defensively: at most the last
+    60 messages, markup as text, malformed entries left out."""
+    stored = [{"from": "user" if n % 2 else "bot", "text": f"message {n} <img src=x>",
+               "buttons": []} for n in range(100)]
+    stored += [{"from": "intruder", "text": "x"}, {"from": "bot", "text": ["x"]}, None]
+    page = demo()
+    page.evaluate("messages => sessionStorage.setItem('clinic-chat:v1', JSON.stringify("
+                  "{sessionId: null, open: true, messages}))", stored)
+    page.reload()
+    expect(page.get_by_role("dialog", name="Biorestoration assistant")).to_be_visible()
+    messages = page.locator(".log > .message")
+    expect(messages).to_have_count(1 + 60)  # the greeting, then the last 60 kept
+    expect(messages.nth(1)).to_have_text("Assistant said: message 40 <img src=x>")
+    expect(messages.last).to_have_text("You said: message 99 <img src=x>")
+    assert page.locator(".log img").count() == 0
+
+
+def test_the_demo_page_shows_the_clinics_details_from_its_profile():
+    page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    clinic = KNOWLEDGE.clinic
+    for detail in (clinic.name, clinic.phone, clinic.email, clinic.address):
+        assert html.escape(detail, quote=False) in page
