@@ -153,7 +153,7 @@ function createWidget(config) {
   }
 
   function add(message) {
-    state.messages.push(message);
+    state.messages = [...state.messages, message].slice(-store.MAX_MESSAGES);
     store.save(state);
     render(message);
     while (log.children.length > store.MAX_MESSAGES + (config.greeting ? 1 : 0)) {
