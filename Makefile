@@ -9,13 +9,14 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 MODEL := models/assistant.tar.gz
 SPACY := build/en_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
+WIDGET := web/dist/widget.js
 
 .PHONY: run test shell train eval bench clean clean-model
 
-run: $(MODEL)        ## start the assistant on http://localhost:5005
+run: $(MODEL) $(WIDGET) ## start the assistant on http://localhost:5005
 	@scripts/run
 
-test: $(MODEL)       ## the whole test suite
+test: $(MODEL) $(WIDGET) ## the whole test suite
 	$(PY) -m pytest
 
 shell: $(MODEL)      ## chat in the terminal
@@ -43,8 +44,16 @@ $(MODEL): $(SPACY) $(TRAINING_DATA)
 	$(VENV)/bin/rasa train --fixed-model-name assistant --out models
 	@touch $@
 
+web/node_modules/.installed: web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to build the chat widget (Debian: apt-get install npm)" >&2; exit 1; }
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WIDGET): web/node_modules/.installed web/package.json $(wildcard web/src/*)
+	cd web && npm run --silent build
+
 clean-model:         ## forget the trained model (the next run or test retrains)
 	rm -rf models .rasa
 
 clean:               ## remove the environment, models and build output
-	rm -rf $(VENV) models build .rasa logs results
+	rm -rf $(VENV) models build .rasa logs results web/node_modules web/dist

@@ -2,16 +2,22 @@
 the action server and Rasa server are started once per test run."""
 from __future__ import annotations
 
+import html
 import os
 import socket
 import subprocess
+import threading
 import time
+import urllib.parse
 import uuid
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterable, Iterator, List
 
 import pytest
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -19,6 +25,7 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 STARTUP_TIMEOUT_S = 240
 DISCLOSURE = "I'm an automated assistant: I give general information"
+DEMO_SERVER = 'data-server="http://localhost:5005"'  # the widget's tag on web/index.html
 
 
 def free_port() -> int:
@@ -101,11 +108,22 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def start_assistant(folder: Path, model: Path, credentials: Path = ROOT / "credentials.yml",
-                    env: Dict[str, str] | None = None) -> tuple:
+def credentials_for(folder: Path, web_origins: Iterable[str]) -> Path:
+    """credentials.yml, with the website chat also open to `web_origins`."""
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    webchat = credentials["channels.webchat.WebChatInput"]
+    webchat["cors_allowed_origins"] = [*webchat["cors_allowed_origins"], *web_origins]
+    path = folder / "credentials.yml"
+    path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    return path
+
+
+def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
+                    env: Dict[str, str] | None = None, web_origins: Iterable[str] = ()) -> tuple:
     """Start the action server and Rasa server on free loopback ports, with
-    their bookings and conversations in SQLite files of `folder`; `env` is
-    added to the Rasa server's environment (secrets of `credentials`)."""
+    their bookings and conversations in SQLite files of `folder`; the Rasa
+    server reads `credentials` (by default credentials.yml with the website
+    chat also open to `web_origins`), with `env` (the secrets) added."""
     actions_port, rasa_port = free_port(), free_port()
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
@@ -121,7 +139,8 @@ def start_assistant(folder: Path, model: Path, credentials: Path = ROOT / "crede
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
-                           "--credentials", str(credentials)],
+                           "--credentials",
+                           str(credentials or credentials_for(folder, web_origins))],
                   f"http://127.0.0.1:{rasa_port}/", folder, env=env)
     servers = [rasa, actions]
     try:
@@ -138,10 +157,46 @@ def stop_all(servers: List[Server]) -> None:
         server.stop()
 
 
+class WebHandler(SimpleHTTPRequestHandler):
+    """web/ as it is, except that /index.html?server=URL is the demo page with
+    its widget pointed at the Rasa server of URL (the tests' own)."""
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        server = urllib.parse.parse_qs(url.query).get("server")
+        if url.path != "/index.html" or not server:
+            return super().do_GET()
+        page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+        body = page.replace(DEMO_SERVER, f'data-server="{html.escape(server[0])}"').encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
-def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+def web_site() -> Iterator[str]:
+    """web/ (the demo page and the chat widget) served on a free loopback port:
+    its origin."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(WebHandler, directory=ROOT / "web"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
+              web_site: str) -> Iterator[Assistant]:
     """The real action server and Rasa server, started once for the test run."""
-    running, servers = start_assistant(tmp_path_factory.mktemp("servers"), trained_model)
+    running, servers = start_assistant(tmp_path_factory.mktemp("servers"), trained_model,
+                                       web_origins=[web_site])
     try:
         yield running
     finally:

@@ -1,0 +1,186 @@
+"""The website chat in a real headless Chromium (Debian's /usr/bin/chromium),
+on the demo page, against the running Rasa server and action server."""
+import html
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from actions.actions import KNOWLEDGE
+from tests.conftest import DEMO_SERVER, DISCLOSURE, ENV, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+TIMEOUT_MS = 20000
+PAIN = KNOWLEDGE.by_id["pain"]
+# Notes whether the typing indicator was shown (it may be brief).
+WATCH_TYPING = """indicator => {
+  window.typingShown = false;
+  new MutationObserver(() => { window.typingShown ||= !indicator.hidden; })
+    .observe(indicator, { attributes: true });
+}"""
+
+
+@pytest.fixture(scope="module")
+def widget() -> Path:
+    """The built widget: make rebuilds it when its sources or lock changed."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the chat widget cannot be built")
+    subprocess.run(["make", "--no-print-directory", "web/dist/widget.js"], cwd=ROOT, env=ENV,
+                   check=True)
+    return ROOT / "web" / "dist" / "widget.js"
+
+
+@pytest.fixture(scope="module")
+def browser(widget):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian: apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=["--disable-gpu", "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def demo(browser, assistant, web_site) -> Iterator:
+    """A new visitor (fresh browser context) on the demo page, whose one
+    script tag points the widget at the test's Rasa server."""
+    assert DEMO_SERVER in (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{web_site}/index.html?server={assistant.url}")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def launcher(page):
+    return page.get_by_role("button", name="Open the chat: Biorestoration assistant")
+
+
+def ask(page, question: str) -> None:
+    page.get_by_role("textbox", name="Your message").fill(question)
+    page.get_by_role("textbox", name="Your message").press("Enter")
+
+
+def expect_answer(page, topic) -> None:
+    log = page.get_by_role("log", name="Conversation")
+    for paragraph in KNOWLEDGE.answer(topic).strip().split("\n\n"):
+        log.get_by_text(paragraph).wait_for()
+
+
+def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_reload(demo):
+    page = demo(viewport={"width": 1280, "height": 800})
+    launcher(page).click()
+    page.locator(".typing").evaluate(WATCH_TYPING)
+    ask(page, "Does microneedling hurt?")
+    expect_answer(page, PAIN)
+    expect(page.locator(".typing")).to_be_hidden()
+    assert page.evaluate("window.typingShown") is True
+
+    suggestion = KNOWLEDGE.related(PAIN)[0]
+    replies = page.get_by_role("group", name="Suggested replies")
+    expect(replies.get_by_role("button")).to_have_text(
+        [topic.title for topic in KNOWLEDGE.related(PAIN)])
+    replies.get_by_role("button", name=suggestion.title).click()
+    expect_answer(page, suggestion)
+    expect(page.locator(".bubble.user")).to_have_text(
+        ["You said: Does microneedling hurt?", f"You said: {suggestion.title}"])
+
+    page.reload()
+    expect_answer(page, PAIN)
+    expect_answer(page, suggestion)
+    expect(page.get_by_role("dialog", name="Biorestoration assistant")).to_be_visible()
+    # The server kept the session too: the next answer comes without a
+    # second "I'm an automated assistant" disclosure.
+    ask(page, "how many sessions would I need")
+    expect_answer(page, KNOWLEDGE.by_id["sessions"])
+    expect(page.locator(".bubble.bot", has_text=DISCLOSURE)).to_have_count(1)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "webchat.png")
+
+
+def test_the_keyboard_opens_the_chat_sends_and_closes_it(demo):
+    page = demo()
+    button = launcher(page)
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if button.evaluate("element => element.getRootNode().activeElement === element"):
+            break
+    else:
+        pytest.fail("Tab never reached the chat's launcher")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Biorestoration assistant")
+    expect(dialog).to_be_visible()
+    textbox = page.get_by_role("textbox", name="Your message")
+    expect(textbox).to_be_focused()
+    page.keyboard.type("does it hurt")
+    page.keyboard.press("Enter")
+    expect_answer(page, PAIN)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Open the chat: Biorestoration assistant")
+           ).to_be_focused()
+
+
+def test_markup_typed_by_a_visitor_is_shown_as_text(demo):
+    page = demo()
+    launcher(page).click()
+    markup = '<img src=x onerror="document.title=\'pwned\'"><b>bold</b>'
+    ask(page, markup)
+    expect(page.locator(".bubble.user")).to_have_text(f"You said: {markup}")
+    page.get_by_role("log", name="Conversation").locator(".bubble.bot").nth(1).wait_for()
+    assert page.locator(".log img, .log b").count() == 0
+    assert page.title() != "pwned"
+
+
+def test_on_a_phone_the_chat_takes_the_whole_screen(demo):
+    phone = {"width": 390, "height": 844}
+    page = demo(viewport=phone, has_touch=True, is_mobile=True)
+    launcher(page).click()
+    dialog = page.get_by_role("dialog", name="Biorestoration assistant")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 844)
+    ask(page, "Does microneedling hurt?")
+    expect_answer(page, PAIN)
+    page.get_by_role("group", name="Suggested replies").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "webchat-phone.png")
+
+
+def test_a_stored_conversation_is_shown_bounded_and_as_text(demo):
+    """What the tab kept (sessionStorage) is read defensively: at most the last
+    60 messages, markup as text, malformed entries left out."""
+    stored = [{"from": "user" if n % 2 else "bot", "text": f"message {n} <img src=x>",
+               "buttons": []} for n in range(100)]
+    stored += [{"from": "intruder", "text": "x"}, {"from": "bot", "text": ["x"]}, None]
+    page = demo()
+    page.evaluate("messages => sessionStorage.setItem('clinic-chat:v1', JSON.stringify("
+                  "{sessionId: null, open: true, messages}))", stored)
+    page.reload()
+    expect(page.get_by_role("dialog", name="Biorestoration assistant")).to_be_visible()
+    messages = page.locator(".log > .message")
+    expect(messages).to_have_count(1 + 60)  # the greeting, then the last 60 kept
+    expect(messages.nth(1)).to_have_text("Assistant said: message 40 <img src=x>")
+    expect(messages.last).to_have_text("You said: message 99 <img src=x>")
+    assert page.locator(".log img").count() == 0
+
+
+def test_the_demo_page_shows_the_clinics_details_from_its_profile():
+    page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    clinic = KNOWLEDGE.clinic
+    for detail in (clinic.name, clinic.phone, clinic.email, clinic.address):
+        assert html.escape(detail, quote=False) in page
