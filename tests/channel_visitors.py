@@ -277,11 +277,11 @@ def hold_the_conversation(visitor: Visitor) -> None:
                    KNOWLEDGE.answer(KNOWLEDGE.by_intent[suggested[2]]))
 
     visitor.say("I'd like to book a consultation", ASK_TREATMENT)
-    visitor.say("acne scars on my cheeks", ASK_NAME)
+    consent = visitor.say("acne scars on my cheeks", ASK_CONSENT)
+    visitor.choose(consent, consent.option("Yes, I agree"), ASK_NAME)
     visitor.say("Dana Whitfield", ASK_CONTACT)
     visitor.say("801-555-0123", ASK_TIME)
-    consent = visitor.say("next Tuesday afternoon", ASK_CONSENT)
-    confirmation = visitor.choose(consent, consent.option("Yes, I agree"), CONFIRM)
+    confirmation = visitor.say("next Tuesday afternoon", CONFIRM)
     assert "acne scars on my cheeks for Dana Whitfield" in confirmation.text
     saved = visitor.choose(confirmation, confirmation.option("Yes, send it"), SAVED)
     reference = saved.text.split("reference ")[1].split(".")[0]
