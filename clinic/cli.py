@@ -139,6 +139,8 @@ def parser() -> argparse.ArgumentParser:
                          help="age in days (default: retention_days of knowledge/clinic.yml)")
     purging.set_defaults(func=purge)
     staff.add_commands(commands)
+    staff.add_training_commands(commands)
+    staff.add_conversation_commands(commands)
     return main_parser
 
 

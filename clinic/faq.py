@@ -8,6 +8,7 @@ domain.yml (the intent) and data/rules.yml (intent -> action_answer_faq).
 from __future__ import annotations
 
 import datetime
+import difflib
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -130,7 +131,7 @@ def add_intent_examples(project: Project, intent: str, texts: List[str],
     question the assistant was trained on measures nothing."""
     intents = known_intents(project)
     if intent not in intents:
-        close = [name for name in intents if intent.replace("faq_", "") in name]
+        close = difflib.get_close_matches(intent, intents, n=2, cutoff=0.85)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise Misuse(f"there is no intent '{intent}'.{hint} The intents are listed by "
                      "clinic faq list (topics) and in domain.yml.")

@@ -120,7 +120,12 @@ def example_lines(block: str) -> List[str]:
 def examples_by_intent(path: Path) -> Dict[str, List[str]]:
     data = read_yaml(path)
     found: Dict[str, List[str]] = {}
-    for item in data.get("nlu") or []:
+    if not isinstance(data, dict) or not isinstance(data.get("nlu"), list):
+        raise Problem(f"{path} has no list under nlu:. Undo the last hand edit of it.")
+    for item in data["nlu"]:
+        if not isinstance(item, dict):
+            raise Problem(f"{path}: '{str(item)[:40]}' is not an 'intent:' block with "
+                          "examples. Undo the last hand edit of it.")
         if "intent" in item:
             found.setdefault(str(item["intent"]), []).extend(
                 example_lines(str(item.get("examples", ""))))

@@ -110,6 +110,69 @@ def check(args: argparse.Namespace) -> int:
     return 1 if findings.problems or findings.review else 0
 
 
+def train(args: argparse.Namespace) -> int:
+    from clinic import training
+
+    return training.train(_project(args))
+
+
+def rollback(args: argparse.Namespace) -> int:
+    from clinic import training
+
+    return training.rollback(_project(args))
+
+
+def review(args: argparse.Namespace) -> int:
+    from clinic import review as reviewing
+    from clinic.faq import known_intents
+
+    project = _project(args)
+    found = reviewing.groups(project, args.days)
+    if not found:
+        print(f"Nothing to review: every message of the last {args.days} days was understood "
+              "(or is a training example already).")
+        return 0
+    print(f"{len(found)} question(s) the assistant did not understand well, most frequent "
+          "first:")
+    if args.list:
+        for index, group in enumerate(found):
+            print(reviewing.describe(index + 1, group))
+        return 0
+    if args.assign or args.out_of_scope:
+        decisions = reviewing.from_options(found, args.assign or [], args.out_of_scope or [])
+        unknown = sorted(set(decisions.values()) - set(known_intents(project)))
+        if unknown:
+            raise Misuse(f"unknown intent(s) {unknown}. See them with: clinic faq list")
+    else:
+        decisions = reviewing.interactive(project, found, input)
+    notes = reviewing.apply(project, decisions, found)
+    print("\n".join(notes) if notes else "Nothing was changed.")
+    if notes:
+        print("Next: clinic train, so that the assistant learns them.")
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    from clinic import report as reporting
+
+    result = reporting.figures(_project(args), args.days)
+    print(reporting.text(result))
+    if args.html:
+        args.html.write_text(reporting.page(result), encoding="utf-8")
+        print(f"Wrote {args.html}")
+    return 0
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError("give at least 1 day")
+    return days
+
+
 # ---- the parsers ---------------------------------------------------------------
 
 def _command(commands, name: str, summary: str, example: str, func, description: str = ""):
@@ -180,6 +243,57 @@ def add_commands(commands) -> None:
              "for an answer with buttons, 4096 without), review dates, and examples of\n"
              "different intents that look alike. Exit code 1 when anything is listed;\n"
              "clinic train refuses only the problems, not the things to review.")
+
+
+def add_training_commands(commands) -> None:
+    _command(commands, "train", "check, train, measure, and put in service if not worse",
+             "RASA_API_TOKEN=... clinic train", train,
+             "Check the data (as clinic check), train a new model (models/model-<time>.tar.gz),\n"
+             "measure it and the model in service on the held-out test questions\n"
+             "(tests/nlu_heldout.yml) and the must-never-miss urgent messages\n"
+             "(tests/red_flags/), show both in a table, and put the new model in service\n"
+             "(models/assistant.tar.gz) only if it answers every urgent message urgently,\n"
+             "escalates no normal reaction, and its accuracy is at most 1 point lower.\n"
+             "Then a running server loads it without dropping conversations, when\n"
+             "RASA_API_TOKEN is set to the token the server was started with\n"
+             "(RASA_SERVER_URL, default http://localhost:5005). Models in service and their\n"
+             "scores are listed in models/history.json. Exit code 1: not put in service.")
+    _command(commands, "rollback", "return to the previous model in service", "clinic rollback",
+             rollback,
+             "Put the previous model of models/history.json back in service, and have the\n"
+             "running server load it (as clinic train does).")
+
+
+def add_conversation_commands(commands) -> None:
+    from pathlib import Path
+
+    reviewing = _command(
+        commands, "review", "questions the assistant did not understand: turn them into "
+        "examples", "clinic review --days 7", review,
+        "Show what visitors asked that the assistant did not understand, answered with\n"
+        "low confidence, or found out of scope (from the stored conversations, with\n"
+        "phone numbers and emails already masked), grouped by similarity, most\n"
+        "frequent first. For each group, type the intent it should have had, o for\n"
+        "out of scope, or Enter to skip; answers become training examples (as with\n"
+        "clinic examples add). Without a keyboard: --assign and --out-of-scope.\n"
+        "Conversations: TRACKER_DATABASE_URL, or var/trackers.db.")
+    reviewing.add_argument("--days", type=_days, default=30, help="how far back (default 30)")
+    reviewing.add_argument("--list", action="store_true", help="only list the groups")
+    reviewing.add_argument("--assign", action="append", metavar="TEXT=INTENT",
+                           help='give a question its intent: --assign "duele mucho=faq_pain"')
+    reviewing.add_argument("--out-of-scope", action="append", metavar="TEXT",
+                           help="mark a question as out of scope")
+    reporting = _command(
+        commands, "report", "how the assistant did: answers, misses, bookings",
+        "clinic report --days 7 --html report.html", report,
+        "Conversations, answered vs not understood, answers per topic, booking\n"
+        "requests and conversion (conversations that asked to book and stored a\n"
+        "consultation request), urgent escalations and out-of-scope messages.\n"
+        "Conversations: TRACKER_DATABASE_URL, or var/trackers.db; bookings:\n"
+        "DATABASE_URL, or var/clinic.db.")
+    reporting.add_argument("--days", type=_days, default=30, help="how far back (default 30)")
+    reporting.add_argument("--html", type=Path, metavar="FILE",
+                           help="also write a page with charts to FILE")
 
 
 def run(func, args: argparse.Namespace) -> int:

@@ -101,9 +101,12 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def start_assistant(folder: Path, model: Path) -> tuple:
+def start_assistant(folder: Path, model: Path, api_token: str | None = None,
+                    knowledge: Path | None = None) -> tuple:
     """Start the action server and Rasa server on free loopback ports, with
-    their bookings and conversations in SQLite files of `folder`."""
+    their bookings and conversations in SQLite files of `folder`; with
+    `api_token`, Rasa's HTTP API too (PUT /model); with `knowledge`, the
+    action server answers from that knowledge folder."""
     actions_port, rasa_port = free_port(), free_port()
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
@@ -115,11 +118,13 @@ def start_assistant(folder: Path, model: Path) -> tuple:
                                  str(actions_port), "--actions", "actions"],
                      f"http://127.0.0.1:{actions_port}/health", folder,
                      env={"DATABASE_URL": database_url,
-                          "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}"})
+                          "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}",
+                          **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
+    api = ["--enable-api", "--auth-token", api_token] if api_token else []
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
-                           "--credentials", str(ROOT / "credentials.yml")],
+                           "--credentials", str(ROOT / "credentials.yml"), *api],
                   f"http://127.0.0.1:{rasa_port}/", folder)
     servers = [rasa, actions]
     try:
