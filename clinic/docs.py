@@ -18,7 +18,10 @@ END = "<!-- end of clinic --help -->"
 WIDTH = "90"  # argparse wraps help to the terminal's width: fixed here for a stable text
 
 
-def _leaves(parser: argparse.ArgumentParser, path: List[str]) -> Iterator[Tuple[List[str], argparse.ArgumentParser]]:
+Command = Tuple[List[str], argparse.ArgumentParser]
+
+
+def _leaves(parser: argparse.ArgumentParser, path: List[str]) -> Iterator[Command]:
     subcommands = [action for action in parser._actions
                    if isinstance(action, argparse._SubParsersAction)]
     yield path, parser

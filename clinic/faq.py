@@ -69,7 +69,8 @@ def show_topic(project: Project, name: str) -> str:
     examples = examples_by_intent(project.nlu).get(topic.intent, [])
     heldout = examples_by_intent(project.heldout).get(topic.intent, []) \
         if project.heldout.is_file() else []
-    review = f"{topic.review_by or 'none'}{'  (OVERDUE: check the answer)' if overdue(topic) else ''}"
+    late = "  (OVERDUE: check the answer)" if overdue(topic) else ""
+    review = f"{topic.review_by or 'none'}{late}"
     lines = [f"topic      {topic.id}", f"intent     {topic.intent}", f"title      {topic.title}",
              f"safety     {topic.safety}", f"review by  {review}",
              f"sources    {', '.join(topic.sources)}",
@@ -145,9 +146,9 @@ def add_intent_examples(project: Project, intent: str, texts: List[str],
     refused = []
     for text in list(texts):
         if normalise(text) in apart:
-            refused.append(f"refused '{text}': it is a {'training example' if test else 'test question'}"
-                           f" of {apart[normalise(text)]}; a question is either trained on "
-                           "or kept for testing, never both.")
+            kind = "training example" if test else "test question"
+            refused.append(f"refused '{text}': it is a {kind} of {apart[normalise(text)]}; "
+                           "a question is either trained on or kept for testing, never both.")
             texts = [t for t in texts if t != text]
     checked = check_new_examples(existing, intent, texts)
     checked.refused = refused + checked.refused

@@ -102,8 +102,8 @@ def _bars(title: str, values: Dict[str, int]) -> str:
         return f"<h2>{html.escape(title)}</h2><p>None.</p>"
     top = max(values.values()) or 1
     row, label_width, bar_width = 22, 230, 360
-    parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{label_width + bar_width + 60}"'
-             f' height="{row * len(values) + 10}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [f'<svg role="img" aria-label="{html.escape(title)}" '
+             f'width="{label_width + bar_width + 60}" height="{row * len(values) + 10}" xmlns="http://www.w3.org/2000/svg">']
     for index, (label, count) in enumerate(values.items()):
         y = index * row + 5
         width = round(bar_width * count / top)

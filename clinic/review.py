@@ -17,7 +17,8 @@ from clinic.conversations import OUT_OF_SCOPE, all_messages
 from clinic.faq import add_intent_examples, known_intents
 from clinic.project import Misuse, Project, examples_by_intent, normalise
 
-GROUP = 0.5  # variants of one question: "is it safe when breastfeeding" / "safe while breastfeeding?"
+# Variants of one question ("is it safe when breastfeeding" / "safe while breastfeeding?")
+GROUP = 0.5
 
 
 @dataclass
@@ -53,7 +54,8 @@ def groups(project: Project, days: Optional[int]) -> List[Group]:
     for i, key in enumerate(keys):
         if i in taken:
             continue
-        members = [j for j in range(len(keys)) if j not in taken and (j == i or scores[i, j] >= GROUP)]
+        members = [j for j in range(len(keys))
+                   if j not in taken and (j == i or scores[i, j] >= GROUP)]
         taken.update(members)
         group = Group([shown[keys[j]] for j in members], sum(counts[keys[j]] for j in members))
         for j in members:

@@ -184,6 +184,7 @@ def rasa_train(project: Project, name: str, log: Path) -> Path:
             if not chunk:
                 break
             output.write(chunk)
+            output.flush()
             buffer += chunk
             *pieces, buffer = re.split(r"[\r\n]", buffer)
             for piece in pieces:

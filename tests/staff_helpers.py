@@ -18,7 +18,8 @@ COMMAND_TIMEOUT_S = 1200  # clinic train: a training and two evaluations
 def copy_project(target: Path, with_model: bool = False) -> Path:
     """The files the staff commands read and write, in `target`; the spaCy
     pipeline is shared (a symlink), and with `with_model` the model in service
-    and Rasa's training cache are copied too."""
+    is copied too. (Rasa's training cache is not: the intent classifier takes
+    all but seconds of a training, and a data change always retrains it.)"""
     target.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = ROOT / name
@@ -33,8 +34,6 @@ def copy_project(target: Path, with_model: bool = False) -> Path:
     if with_model:
         (target / "models").mkdir()
         shutil.copy2(ROOT / "models" / "assistant.tar.gz", target / "models" / "assistant.tar.gz")
-        if (ROOT / ".rasa").is_dir():
-            shutil.copytree(ROOT / ".rasa", target / ".rasa")
     return target
 
 

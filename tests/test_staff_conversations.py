@@ -115,7 +115,8 @@ def test_report_counts_match_the_seeded_conversations(project, tmp_path):
     now = time.time()
     seed(project / "var" / "trackers.db", {
         "booker": [user("hi", "greet"), user("does it hurt", "faq_pain"),
-                   user("how much is it", "faq_cost"), user("I'd like to book", "book_consultation"),
+                   user("how much is it", "faq_cost"),
+                   user("I'd like to book", "book_consultation"),
                    ActiveLoop("booking_form"), user("acne scars", "nlu_fallback", 0.3),
                    user("Test Visitor", "nlu_fallback", 0.2), ActiveLoop(None),
                    user("thanks", "thanks")],
