@@ -220,8 +220,15 @@ def _check_references(path: Path, topics: List[Topic], clinic: Clinic) -> None:
 
 
 def _stamp(directory: Path) -> tuple:
-    return tuple((directory / name).stat().st_mtime_ns if (directory / name).exists() else 0
-                 for name in ("microneedling.yml", "clinic.yml"))
+    """When the files last changed, and their sizes (clock ticks are coarse)."""
+    stamps = []
+    for name in ("microneedling.yml", "clinic.yml"):
+        try:
+            status = (directory / name).stat()
+            stamps.append((status.st_mtime_ns, status.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 @lru_cache(maxsize=None)  # the Rasa server's channel and tracker store share one load

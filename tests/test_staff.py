@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -212,3 +213,19 @@ def test_help_of_every_command_has_an_example():
         result = subprocess.run([str(VENV_BIN / "clinic"), *command], capture_output=True,
                                 text=True)
         assert result.returncode == 0 and "Example:" in result.stdout, command
+
+
+def test_the_action_servers_knowledge_follows_its_file_and_survives_a_broken_edit(tmp_path):
+    folder = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", folder)
+    knowledge = load_knowledge.__wrapped__(folder)
+    assert knowledge.refresh() is False  # unchanged: nothing read
+    path = folder / "microneedling.yml"
+    original = path.read_text()
+    path.write_text(original.replace("title: Does it hurt?", "title: Is it painful?"))
+    assert knowledge.refresh() is True
+    assert knowledge.by_id["pain"].title == "Is it painful?"
+    assert knowledge.titles["faq_pain"] == "Is it painful?"
+    path.write_text(original.replace("title: Does it hurt?", "title: " + "x" * 30))
+    assert knowledge.refresh() is False  # a broken edit is not taken
+    assert knowledge.by_id["pain"].title == "Is it painful?"

@@ -133,12 +133,17 @@ def test_the_model_api_refuses_a_caller_without_the_token(served):
 
 
 def _sabotage(nlu: Path) -> None:
-    """Every FAQ topic trained on another topic's questions (25 each)."""
+    """Every FAQ topic trained on another topic's questions (25 each, the
+    least `clinic check` accepts), the other intents on 5 examples: a worse
+    model, and less data to train it on."""
     data = yaml.safe_load(nlu.read_text())
     faq = [item for item in data["nlu"] if item["intent"].startswith("faq_")]
     blocks = ["\n".join(item["examples"].splitlines()[:25]) + "\n" for item in faq]
     for item, block in zip(faq, blocks[1:] + blocks[:1]):
         item["examples"] = block
+    for item in data["nlu"]:
+        if not item["intent"].startswith("faq_"):
+            item["examples"] = "\n".join(item["examples"].splitlines()[:5]) + "\n"
     nlu.write_text(yaml.safe_dump(data, sort_keys=False, width=10_000))
 
 
