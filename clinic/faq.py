@@ -254,11 +254,15 @@ def add_topic(project: Project, new: NewTopic) -> List[str]:
     checked = check_new_examples(existing, topic.intent, new.examples)
     if checked.refused:
         raise Misuse("; ".join(checked.refused))
-    held = {normalise(text) for text in new.examples} | {
+    trained = {normalise(text) for text in new.examples} | {
         normalise(text) for known in existing.values() for text in known}
-    trained_heldout = [text for text in new.heldout if normalise(text) in held]
-    if trained_heldout:
-        raise Misuse(f"test questions must differ from the training examples: {trained_heldout}")
+    tests = {normalise(text) for known in examples_by_intent(project.heldout).values()
+             for text in known} if project.heldout.is_file() else set()
+    tests |= {normalise(text) for text in new.heldout}
+    both = [text for text in new.heldout if normalise(text) in trained] + [
+        text for text in new.examples if normalise(text) in tests]
+    if both:
+        raise Misuse(f"a question is either trained on or kept for testing, never both: {both}")
 
     knowledge_data = read_yaml(project.knowledge_file)
     knowledge_data["topics"].append(_knowledge_entry(topic))

@@ -154,6 +154,10 @@ def test_faq_add_asks_for_what_the_flags_do_not_give(project):
     (["--title", "A title that is far too long"], "ensure this value has at most 20 characters"),
     (["--related", "tattoos"], "--related names unknown topics ['tattoos']"),
     (["--id", "pain"], "a topic 'pain' exists already"),
+    (["--test", "sunbathing question number 0 after microneedling"],
+     "either trained on or kept for testing, never both"),
+    (["--example", "does it hurt?"], "either trained on or kept for testing, never both"),
+    (["--example", "DOES MICRONEEDLING HURT"], "already an example of faq_pain"),
 ])
 def test_faq_add_refuses_a_bad_topic_and_changes_nothing(project, flags, message):
     before = {path: path.read_text() for path in project.rglob("*.yml")}
