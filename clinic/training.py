@@ -33,9 +33,10 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import yaml
 
@@ -73,13 +74,16 @@ def score(project: Project, model: Path) -> Scores:
     intent into the urgent reply)."""
     from clinic.evaluate import Evaluation, load_heldout, predict
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     heldout = load_heldout(project.heldout)
     urgent, normal = _suite(project, "urgent"), _suite(project, "normal")
     texts = [text for text, _ in heldout] + urgent + normal
     here = Path.cwd()
     os.chdir(project.root)  # config.yml names the spaCy pipeline relative to the project
     try:
-        guesses = predict(model.resolve(), texts)
+        with _quiet(project.models / "evaluation.log"):
+            guesses = predict(model.resolve(), texts)
     finally:
         os.chdir(here)
     evaluation = Evaluation([(text, intent, guess) for (text, intent), guess
@@ -89,6 +93,22 @@ def score(project: Project, model: Path) -> Scores:
                   fallback_rate=evaluation.fallback_rate, heldout=evaluation.total,
                   urgent_answered=sum(escalated[:len(urgent)]), urgent_total=len(urgent),
                   normal_escalated=sum(escalated[len(urgent):]), normal_total=len(normal))
+
+
+@contextmanager
+def _quiet(log: Path) -> Iterator[None]:
+    """TensorFlow's and Rasa's warnings go to `log`, not to the staff's screen
+    (file descriptor 2: TensorFlow writes there from C++ too)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("a") as handle:
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def verdict(new: Scores, served: Optional[Scores]) -> List[str]:
@@ -190,7 +210,8 @@ def rasa_train(project: Project, name: str, log: Path) -> Path:
             for piece in pieces:
                 match = PROGRESS.search(piece)
                 if match and match.group(1):
-                    line = f"  training {match.group(1)}"
+                    line = ("  learning the rules of the conversation" if "Policy" in
+                            match.group(1) else "  reading the example questions")
                 elif match:
                     line = f"  training the intent classifier: {match.group(2)} %"
                 else:
