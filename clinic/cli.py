@@ -112,7 +112,8 @@ def parser() -> argparse.ArgumentParser:
                                   "folder of this program)")
     commands = main_parser.add_subparsers(dest="command", required=True)
     bookings = commands.add_parser("bookings", help="booking requests visitors made",
-                                   description="Booking requests visitors made.")
+                                   description="Booking requests visitors made.",
+                                   epilog="Example: clinic bookings list")
     actions = bookings.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="newest first",
                                  epilog="Example: clinic bookings list --json")

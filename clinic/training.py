@@ -236,8 +236,8 @@ def reload_server(model: Path) -> str:
     token = os.environ.get("RASA_API_TOKEN")
     server = os.environ.get("RASA_SERVER_URL", DEFAULT_SERVER).rstrip("/")
     if not token:
-        return ("No running server was told (RASA_API_TOKEN is not set): the next start of "
-                "make run uses the new model.")
+        return ("No running server was told (RASA_API_TOKEN is not set): make run uses this "
+                "model from its next start.")
     import requests
 
     try:
@@ -254,7 +254,7 @@ def reload_server(model: Path) -> str:
     if response.status_code != 204:
         raise Problem(f"the server at {server} did not load the model (HTTP "
                       f"{response.status_code}); it keeps the previous one until restarted.")
-    return f"The running server at {server} now answers with the new model."
+    return f"The running server at {server} now answers with this model."
 
 
 def train(project: Project, check: bool = True) -> int:

@@ -114,7 +114,8 @@ def test_train_puts_the_better_model_in_service_with_a_before_after_table(served
     assert scores["normal_escalated"] == 0
     assert scores["accuracy"] >= served_list[0]["scores"]["accuracy"] - 0.01
     assert f"{100 * scores['accuracy']:.1f} %" in result.stdout
-    assert "now answers with the new model" in result.stdout
+    assert f"The running server at {served.assistant.url} now answers with this model." in \
+        result.stdout
 
 
 def test_the_running_assistant_answers_the_new_topic_and_the_conversation_continues(served):
@@ -130,6 +131,20 @@ def test_the_running_assistant_answers_the_new_topic_and_the_conversation_contin
 def test_the_model_api_refuses_a_caller_without_the_token(served):
     response = requests.put(f"{served.assistant.url}/model", json={"model_file": "x"}, timeout=30)
     assert response.status_code == 401
+
+
+def test_a_wrong_token_or_no_server_is_a_problem_that_says_what_to_do(served, monkeypatch):
+    from clinic.project import Problem
+    from clinic.training import reload_server
+
+    model = served.project / "models" / "assistant.tar.gz"
+    monkeypatch.setenv("RASA_SERVER_URL", served.assistant.url)
+    monkeypatch.setenv("RASA_API_TOKEN", "not-the-token")
+    with pytest.raises(Problem, match="refused RASA_API_TOKEN \\(HTTP 401\\); use the token"):
+        reload_server(model)
+    monkeypatch.setenv("RASA_SERVER_URL", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(Problem, match="could not be reached .* Start it \\(make run\\)"):
+        reload_server(model)
 
 
 def _sabotage(nlu: Path) -> None:
@@ -173,6 +188,7 @@ def test_rollback_returns_to_the_previous_model_and_reloads_the_server(served):
     result = clinic(project, "rollback", env={"RASA_API_TOKEN": TOKEN,
                                               "RASA_SERVER_URL": served.assistant.url})
     assert result.returncode == 0, result.stderr
+    assert "now answers with this model" in result.stdout
     assert digest(project / "models" / "assistant.tar.gz") == served.old_model
     assert len(history(project)) == 1
     replies = served.assistant.say(QUESTION, served.sender)
