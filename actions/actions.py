@@ -26,6 +26,7 @@ class ActionAnswerFaq(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        KNOWLEDGE.refresh()  # a topic added by staff is answered without a restart
         events = disclose_first(dispatcher, tracker)
         topic = KNOWLEDGE.by_intent.get(intent_of(tracker))
         if topic is None:
@@ -72,6 +73,7 @@ class ActionDidYouMean(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        KNOWLEDGE.refresh()
         candidates = [
             ranked["name"]
             for ranked in tracker.latest_message.get("intent_ranking", [])

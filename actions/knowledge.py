@@ -7,6 +7,7 @@ the file, the topic and the field, so that a bad edit never reaches visitors.
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import string
 from functools import lru_cache
@@ -22,6 +23,7 @@ KNOWLEDGE_DIR = Path(
 TITLE_MAX = 20  # Messenger cuts quick-reply titles at 20 characters.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+logger = logging.getLogger(__name__)
 NonEmpty = constr(strip_whitespace=True, min_length=1)
 
 
@@ -129,6 +131,25 @@ class Knowledge:
         self.titles = {topic.intent: topic.title for topic in topics}
         self.titles.update({extra.intent: extra.title for extra in clinic_topics})
         self.suggested = [self.by_id[topic_id] for topic_id in suggested]
+        self.source: Optional[tuple] = None  # (directory, modification times) once loaded
+
+    def refresh(self) -> bool:
+        """Take in the files' changes (staff added a topic with `clinic faq add`)
+        without a restart; a broken edit is logged and the current knowledge kept."""
+        if self.source is None:
+            return False
+        directory, stamp = self.source
+        if _stamp(directory) == stamp:
+            return False
+        try:
+            fresh = load_knowledge.__wrapped__(directory)
+        except KnowledgeError as error:
+            logger.error("knowledge_reload_failed: %s", error)
+            self.source = (directory, _stamp(directory))  # say it once, not every message
+            return False
+        self.__dict__.update(fresh.__dict__)
+        logger.info("knowledge_reloaded topics=%d", len(self.topics))
+        return True
 
     def answer(self, topic: Topic) -> str:
         return topic.answer.format(**self.values)
@@ -198,9 +219,22 @@ def _check_references(path: Path, topics: List[Topic], clinic: Clinic) -> None:
         raise KnowledgeError(f"{path}: two topics share an id")
 
 
+def _stamp(directory: Path) -> tuple:
+    """When the files last changed, and their sizes (clock ticks are coarse)."""
+    stamps = []
+    for name in ("microneedling.yml", "clinic.yml"):
+        try:
+            status = (directory / name).stat()
+            stamps.append((status.st_mtime_ns, status.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
 @lru_cache(maxsize=None)  # the Rasa server's channel and tracker store share one load
 def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     """Load and validate knowledge/microneedling.yml and knowledge/clinic.yml."""
+    stamp = _stamp(directory)
     clinic = load_clinic(directory / "clinic.yml")
     path = directory / "microneedling.yml"
     data = _read_yaml(path)
@@ -216,4 +250,6 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     unknown = [topic_id for topic_id in suggested if topic_id not in {t.id for t in topics}]
     if unknown:
         raise KnowledgeError(f"{path}: field 'suggested': unknown topics {unknown}")
-    return Knowledge(topics, clinic_topics, suggested, clinic)
+    knowledge = Knowledge(topics, clinic_topics, suggested, clinic)
+    knowledge.source = (directory, stamp)
+    return knowledge

@@ -7,6 +7,8 @@
     clinic forget SENDER_ID             erase a visitor's conversation and bookings
     clinic forget --contact PHONE_OR_EMAIL   the same, found by their phone or email
     clinic purge [--older-than DAYS]    erase what is older (default: retention_days)
+    clinic faq | examples | check | train | rollback | review | report
+                                        keep the assistant current (clinic/staff.py)
 
 The database is the one the assistant writes to: DATABASE_URL, or the SQLite
 file var/clinic.db of the project. Exit codes: 0 ok, 1 a problem (the
@@ -27,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import notify, store
 from privacy import erase
 from actions.knowledge import load_knowledge
+from clinic import staff
 
 COLUMNS = ["reference", "created_at", "kind", "name", "contact", "treatment_area",
            "preferred_time", "sender_id"]
@@ -104,9 +107,13 @@ def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="clinic", description="Staff tools of the microneedling clinic assistant.",
         epilog="Example: clinic bookings list --json")
+    main_parser.add_argument("--project", metavar="DIR",
+                             help="the assistant's folder (default: CLINIC_PROJECT, or the "
+                                  "folder of this program)")
     commands = main_parser.add_subparsers(dest="command", required=True)
     bookings = commands.add_parser("bookings", help="booking requests visitors made",
-                                   description="Booking requests visitors made.")
+                                   description="Booking requests visitors made.",
+                                   epilog="Example: clinic bookings list")
     actions = bookings.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="newest first",
                                  epilog="Example: clinic bookings list --json")
@@ -132,13 +139,16 @@ def parser() -> argparse.ArgumentParser:
     purging.add_argument("--older-than", type=int, metavar="DAYS",
                          help="age in days (default: retention_days of knowledge/clinic.yml)")
     purging.set_defaults(func=purge)
+    staff.add_commands(commands)
+    staff.add_training_commands(commands)
+    staff.add_conversation_commands(commands)
     return main_parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        return staff.run(args.func, args)
     except SQLAlchemyError as error:
         print(f"error: cannot read the booking database ({type(error).__name__}). "
               "Check DATABASE_URL, or that var/clinic.db is readable.", file=sys.stderr)

@@ -90,9 +90,14 @@ async def _predict(model: Path, texts: List[str]) -> List[str]:
     return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
 
 
+def predict(model: Path, texts: List[str]) -> List[str]:
+    """The intent the model gives each text (one load of the model)."""
+    return asyncio.run(_predict(model, texts))
+
+
 def evaluate(model: Path = MODEL, data: Path = HELDOUT) -> Evaluation:
     examples = load_heldout(data)
-    predicted = asyncio.run(_predict(model, [text for text, _ in examples]))
+    predicted = predict(model, [text for text, _ in examples])
     return Evaluation([(text, intent, guess) for (text, intent), guess in zip(examples, predicted)])
 
 

@@ -119,11 +119,14 @@ def credentials_for(folder: Path, web_origins: Iterable[str]) -> Path:
 
 
 def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
-                    env: Dict[str, str] | None = None, web_origins: Iterable[str] = ()) -> tuple:
+                    env: Dict[str, str] | None = None, web_origins: Iterable[str] = (),
+                    api_token: str | None = None, knowledge: Path | None = None) -> tuple:
     """Start the action server and Rasa server on free loopback ports, with
-    their bookings and conversations in SQLite files of `folder`; the Rasa
+    their bookings and conversations in SQLite files of `folder`. The Rasa
     server reads `credentials` (by default credentials.yml with the website
-    chat also open to `web_origins`), with `env` (the secrets) added."""
+    chat also open to `web_origins`), with `env` (the secrets) added; with
+    `api_token`, Rasa's HTTP API is on too (PUT /model). With `knowledge`, the
+    action server answers from that knowledge folder."""
     actions_port, rasa_port = free_port(), free_port()
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
@@ -135,12 +138,14 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
                                  str(actions_port), "--actions", "actions"],
                      f"http://127.0.0.1:{actions_port}/health", folder,
                      env={"DATABASE_URL": database_url,
-                          "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}"})
+                          "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}",
+                          **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
+    api = ["--enable-api", "--auth-token", api_token] if api_token else []
     rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                            "--interface", "127.0.0.1", "--port", str(rasa_port),
                            "--endpoints", str(endpoints),
                            "--credentials",
-                           str(credentials or credentials_for(folder, web_origins))],
+                           str(credentials or credentials_for(folder, web_origins)), *api],
                   f"http://127.0.0.1:{rasa_port}/", folder, env=env)
     servers = [rasa, actions]
     try:

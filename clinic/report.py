@@ -1,0 +1,134 @@
+"""`clinic report`: how the assistant did over the last days, from the stored
+conversations (clinic/conversations.py) and the booking requests
+(actions/store.py): conversations, answered vs not understood, answers per
+topic, booking requests and conversion, urgent escalations, out-of-scope
+messages. As a table, and with --html as a page with bar charts (inline SVG:
+no plotting library needed, the page opens anywhere).
+"""
+from __future__ import annotations
+
+import datetime
+import html
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+from sqlalchemy import create_engine, select
+
+from actions import store
+from clinic.conversations import all_messages
+from clinic.project import Project
+
+
+@dataclass
+class Figures:
+    days: int
+    conversations: int = 0
+    messages: int = 0
+    kinds: Counter = field(default_factory=Counter)       # message kind -> count
+    topics: Counter = field(default_factory=Counter)      # faq intent -> answers
+    booking_started: int = 0                              # conversations asking to book
+    requests: Counter = field(default_factory=Counter)    # kind of request -> count
+    booked_conversations: int = 0                         # ... that stored a consultation
+
+    @property
+    def conversion(self) -> float:
+        return self.booked_conversations / self.booking_started if self.booking_started else 0.0
+
+    def rows(self) -> List[List[str]]:
+        def share(count: int) -> str:
+            return f"{count}  ({100 * count / self.messages:.0f} %)" if self.messages else "0"
+
+        return [
+            ["conversations", str(self.conversations)],
+            ["visitor messages", str(self.messages)],
+            ["answered from the knowledge", share(self.kinds["answered"])],
+            ["not understood", share(self.kinds["not understood"])],
+            ["out of scope", share(self.kinds["out of scope"])],
+            ["urgent escalations", str(self.kinds["urgent"])],
+            ["booking answers and other", share(self.kinds["form"] + self.kinds["other"])],
+            ["conversations asking to book", str(self.booking_started)],
+            ["consultation requests stored", str(self.requests["consultation"])],
+            ["call-back requests stored", str(self.requests["callback"])],
+            ["booking conversion", f"{100 * self.conversion:.0f} %  ({self.booked_conversations}"
+                                   f" of {self.booking_started})"],
+        ]
+
+
+def _bookings(project: Project, since: datetime.datetime) -> List:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{project.root / 'var' / 'clinic.db'}"
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return []
+    table = store.booking_requests
+    with create_engine(url, future=True).connect() as connection:
+        rows = connection.execute(select(table.c.kind, table.c.sender_id, table.c.created_at))
+        return [row for row in rows
+                if row.created_at.replace(tzinfo=None) >= since.replace(tzinfo=None)]
+
+
+def figures(project: Project, days: int) -> Figures:
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    result = Figures(days)
+    messages = all_messages(project, days)
+    result.conversations = len({message.sender for message in messages})
+    result.messages = len(messages)
+    result.kinds = Counter(message.kind for message in messages)
+    result.topics = Counter(message.intent for message in messages if message.kind == "answered")
+    asked = {message.sender for message in messages if message.intent == "book_consultation"}
+    result.booking_started = len(asked)
+    bookings = _bookings(project, since)
+    result.requests = Counter(row.kind for row in bookings)
+    result.booked_conversations = len({row.sender_id for row in bookings
+                                       if row.kind == "consultation"} & asked)
+    return result
+
+
+def text(result: Figures) -> str:
+    rows = result.rows()
+    width = max(len(label) for label, _ in rows)
+    lines = [f"The last {result.days} days:"]
+    lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
+    lines.append("Answers per topic:")
+    lines += [f"  {count:5d}  {intent}" for intent, count in result.topics.most_common()] or [
+        "  none"]
+    return "\n".join(lines)
+
+
+def _bars(title: str, values: Dict[str, int]) -> str:
+    """A horizontal bar chart as inline SVG."""
+    if not values:
+        return f"<h2>{html.escape(title)}</h2><p>None.</p>"
+    top = max(values.values()) or 1
+    row, label_width, bar_width = 22, 230, 360
+    parts = [f'<svg role="img" aria-label="{html.escape(title)}" '
+             f'width="{label_width + bar_width + 60}" height="{row * len(values) + 10}" xmlns="http://www.w3.org/2000/svg">']
+    for index, (label, count) in enumerate(values.items()):
+        y = index * row + 5
+        width = round(bar_width * count / top)
+        parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" '
+                     f'font-size="13">{html.escape(label)}</text>'
+                     f'<rect x="{label_width}" y="{y + 3}" width="{width}" height="{row - 6}" '
+                     f'fill="#3b7dd8"/><text x="{label_width + width + 6}" y="{y + 15}" '
+                     f'font-size="13">{count}</text>')
+    parts.append("</svg>")
+    return f"<h2>{html.escape(title)}</h2>" + "".join(parts)
+
+
+def page(result: Figures) -> str:
+    table = "".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
+                    for label, value in result.rows())
+    outcomes = {"answered": result.kinds["answered"],
+                "not understood": result.kinds["not understood"],
+                "out of scope": result.kinds["out of scope"], "urgent": result.kinds["urgent"],
+                "booking answers and other": result.kinds["form"] + result.kinds["other"]}
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Assistant report: the last {result.days} days</title>"
+            "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+            "</style></head><body>"
+            f"<h1>The assistant over the last {result.days} days</h1><table>{table}</table>"
+            + _bars("What happened to visitors' messages", outcomes)
+            + _bars("Answers per topic", dict(result.topics.most_common()))
+            + f"<p>Made {datetime.datetime.now():%Y-%m-%d %H:%M} by clinic report.</p>"
+            "</body></html>\n")
