@@ -82,11 +82,13 @@ def train(folder: Path) -> Dict[str, float]:
     return figures
 
 
-def accuracy(model: Path, folder: Path) -> float:
+def accuracy(model: Path, folder: Path) -> Dict[str, float]:
+    """Held-out accuracy, and the share answered with another topic."""
     out = folder / "accuracy.json"
     subprocess.run([sys.executable, "-m", "clinic.evaluate", "--model", str(model), "--json",
                     str(out)], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())["accuracy"]
+    figures = json.loads(out.read_text())
+    return {key: figures[key] for key in ("accuracy", "wrong_answer_rate")}
 
 
 class Servers:
@@ -172,7 +174,7 @@ def measure(name: str, config: Path, workdir: Path, runs: int) -> dict:
     figures: Dict[str, object] = dict(train(folder))
     model = folder / "models" / "full.tar.gz"
     print(f"[{name}] held-out accuracy...", flush=True)
-    figures["accuracy"] = accuracy(model, folder)
+    figures.update(accuracy(model, folder))
     print(f"[{name}] serving: start-up, then {runs} rounds at 1 and 20 conversations...", flush=True)
     servers = Servers(model, folder)
     rounds: Dict[str, List[dict]] = {level: [] for level in LOAD}
@@ -212,6 +214,7 @@ ROWS = [  # key, label, format, better when
     ("retrain_s", "retraining, one example added (s)", "{:.0f}", "lower"),
     ("rss_mb", "resident memory, both servers (MB)", "{:.0f}", "lower"),
     ("accuracy", "held-out intent accuracy", "{:.1%}", "higher"),
+    ("wrong_answer_rate", "held-out answered with another topic", "{:.1%}", "lower"),
 ]
 
 
@@ -221,9 +224,12 @@ def table(results: Dict[str, dict]) -> str:
     head = "| measure | " + " | ".join(names) + (" | ours / baseline |" if len(names) == 2 else " |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for key, label, fmt, _ in ROWS:
-        cells = [fmt.format(results[name][key]) for name in names]
+        cells = [fmt.format(results[name][key]) if key in results[name] else "not measured"
+                 for name in names]
         if len(names) == 2:
-            cells.append(f"{results['ours'][key] / results['baseline'][key]:.2f}")
+            measured = all(key in results[name] for name in names)
+            cells.append(f"{results['ours'][key] / results['baseline'][key]:.2f}"
+                         if measured else "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
