@@ -27,7 +27,7 @@ train: $(MODEL)      ## train a model if the data changed since the last one
 eval: $(MODEL)       ## held-out accuracy, wrong-answer rate, confused topics
 	$(PY) -m clinic.evaluate
 
-bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 30 min)
+bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 45 min)
 	$(PY) -m bench.run
 
 $(VENV)/.installed: requirements.lock pyproject.toml
