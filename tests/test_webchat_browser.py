@@ -1,6 +1,7 @@
 """The website chat in a real headless Chromium (Debian's /usr/bin/chromium),
 on the demo page, against the running Rasa server and action server."""
 import html
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from actions.actions import KNOWLEDGE
 from tests.conftest import DEMO_SERVER, DISCLOSURE, ENV, ROOT
+from tests.test_booking_e2e import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
+                                    CONFIRM, staff_list)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -110,6 +113,39 @@ def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_r
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "webchat.png")
+
+
+def test_a_visitor_books_a_consultation_in_the_chat(demo, assistant):
+    page = demo()
+    launcher(page).click()
+    log = page.get_by_role("log", name="Conversation")
+
+    def reply(text: str):
+        found = log.locator(".bubble.bot", has_text=text).last
+        found.wait_for()
+        return found
+
+    def choose(title: str) -> None:
+        page.get_by_role("group", name="Suggested replies").last.get_by_role(
+            "button", name=title).click()
+
+    ask(page, "I'd like to book a consultation")
+    reply(ASK_TREATMENT)
+    ask(page, "acne scars on my cheeks")
+    reply(ASK_CONSENT)
+    choose("Yes, I agree")
+    reply(ASK_NAME)
+    ask(page, "Robin Webchat")
+    reply(ASK_CONTACT)
+    ask(page, "801-555-0142")
+    reply(ASK_TIME)
+    ask(page, "next Tuesday afternoon")
+    expect(reply(CONFIRM)).to_contain_text("acne scars on my cheeks for Robin Webchat")
+    choose("Yes, send it")
+    saved = reply("Thank you! Your request is with").inner_text()
+    reference = re.search(r"MN-[0-9A-Z]+", saved).group(0)
+    [booking] = [row for row in staff_list(assistant) if row["reference"] == reference]
+    assert booking["name"] == "Robin Webchat" and booking["contact"] == "+18015550142"
 
 
 def test_the_keyboard_opens_the_chat_sends_and_closes_it(demo):
