@@ -35,6 +35,8 @@ import numpy as np
 import rasa
 import requests
 
+from tests.conftest import SECRETS, endpoints_yml
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
@@ -100,11 +102,8 @@ class Servers:
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         endpoints = folder / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            "tracker_store:\n  type: privacy.tracker_store.RedactingSQLTrackerStore\n"
-            f"  dialect: sqlite\n  db: {folder / 'trackers.db'}\n")
-        env = {**ENV, "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
+        endpoints.write_text(endpoints_yml(self.actions_port, folder / "trackers.db"))
+        env = {**ENV, **SECRETS, "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
                "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}"}
         self.log = (folder / "servers.log").open("w")
         self.started = time.perf_counter()

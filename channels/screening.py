@@ -10,10 +10,10 @@ from typing import Awaitable, Callable, Set
 
 import yaml
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 
 from actions.knowledge import load_knowledge
+from channels import guard
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
 EXTRA_PAYLOADS = {"/out_of_scope"}  # the "Something else" button of "Did you mean ...?"
@@ -38,20 +38,16 @@ def screen(text: str) -> str:
     return text
 
 
-class Screened:
-    """Mixin for an input channel: screen every message before processing."""
+class ScreenedSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel, screened, and answered even when a part of
+    the assistant is down (channels/guard.py)."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]):
+        guard.install()
+        turn = guard.answered(on_new_message)
+
         async def screened(message: UserMessage) -> None:
             message.text = screen(message.text)
-            await on_new_message(message)
+            await turn(message)
 
         return super().blueprint(screened)
-
-
-class ScreenedRestInput(Screened, RestInput):
-    """Rasa's REST channel (/webhooks/rest/webhook), screened."""
-
-
-class ScreenedSocketIOInput(Screened, SocketIOInput):
-    """Rasa's socket.io channel, screened."""

@@ -21,7 +21,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from channels import outbound, render
+from channels import guard, outbound, render
 from channels.screening import screen
 from channels.webhooks import ATTACHMENT, Configured, RenderedOutput, SeenIds, Turns
 
@@ -81,6 +81,8 @@ class HardenedTwilioInput(Configured, TwilioInput):
                                     self.api_url)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        guard.install()
+        on_new_message = guard.answered(on_new_message)
         webhook = Blueprint("twilio_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -123,7 +125,10 @@ class HardenedTwilioInput(Configured, TwilioInput):
         The options are those of the bot's latest message in the stored
         conversation, so the mapping survives restarts and needs no state."""
         if render.NUMBERED_REPLY.match(body):
-            tracker = await agent.tracker_store.retrieve(sender)
+            try:
+                tracker = await agent.tracker_store.retrieve(sender)
+            except Exception:  # noqa: BLE001 - the store down: the turn itself will say so
+                tracker = None
             events = [event.as_dict() for event in tracker.events] if tracker else []
             payload = render.chosen(body, render.last_offered(events))
             if payload:

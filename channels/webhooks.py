@@ -19,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import outbound
+from channels import guard, outbound
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +188,8 @@ class MetaInput(Configured, InputChannel):
         raise NotImplementedError
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        guard.install()
+        on_new_message = guard.answered(on_new_message)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
         channel = self.name()
 

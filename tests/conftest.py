@@ -104,6 +104,19 @@ class Assistant:
         return replies
 
 
+# The shared secret the Rasa server sends the action server (endpoints.yml).
+SECRETS = {"ACTION_SERVER_SECRET": uuid.uuid4().hex}
+
+
+def endpoints_yml(actions_port: int, trackers: Path) -> str:
+    """endpoints.yml with the action server on `actions_port` and the
+    conversations in the SQLite file `trackers`."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(trackers)
+    return yaml.safe_dump(endpoints)
+
+
 def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
@@ -130,14 +143,12 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
     actions_port, rasa_port = free_port(), free_port()
     database_url = f"sqlite:///{folder / 'clinic.db'}"
     endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-                         f"tracker_store:\n  type: privacy.tracker_store.RedactingSQLTrackerStore\n"
-                         f"  dialect: sqlite\n"
-                         f"  db: {folder / 'trackers.db'}\n")
+    endpoints.write_text(endpoints_yml(actions_port, folder / "trackers.db"))
+    env = {**SECRETS, **(env or {})}
     actions = Server("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port",
                                  str(actions_port), "--actions", "actions"],
                      f"http://127.0.0.1:{actions_port}/health", folder,
-                     env={"DATABASE_URL": database_url,
+                     env={**SECRETS, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url,
                           "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}",
                           **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
     api = ["--enable-api", "--auth-token", api_token] if api_token else []

@@ -1,0 +1,130 @@
+"""Every message gets an answer, even when a part of the assistant is down.
+
+- The action server down, slow or failing: Rasa 3.6 waits up to 5 minutes
+  for it and then says nothing. Here a call to it gives up after
+  ACTION_TIMEOUT_S, and the visitor is given the clinic's phone instead (for
+  an urgent message, the urgent reply itself, which needs no action server).
+  A booking form under way is closed: its details could not be checked or
+  stored, and the visitor is told to call, never that it was booked.
+- The conversation store or the lock store (database, Redis) down: the turn
+  fails inside Rasa; the channel answers "temporarily unavailable, please
+  call" instead. Both stores reconnect by themselves once back.
+- A visitor sending faster than a person types is slowed down (RateLimiter).
+
+`install()` is called by the channels when the Rasa server registers them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, List
+
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.exceptions import RasaException
+
+from actions.knowledge import load_knowledge
+
+logger = logging.getLogger(__name__)
+ACTION_TIMEOUT_S = 4.0  # + Rasa's own work: a reply within 5 s with the action server hung
+MAX_BODY_BYTES = 16 * 1024  # a visitor's message is at most a few hundred characters
+URGENT_INTENTS = ("urgent_emergency", "urgent_clinic")
+FALLBACK = "guard_fallback"  # marks the replies given in place of the action server's
+
+_KNOWLEDGE = load_knowledge()
+ACTIONS_DOWN = (
+    "Sorry, I can't look that up right now. Please call {clinic_name} at {clinic_phone}; "
+    "if this is an emergency, call {clinic_emergency_number}.").format(**_KNOWLEDGE.values)
+UNAVAILABLE = (
+    "Sorry, the assistant is temporarily unavailable and could not take your message. "
+    "Please call {clinic_name} at {clinic_phone}; if this is an emergency, call "
+    "{clinic_emergency_number}.").format(**_KNOWLEDGE.values)
+SLOW_DOWN = "You're sending messages very quickly: please wait a moment, then try again."
+
+
+def install() -> None:
+    """Put the time limit and the fallback on every call to the action server."""
+    if getattr(RemoteAction.run, "guarded", False):
+        return
+    remote_run = RemoteAction.run
+
+    async def run_or_fall_back(self, output_channel, nlg, tracker, domain) -> List[Any]:
+        try:
+            return await asyncio.wait_for(remote_run(self, output_channel, nlg, tracker, domain),
+                                          ACTION_TIMEOUT_S)
+        except (RasaException, asyncio.TimeoutError) as error:
+            if type(error).__name__ == "ActionExecutionRejection":
+                raise  # a form's own refusal, not a failure
+            logger.error("action_server.failed action=%s error=%s", self.name(),
+                         type(error).__name__)
+            return await _fallback(output_channel, nlg, tracker)
+
+    run_or_fall_back.guarded = True
+    RemoteAction.run = run_or_fall_back
+
+
+async def _fallback(output_channel, nlg, tracker) -> List[Any]:
+    """One apology per turn; a form under way is closed."""
+    events: List[Any] = []
+    if tracker.active_loop_name:
+        events = [ActiveLoop(None), SlotSet("requested_slot", None)]
+    if _apologised_this_turn(tracker):
+        return events
+    intent = (tracker.latest_message.intent or {}).get("name", "")
+    if intent in URGENT_INTENTS:
+        reply = await nlg.generate(f"utter_{intent}", tracker, output_channel.name(),
+                                   **_KNOWLEDGE.values)
+        return [BotUttered(reply.get("text"), metadata={FALLBACK: True}), *events]
+    return [BotUttered(ACTIONS_DOWN, metadata={FALLBACK: True}), *events]
+
+
+def _apologised_this_turn(tracker) -> bool:
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and event.metadata.get(FALLBACK):
+            return True
+    return False
+
+
+def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
+             ) -> Callable[[UserMessage], Awaitable[None]]:
+    """on_new_message, with "temporarily unavailable" said when the turn fails."""
+    async def turn(message: UserMessage) -> None:
+        try:
+            await on_new_message(message)
+        except Exception as error:  # noqa: BLE001 - whatever broke, the visitor gets an answer
+            logger.error("turn.failed channel=%s error=%s", message.input_channel,
+                         type(error).__name__)
+            await message.output_channel.send_text_message(message.sender_id, UNAVAILABLE)
+    return turn
+
+
+class RateLimiter:
+    """At most `per_minute` messages per sender in any minute, with that many
+    in a burst (a token bucket per sender, kept in this process)."""
+
+    def __init__(self, per_minute: int | None = None) -> None:
+        self.per_minute = per_minute or int(os.environ.get("RATE_LIMIT_PER_MINUTE", "30"))
+        self._buckets: Dict[str, tuple[float, float]] = {}
+
+    def allow(self, sender: str) -> bool:
+        now = time.monotonic()
+        tokens, since = self._buckets.get(sender, (float(self.per_minute), now))
+        tokens = min(self.per_minute, tokens + (now - since) * self.per_minute / 60)
+        if tokens < 1:
+            self._buckets[sender] = (tokens, now)
+            return False
+        self._buckets[sender] = (tokens - 1, now)
+        if len(self._buckets) > 10_000:
+            self._forget_full(now)
+        return True
+
+    def _forget_full(self, now: float) -> None:
+        """Drop the senders whose bucket has refilled: they are as if new."""
+        for sender, (tokens, since) in list(self._buckets.items()):
+            if tokens + (now - since) * self.per_minute / 60 >= self.per_minute:
+                del self._buckets[sender]

@@ -1,0 +1,135 @@
+"""The REST channel (POST /webhooks/rest/webhook), locked down.
+
+Rasa's own REST channel takes any JSON: without a sender it files the
+message under a shared conversation named "default", and a body of the wrong
+shape is a server error. Here a message is `{"sender": "...", "message":
+"..."}` and nothing else gets through:
+
+- 413: a body over 16 KB (MAX_BODY_BYTES, for every route of the server);
+- 400: not a JSON object, or a sender that is missing, empty or not of
+  SENDER's form, or a message that is missing or not a string;
+- 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute.
+
+An accepted message is always answered (channels/guard.py), typed intents
+are screened (channels/screening.py), and GET /webhooks/rest/health says
+which part of the assistant is down, if any.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import text
+
+from channels import guard
+from channels.screening import screen
+
+SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")  # ids of web sessions, phones, test runs
+HEALTH_TIMEOUT_S = 2.0
+
+
+def parse(body: bytes) -> tuple[Optional[Dict[str, str]], Optional[str]]:
+    """The message of a request body, or why it is refused."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, "the body is not JSON"
+    if not isinstance(data, dict):
+        return None, "the body must be a JSON object"
+    sender, message = data.get("sender"), data.get("message")
+    if not isinstance(sender, str) or not SENDER.fullmatch(sender):
+        return None, "sender must be 1-128 letters, digits or _.:@+-"
+    if not isinstance(message, str):
+        return None, "message must be a string"
+    return {"sender": sender, "message": message}, None
+
+
+class ClinicRestInput(RestInput):
+    def __init__(self) -> None:
+        self.limiter = guard.RateLimiter()
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> ClinicRestInput:
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        guard.install()
+        turn = guard.answered(on_new_message)
+        webhook = Blueprint("clinic_rest_webhook", __name__)
+
+        @webhook.listener("before_server_start")
+        async def cap_bodies(app, _loop) -> None:
+            app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_BODY_BYTES",
+                                                             guard.MAX_BODY_BYTES))
+
+        @webhook.route("/", methods=["GET"])
+        async def alive(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            parts = await check_parts(request.app.ctx.agent)
+            healthy = all(state == "ok" for state in parts.values())
+            return response.json({"status": "ok" if healthy else "degraded", "parts": parts},
+                                 status=200 if healthy else 503)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            message, refusal = parse(request.body)
+            if refusal:
+                return response.json({"error": refusal}, status=400)
+            if not self.limiter.allow(message["sender"]):
+                return response.json({"error": "too many messages"}, status=429,
+                                     headers={"Retry-After": "10"})
+            collector = CollectingOutputChannel()
+            await turn(UserMessage(screen(message["message"]), collector, message["sender"],
+                                   input_channel=self.name()))
+            return response.json(collector.messages)
+
+        return webhook
+
+
+async def check_parts(agent: Any) -> Dict[str, str]:
+    """"ok" or what is wrong, for each part a turn needs."""
+    checks = {"tracker_store": _tracker_store(agent), "lock_store": _lock_store(agent),
+              "action_server": _action_server(agent)}
+    results = await asyncio.gather(*(asyncio.wait_for(check, HEALTH_TIMEOUT_S)
+                                      for check in checks.values()), return_exceptions=True)
+    return {part: "ok" if result is None else f"down ({type(result).__name__})"
+            for part, result in zip(checks, results)}
+
+
+async def _tracker_store(agent: Any) -> None:
+    store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)
+    engine = getattr(store, "engine", None)
+    if engine is not None:
+        def ping() -> None:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        await asyncio.to_thread(ping)
+
+
+async def _lock_store(agent: Any) -> None:
+    redis = getattr(agent.lock_store, "red", None)
+    if redis is not None:
+        await asyncio.to_thread(redis.ping)
+
+
+async def _action_server(agent: Any) -> None:
+    """The action server and the bookings database behind it (its /ready)."""
+    endpoint = agent.action_endpoint
+    if endpoint is None:
+        return
+    url = endpoint.url.rsplit("/", 1)[0] + "/ready"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, headers=endpoint.headers) as reply:
+            reply.raise_for_status()
