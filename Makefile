@@ -11,10 +11,13 @@ SPACY := build/en_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WIDGET := web/dist/widget.js
 
-.PHONY: run test shell train eval bench clean clean-model
+.PHONY: run run-cluster test shell train eval bench clean clean-model
 
 run: $(MODEL) $(WIDGET) ## start the assistant on http://localhost:5005
 	@scripts/run
+
+run-cluster: $(MODEL) $(WIDGET) ## 2 replicas behind nginx on PostgreSQL and Redis (README: Cluster mode)
+	$(PY) -m cluster.launch $(if $(REPLICAS),--replicas $(REPLICAS))
 
 test: $(MODEL) $(WIDGET) ## the whole test suite
 	$(PY) -m pytest

@@ -41,8 +41,8 @@ def parse(body: bytes) -> tuple[Optional[Dict[str, str]], Optional[str]]:
     """The message of a request body, or why it is refused."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None, "the body is not JSON"
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None, "the body is not JSON, or nested too deeply"
     if not isinstance(data, dict):
         return None, "the body must be a JSON object"
     sender, message = data.get("sender"), data.get("message")

@@ -7,15 +7,16 @@ go ahead. Here every step is one Lua script, which Redis runs atomically:
 
 - a ticket is drawn with INCR, so tickets are unique and ordered, and queued
   in a sorted set by number: turns run in the order they arrived;
-- a turn goes ahead when its ticket is the lowest one still alive; every
-  ticket has its own key with an expiry, so a replica that dies holding the
-  lock holds it at most `lock_lifetime` (TICKET_LOCK_LIFETIME, 60 s);
-- the lifetime restarts when a ticket is served, and the release removes
-  only the caller's own ticket.
+- a turn goes ahead when its ticket is the lowest one still alive;
+- every ticket is a lease: its key expires after LEASE_S (10 s) unless
+  renewed, which a waiting turn does each time it asks and a running turn
+  every LEASE_S / 3. A replica that dies holding the lock holds it 10 s at
+  most; a live one keeps it for as long as its turn takes;
+- the release removes only the caller's own ticket.
 
-Every outgoing call of a turn has a timeout well under that lifetime: the
-action server 4 s (channels/guard.py), the platforms' APIs 10 s with two
-retries (channels/outbound.py), Redis itself 10 s.
+A turn cannot run away with the lock either: every outgoing call of a turn
+has its own timeout, the action server 4 s (channels/guard.py), the
+platforms' APIs 10 s with two retries (channels/outbound.py), Redis 10 s.
 """
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Optional
 
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 POLL_S = 0.02  # how often a waiting turn asks whether it is its turn
+LEASE_S = 10.0
 
-# KEYS: counter, queue. ARGV: lifetime (ms), ticket key prefix.
+# KEYS: counter, queue. ARGV: lease (ms), ticket key prefix.
 DRAW = """
 local ticket = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], ticket, ticket)
@@ -40,22 +42,21 @@ redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return ticket
 """
 
-# KEYS: counter, queue. ARGV: ticket, lifetime (ms), ticket key prefix.
-# 1: served; 0: wait; -1: the ticket expired while waiting.
+# KEYS: counter, queue. ARGV: ticket, lease (ms), ticket key prefix. Renews the
+# ticket; 1: its turn; 0: wait; -1: the ticket expired (its holder was gone).
 SERVE = """
-if redis.call('EXISTS', ARGV[3] .. ARGV[1]) == 0 then
+if redis.call('PEXPIRE', ARGV[3] .. ARGV[1], ARGV[2]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return -1
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 while true do
   local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
   if first == nil then
     return -1
   end
   if first == ARGV[1] then
-    redis.call('SET', ARGV[3] .. first, 1, 'PX', ARGV[2])
-    redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    redis.call('PEXPIRE', KEYS[2], ARGV[2])
     return 1
   end
   if redis.call('EXISTS', ARGV[3] .. first) == 1 then
@@ -88,19 +89,36 @@ class AtomicRedisLockStore(RedisLockStore):
         return f"{base}:counter", f"{base}:queue", f"{base}:ticket:"
 
     @asynccontextmanager
-    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
+    async def lock(self, conversation_id: str, lock_lifetime: float = LEASE_S,
                    wait_time_in_seconds: float = POLL_S) -> AsyncIterator[int]:
+        """Rasa calls this with the defaults; the arguments are Rasa's."""
         counter, queue, tickets = self._keys(conversation_id)
-        lifetime_ms = int(lock_lifetime * 1000)
-        ticket = int(self._draw(keys=[counter, queue], args=[lifetime_ms, tickets]))
+        keys, lease_ms = [counter, queue], int(LEASE_S * 1000)
+        ticket = int(self._draw(keys=keys, args=[lease_ms, tickets]))
+        renewing = None
         try:
             while True:
-                served = self._serve(keys=[counter, queue], args=[ticket, lifetime_ms, tickets])
+                served = self._serve(keys=keys, args=[ticket, lease_ms, tickets])
                 if served == 1:
                     break
                 if served == -1:
-                    raise LockError(f"Ticket {ticket} for a conversation expired while waiting.")
-                await asyncio.sleep(min(wait_time_in_seconds, POLL_S))
+                    raise LockError("A ticket for a conversation expired while waiting.")
+                await asyncio.sleep(POLL_S)
+            renewing = asyncio.get_running_loop().create_task(
+                self._renew(keys, ticket, lease_ms, tickets))
             yield ticket
         finally:
-            self._release(keys=[queue], args=[ticket, tickets])
+            if renewing is not None:
+                renewing.cancel()
+            try:
+                self._release(keys=[queue], args=[ticket, tickets])
+            except Exception as error:  # noqa: BLE001 - the lease runs out by itself
+                logger.warning("lock.release_failed error=%s", type(error).__name__)
+
+    async def _renew(self, keys: list, ticket: int, lease_ms: int, tickets: str) -> None:
+        while True:
+            await asyncio.sleep(LEASE_S / 3)
+            try:
+                self._serve(keys=keys, args=[ticket, lease_ms, tickets])
+            except Exception as error:  # noqa: BLE001 - Redis down: the turn goes on
+                logger.warning("lock.renew_failed error=%s", type(error).__name__)

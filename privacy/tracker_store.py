@@ -58,7 +58,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 url, poolclass=QueuePool,
                 connect_args={"check_same_thread": False})
             sqlalchemy.event.listen(self.engine, "connect", _write_ahead_log)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+        else:
+            # A database server restarted: each pooled connection is tested
+            # before use, so the first message after it works again.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker) -> None:
         with self.engine.begin() as connection:

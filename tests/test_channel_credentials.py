@@ -56,7 +56,7 @@ def test_a_channel_is_enabled_when_its_variables_are_set():
 def test_the_server_refuses_to_start_with_an_empty_secret(trained_model, tmp_path):
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(merged({"FB_APP_SECRET": ""}))
-    env = {**ENV, "FB_APP_SECRET": "", "FB_VERIFY_TOKEN": SECRETS["FB_VERIFY_TOKEN"],
+    env = {**ENV, "ACTION_SERVER_SECRET": "x", "FB_APP_SECRET": "", "FB_VERIFY_TOKEN": SECRETS["FB_VERIFY_TOKEN"],
            "FB_PAGE_ACCESS_TOKEN": SECRETS["FB_PAGE_ACCESS_TOKEN"]}
     result = subprocess.run([str(VENV_BIN / "rasa"), "run", "--credentials", str(credentials),
                              "--port", "1", "--model", str(trained_model)],

@@ -77,7 +77,7 @@ def test_no_log_holds_a_visitors_message_or_details(assistant):
     assistant.say(f"and my phone is {phone}", sender)
     assistant.say(f'/book_consultation{{"name": "{name}", "contact": "{phone}"}}', sender)
     assistant.say(f"my lips are swollen, call {phone}", new_sender())
-    assistant.say(f"{name} " * 2000, new_sender())
+    assistant.say(f"{name} " * 700, new_sender())  # long, under the 16 KB cap
     requests.post(assistant.webhook, data=f'{{"sender": "{email}", "message": "{name}',
                   headers={"Content-Type": "application/json"}, timeout=10)
     assistant.say("delete my data", sender)

@@ -1,0 +1,271 @@
+"""Cluster mode (cluster/launch.py): two replicas and two action servers
+behind nginx, on a throwaway PostgreSQL and Redis, under load, with a
+replica killed and with each part stopped and restarted."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import aiohttp
+import pytest
+import requests
+import sqlalchemy
+
+from channels.guard import UNAVAILABLE
+from cluster.launch import Cluster, free_port, postgres_url
+from tests.cluster_servers import Postgres, Redis, missing_binaries
+from tests.conftest import Assistant, new_sender
+from tests.test_booking_e2e import CONFIRM, last_text, up_to_confirmation
+
+pytestmark = pytest.mark.skipif(bool(missing_binaries()),
+                                reason=f"cluster mode needs {', '.join(missing_binaries())}")
+
+TEXTS = ["hello", "does microneedling hurt?", "how many sessions will I need?",
+         "is it permanent?", "what's the weather like in Paris", "who should not get it?",
+         "how long is the recovery?", "can it help acne scars?", "thanks a lot", "bye"]
+CLINIC_PHONE = "801-501-9797"
+
+
+class Setup:
+    def __init__(self, cluster: Cluster, postgres: Postgres, redis: Redis) -> None:
+        self.cluster, self.postgres, self.redis = cluster, postgres, redis
+        self.db = sqlalchemy.create_engine(postgres_url(cluster.settings), pool_pre_ping=True)
+        self.front = Assistant(cluster.url, cluster.folder)
+        self.replicas = [Assistant(replica.health_url.rstrip("/"), cluster.folder)
+                         for replica in cluster.replicas]
+
+    def events(self, sender: str) -> List[Dict]:
+        with self.db.connect() as connection:
+            rows = connection.execute(sqlalchemy.text(
+                "SELECT data FROM events WHERE sender_id = :sender ORDER BY id"),
+                {"sender": sender})
+            return [json.loads(data) for (data,) in rows]
+
+    def bookings(self) -> List[str]:
+        with self.db.connect() as connection:
+            return [reference for (reference,) in connection.execute(
+                sqlalchemy.text("SELECT reference FROM booking_requests"))]
+
+    def health(self) -> tuple:
+        reply = requests.get(f"{self.cluster.url}/health", timeout=10)
+        return reply.status_code, reply.json()["parts"]
+
+
+@pytest.fixture(scope="module")
+def setup(trained_model, tmp_path_factory):
+    postgres, redis = Postgres(), Redis()
+    postgres.start()
+    redis.start()
+    cluster = Cluster(tmp_path_factory.mktemp("cluster"), replicas=2, port=free_port(),
+                      model=trained_model,
+                      settings={"POSTGRES_PORT": str(postgres.port), "POSTGRES_DB": "clinic",
+                                "REDIS_PORT": str(redis.port), "REDIS_DB": "0"})
+    try:
+        cluster.start()
+        yield Setup(cluster, postgres, redis)
+    finally:
+        cluster.stop()
+        redis.stop()
+        postgres.remove()
+
+
+async def converse(session: aiohttp.ClientSession, url: str, sender: str,
+                   texts: List[str]) -> List[list]:
+    """Send `texts` one after the other, each once the previous is answered."""
+    replies = []
+    for text in texts:
+        async with session.post(url, json={"sender": sender, "message": text}) as reply:
+            assert reply.status == 200, await reply.text()
+            replies.append(await reply.json())
+    return replies
+
+
+async def converse_all(url: str, senders: List[str], texts: List[str],
+                       during=None) -> List[List[list]]:
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout,
+                                     connector=aiohttp.TCPConnector(limit=0)) as session:
+        conversations = asyncio.gather(*(converse(session, url, sender, texts)
+                                         for sender in senders))
+        if during is not None:
+            await during()
+        return await conversations
+
+
+def turns_in_order(events: List[Dict], texts: List[str]) -> None:
+    """The visitor's messages stored once each, in send order, each answered
+    by the bot before the next turn began."""
+    users = [index for index, event in enumerate(events) if event["event"] == "user"]
+    assert [events[index]["text"] for index in users] == texts
+    for this, following in zip(users, users[1:] + [len(events)]):
+        turn = events[this + 1:following]
+        assert any(event["event"] == "bot" for event in turn), events[this]["text"]
+        if following < len(events):
+            assert turn[-1]["event"] == "action" and turn[-1]["name"] == "action_listen"
+
+
+def upstreams(cluster: Cluster) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
+    for line in (cluster.folder / "nginx-access.log").read_text().splitlines():
+        if "/webhooks/rest/webhook" in line:
+            upstream = line.split("upstream=")[1].split()[0]
+            counts[upstream] = counts.get(upstream, 0) + 1
+    return counts
+
+
+def test_100_conversations_of_10_messages_spread_over_the_replicas(setup):
+    senders = [new_sender() for _ in range(100)]
+
+    replies = asyncio.run(converse_all(f"{setup.front.webhook}", senders, TEXTS))
+
+    assert all(reply for conversation in replies for reply in conversation)
+    for sender in senders:
+        turns_in_order(setup.events(sender), TEXTS)
+    served = upstreams(setup.cluster)
+    assert len(served) == 2 and min(served.values()) >= 300, served
+
+
+def test_one_visitors_messages_at_both_replicas_at_once_are_taken_in_order(setup):
+    sender = new_sender()
+
+    async def fire() -> List[int]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+            async def send(index: int) -> int:
+                replica = setup.replicas[index % 2]
+                async with session.post(replica.webhook, json={"sender": sender,
+                                                               "message": TEXTS[index]}) as reply:
+                    return reply.status
+
+            tasks = []
+            for index in range(10):
+                tasks.append(asyncio.create_task(send(index)))
+                await asyncio.sleep(0.05)  # the send order: each leaves 50 ms after the last
+            return await asyncio.gather(*tasks)
+
+    assert asyncio.run(fire()) == [200] * 10
+    turns_in_order(setup.events(sender), TEXTS)
+
+
+def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
+    senders = [new_sender() for _ in range(20)]
+    victim = setup.cluster.replicas[1]
+
+    async def kill_midway() -> None:
+        await asyncio.sleep(3)
+        victim.stop(signal.SIGKILL)
+
+    replies = asyncio.run(converse_all(setup.front.webhook, senders, TEXTS, during=kill_midway))
+
+    assert victim.process.returncode == -signal.SIGKILL
+    assert all(reply for conversation in replies for reply in conversation)
+    for sender in senders:
+        turns_in_order(setup.events(sender), TEXTS)
+    victim.start()
+    victim.wait()
+    setup.cluster.wait_healthy()
+
+
+def test_with_the_action_servers_stopped_every_message_is_answered_with_the_phone(setup):
+    sender = new_sender()
+    setup.front.say("hello", sender)
+    before = last_text(up_to_confirmation(setup.front, sender, "Ana Silva"))
+    assert before.startswith(CONFIRM)
+    saved = last_text(setup.front.say("/affirm", sender))
+    reference = saved.split("reference ")[1].split(".")[0]
+    for server in setup.cluster.actions:
+        server.stop()
+    try:
+        status, parts = setup.health()
+        assert status == 503 and parts["action_server"].startswith("down")
+        booking = new_sender()
+        answers = []
+        for text in ["I'd like to book a consultation", "acne scars", "/affirm", "Ana Silva",
+                     "ana@example.com", "next Monday at 10am", "/affirm", *TEXTS[:10],
+                     "I can't breathe and my throat is swelling", "hello", "thanks"]:
+            started = time.monotonic()
+            replies = setup.front.say(text, booking)
+            answers.append((text, replies, time.monotonic() - started))
+    finally:
+        for server in setup.cluster.actions:
+            server.start()
+        for server in setup.cluster.actions:
+            server.wait()
+    assert len(answers) == 20
+    for text, replies, _ in answers:
+        assert replies, f"no reply to {text!r}"
+        assert CLINIC_PHONE in replies[-1]["text"] or "911" in replies[-1]["text"], text
+        assert not any("Your request is with" in reply.get("text", "") for reply in replies)
+    assert "emergency care now" in answers[17][1][-1]["text"]  # the urgent reply itself
+    assert max(seconds for _, _, seconds in answers) < 5
+    assert setup.bookings() == [reference]  # the earlier booking kept, none confirmed since
+    setup.cluster.wait_healthy()
+    assert setup.front.say("does microneedling hurt?", booking)[-1]["text"].startswith(
+        "A numbing cream")
+
+
+def test_with_postgres_stopped_visitors_are_told_to_call_and_it_recovers_by_itself(setup):
+    sender = new_sender()
+    assert setup.front.say("hello", sender)
+    setup.postgres.stop()
+    try:
+        replies = [setup.front.say(text, sender) for text in TEXTS[1:4]]
+        status, parts = setup.health()
+    finally:
+        setup.postgres.start()
+    assert all(reply[-1]["text"] == UNAVAILABLE for reply in replies)
+    assert status == 503 and parts["tracker_store"].startswith("down")
+    assert parts["lock_store"] == "ok"
+    setup.cluster.wait_healthy()
+    assert setup.front.say("does microneedling hurt?", sender)[-1]["text"].startswith(
+        "A numbing cream")
+
+
+def test_with_redis_stopped_visitors_are_told_to_call_and_it_recovers_by_itself(setup):
+    sender = new_sender()
+    assert setup.front.say("hello", sender)
+    setup.redis.stop()
+    try:
+        replies = [setup.front.say(text, sender) for text in TEXTS[1:4]]
+        status, parts = setup.health()
+    finally:
+        setup.redis.start()
+    assert all(reply[-1]["text"] == UNAVAILABLE for reply in replies)
+    assert status == 503 and parts["lock_store"].startswith("down")
+    setup.cluster.wait_healthy()
+    assert setup.front.say("does microneedling hurt?", sender)[-1]["text"].startswith(
+        "A numbing cream")
+
+
+def test_a_replica_killed_right_after_a_booking_loses_nothing(setup):
+    sender = new_sender()
+    replica, process = setup.replicas[0], setup.cluster.replicas[0]
+    replica.say("hello", sender)
+    assert last_text(up_to_confirmation(replica, sender, "Lee Park")).startswith(CONFIRM)
+    saved = last_text(replica.say("/affirm", sender))
+    process.stop(signal.SIGKILL)
+    reference = saved.split("reference ")[1].split(".")[0]
+
+    assert reference in setup.bookings()
+    assert any(event["event"] == "bot" and reference in (event.get("text") or "")
+               for event in setup.events(sender))
+    assert setup.replicas[1].say("thanks", sender)  # the conversation goes on elsewhere
+    process.start()
+    process.wait()
+
+
+def test_the_cluster_publishes_only_the_channels(setup):
+    for path in ["/status", "/model", "/conversations/x/tracker", "/version"]:
+        assert requests.get(f"{setup.cluster.url}{path}", timeout=10).status_code == 404
+    too_big = requests.post(setup.front.webhook, data=b"x" * (17 * 1024), timeout=10)
+    assert too_big.status_code == 413
+
+
+def test_logs_have_no_unhandled_exception(setup):
+    logs = sorted(Path(setup.cluster.folder).glob("*.log"))
+    assert logs
+    for log in logs:
+        assert "Traceback" not in log.read_text(errors="replace"), log.name
