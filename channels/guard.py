@@ -7,8 +7,10 @@
   A booking form under way is closed: its details could not be checked or
   stored, and the visitor is told to call, never that it was booked.
 - The conversation store or the lock store (database, Redis) down: the turn
-  fails inside Rasa; the channel answers "temporarily unavailable, please
-  call" instead. Both stores reconnect by themselves once back.
+  fails, and the channel answers "temporarily unavailable, please call".
+  (Rasa's FailSafeTrackerStore would carry on with an empty conversation
+  kept in memory: the visitor's history forgotten, the turn never stored.)
+  Both stores reconnect by themselves once back.
 - A visitor sending faster than a person types is slowed down (RateLimiter).
 
 `install()` is called by the channels when the Rasa server registers them.
@@ -23,6 +25,7 @@ from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
 
@@ -46,9 +49,12 @@ SLOW_DOWN = "You're sending messages very quickly: please wait a moment, then tr
 
 
 def install() -> None:
-    """Put the time limit and the fallback on every call to the action server."""
+    """Put the time limit and the fallback on every call to the action
+    server; make a failure of the conversation store fail the turn."""
     if getattr(RemoteAction.run, "guarded", False):
         return
+    FailSafeTrackerStore.on_tracker_store_error = _fail_the_turn
+    FailSafeTrackerStore.on_tracker_store_retrieve_error = _fail_the_turn
     remote_run = RemoteAction.run
 
     async def run_or_fall_back(self, output_channel, nlg, tracker, domain) -> List[Any]:
@@ -64,6 +70,10 @@ def install() -> None:
 
     run_or_fall_back.guarded = True
     RemoteAction.run = run_or_fall_back
+
+
+def _fail_the_turn(_store, error: Exception) -> None:
+    raise error
 
 
 async def _fallback(output_channel, nlg, tracker) -> List[Any]:
@@ -91,15 +101,18 @@ def _apologised_this_turn(tracker) -> bool:
 
 
 def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
-             ) -> Callable[[UserMessage], Awaitable[None]]:
-    """on_new_message, with "temporarily unavailable" said when the turn fails."""
-    async def turn(message: UserMessage) -> None:
+             ) -> Callable[[UserMessage], Awaitable[bool]]:
+    """on_new_message, with "temporarily unavailable" said when the turn
+    fails; True when it did not."""
+    async def turn(message: UserMessage) -> bool:
         try:
             await on_new_message(message)
+            return True
         except Exception as error:  # noqa: BLE001 - whatever broke, the visitor gets an answer
             logger.error("turn.failed channel=%s error=%s", message.input_channel,
                          type(error).__name__)
             await message.output_channel.send_text_message(message.sender_id, UNAVAILABLE)
+            return False
     return turn
 
 

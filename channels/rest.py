@@ -91,8 +91,9 @@ class ClinicRestInput(RestInput):
                 return response.json({"error": "too many messages"}, status=429,
                                      headers={"Retry-After": "10"})
             collector = CollectingOutputChannel()
-            await turn(UserMessage(screen(message["message"]), collector, message["sender"],
-                                   input_channel=self.name()))
+            if not await turn(UserMessage(screen(message["message"]), collector,
+                                          message["sender"], input_channel=self.name())):
+                del collector.messages[:-1]  # not stored: only "temporarily unavailable"
             return response.json(collector.messages)
 
         return webhook

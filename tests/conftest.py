@@ -83,8 +83,9 @@ class Server:
 class Assistant:
     """The running assistant, spoken to over its REST channel."""
 
-    def __init__(self, url: str, folder: Path) -> None:
+    def __init__(self, url: str, folder: Path, actions_url: str = "") -> None:
         self.url = url
+        self.actions_url = actions_url
         self.webhook = f"{url}/webhooks/rest/webhook"
         self.database_url = f"sqlite:///{folder / 'clinic.db'}"  # the bookings
         self.trackers = folder / "trackers.db"  # the conversations
@@ -165,7 +166,8 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
     except Exception:
         stop_all(servers)
         raise
-    return Assistant(f"http://127.0.0.1:{rasa_port}", folder), servers
+    return Assistant(f"http://127.0.0.1:{rasa_port}", folder,
+                     f"http://127.0.0.1:{actions_port}"), servers
 
 
 def stop_all(servers: List[Server]) -> None:

@@ -17,7 +17,7 @@ import sqlalchemy
 
 from channels.guard import UNAVAILABLE
 from cluster.launch import Cluster, free_port, postgres_url
-from tests.cluster_servers import Postgres, Redis, missing_binaries
+from tests.cluster_servers import Postgres, Redis, missing_binaries, record
 from tests.conftest import Assistant, new_sender
 from tests.test_booking_e2e import CONFIRM, last_text, up_to_confirmation
 
@@ -127,6 +127,9 @@ def test_100_conversations_of_10_messages_spread_over_the_replicas(setup):
         turns_in_order(setup.events(sender), TEXTS)
     served = upstreams(setup.cluster)
     assert len(served) == 2 and min(served.values()) >= 300, served
+    record("cluster_100x10", user_events=sum(
+        event["event"] == "user" for sender in senders for event in setup.events(sender)),
+        lost=0, reordered=0, messages_per_replica=sorted(served.values()))
 
 
 def test_one_visitors_messages_at_both_replicas_at_once_are_taken_in_order(setup):
@@ -148,6 +151,7 @@ def test_one_visitors_messages_at_both_replicas_at_once_are_taken_in_order(setup
 
     assert asyncio.run(fire()) == [200] * 10
     turns_in_order(setup.events(sender), TEXTS)
+    record("cluster_one_sender_both_replicas", messages=10, stored_in_send_order=10)
 
 
 def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
@@ -164,6 +168,12 @@ def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
     assert all(reply for conversation in replies for reply in conversation)
     for sender in senders:
         turns_in_order(setup.events(sender), TEXTS)
+    access = (setup.cluster.folder / "nginx-access.log").read_text().splitlines()
+    retried = [line for line in access if "/webhooks/rest/webhook" in line and ", " in line]
+    record("cluster_replica_killed", messages=200, answered=sum(map(len, replies)), lost=0,
+           reordered=0, retried_at_the_other_replica=len(retried),
+           slowest_retried_s=max((float(line.split("time=")[1]) for line in retried),
+                                 default=0))
     victim.start()
     victim.wait()
     setup.cluster.wait_healthy()
@@ -202,42 +212,38 @@ def test_with_the_action_servers_stopped_every_message_is_answered_with_the_phon
     assert "emergency care now" in answers[17][1][-1]["text"]  # the urgent reply itself
     assert max(seconds for _, _, seconds in answers) < 5
     assert setup.bookings() == [reference]  # the earlier booking kept, none confirmed since
+    record("cluster_action_servers_stopped", messages=20, replies=sum(
+        bool(replies) for _, replies, _ in answers), slowest_reply_s=round(
+        max(seconds for _, _, seconds in answers), 3), bookings_confirmed_while_down=0)
     setup.cluster.wait_healthy()
     assert setup.front.say("does microneedling hurt?", booking)[-1]["text"].startswith(
         "A numbing cream")
 
 
-def test_with_postgres_stopped_visitors_are_told_to_call_and_it_recovers_by_itself(setup):
+@pytest.mark.parametrize("stopped, down", [
+    ("postgres", ["tracker_store", "action_server"]),  # the bookings are in PostgreSQL too
+    ("redis", ["lock_store"])])
+def test_with_a_store_stopped_visitors_are_told_to_call_and_it_recovers_by_itself(
+        setup, stopped, down):
+    server = getattr(setup, stopped)
     sender = new_sender()
     assert setup.front.say("hello", sender)
-    setup.postgres.stop()
+    server.stop()
     try:
         replies = [setup.front.say(text, sender) for text in TEXTS[1:4]]
         status, parts = setup.health()
     finally:
-        setup.postgres.start()
-    assert all(reply[-1]["text"] == UNAVAILABLE for reply in replies)
-    assert status == 503 and parts["tracker_store"].startswith("down")
-    assert parts["lock_store"] == "ok"
+        server.start()
+    assert all(reply == [{"recipient_id": sender, "text": UNAVAILABLE}] for reply in replies)
+    assert status == 503
+    assert sorted(name for name, state in parts.items() if state != "ok") == sorted(down)
+    recovered = time.monotonic()
     setup.cluster.wait_healthy()
     assert setup.front.say("does microneedling hurt?", sender)[-1]["text"].startswith(
         "A numbing cream")
-
-
-def test_with_redis_stopped_visitors_are_told_to_call_and_it_recovers_by_itself(setup):
-    sender = new_sender()
-    assert setup.front.say("hello", sender)
-    setup.redis.stop()
-    try:
-        replies = [setup.front.say(text, sender) for text in TEXTS[1:4]]
-        status, parts = setup.health()
-    finally:
-        setup.redis.start()
-    assert all(reply[-1]["text"] == UNAVAILABLE for reply in replies)
-    assert status == 503 and parts["lock_store"].startswith("down")
-    setup.cluster.wait_healthy()
-    assert setup.front.say("does microneedling hurt?", sender)[-1]["text"].startswith(
-        "A numbing cream")
+    record(f"cluster_{stopped}_stopped", messages_while_down=len(replies),
+           told_to_call=len(replies), healthy_again_after_restart_s=round(
+               time.monotonic() - recovered, 1))
 
 
 def test_a_replica_killed_right_after_a_booking_loses_nothing(setup):
@@ -253,6 +259,7 @@ def test_a_replica_killed_right_after_a_booking_loses_nothing(setup):
     assert any(event["event"] == "bot" and reference in (event.get("text") or "")
                for event in setup.events(sender))
     assert setup.replicas[1].say("thanks", sender)  # the conversation goes on elsewhere
+    record("cluster_kill_9_after_booking", bookings_lost=0)
     process.start()
     process.wait()
 
