@@ -6,6 +6,8 @@ form to the rules; a question about microneedling or the clinic is answered
 and the same question asked again; anything else is validated by
 actions/booking.py, with a specific re-ask when it cannot be used.
 """
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,6 +19,8 @@ from actions import booking, notify, store
 from privacy import erase
 from actions.replies import (KNOWLEDGE, clinic_reply, disclose_first, handoff, intent_of,
                              next_opening_text)
+
+logger = logging.getLogger(__name__)
 
 FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
@@ -170,6 +174,16 @@ def _parses(parse: Callable[[str], object], text: str) -> bool:
     return True
 
 
+MAILER = ThreadPoolExecutor(max_workers=1)  # one at a time: an email is never sent twice
+
+
+def send_outbox_quietly() -> None:
+    try:
+        notify.send_outbox(notify.Smtp.from_environment(KNOWLEDGE.clinic.email))
+    except SQLAlchemyError as error:
+        logger.warning("notify.outbox_unavailable error=%s", type(error).__name__)
+
+
 def submit(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text,
            preferred_time: Text, response: Text) -> List[Dict[Text, Any]]:
     """Store the request, then (and only then) confirm it with its reference."""
@@ -188,10 +202,9 @@ def submit(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text,
         return reset_booking()
     dispatcher.utter_message(response=response, booking_reference=saved.reference,
                              clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)
-    try:  # stored already: a failed email leaves it in the outbox, never loses it
-        notify.send_outbox(notify.Smtp.from_environment(KNOWLEDGE.clinic.email))
-    except SQLAlchemyError:
-        pass
+    # Stored already: the email goes out after the reply, so a slow mail server
+    # never holds it up; a failed one stays in the outbox, never lost.
+    MAILER.submit(send_outbox_quietly)
     return reset_booking()
 
 

