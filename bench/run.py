@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import numpy as np
 import rasa
 import requests
 
+from cluster.launch import free_port
 from tests.conftest import SECRETS, endpoints_yml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,12 +47,6 @@ ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": 
 NEW_EXAMPLE = ("- intent: faq_pain\n  examples: |\n", "    - would the needles sting a lot\n")
 LOAD = {"c1": dict(concurrency=1, conversations=20), "c20": dict(concurrency=20, conversations=60)}
 STARTUP_LIMIT_S = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed(command: List[str], cwd: Path, log: Path) -> float:

@@ -13,7 +13,8 @@
   Both stores reconnect by themselves once back.
 - A visitor sending faster than a person types is slowed down (RateLimiter).
 
-`install()` is called by the channels when the Rasa server registers them.
+The channels wrap their turns with `answered()` when the Rasa server
+registers them, which also installs the action server's guard.
 """
 from __future__ import annotations
 
@@ -103,7 +104,9 @@ def _apologised_this_turn(tracker) -> bool:
 def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
              ) -> Callable[[UserMessage], Awaitable[bool]]:
     """on_new_message, with "temporarily unavailable" said when the turn
-    fails; True when it did not."""
+    fails; True when it did not. Installs the action server's guard too."""
+    install()
+
     async def turn(message: UserMessage) -> bool:
         try:
             await on_new_message(message)

@@ -62,7 +62,6 @@ class ClinicRestInput(RestInput):
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        guard.install()
         turn = guard.answered(on_new_message)
         webhook = Blueprint("clinic_rest_webhook", __name__)
 

@@ -43,7 +43,6 @@ class ScreenedSocketIOInput(SocketIOInput):
     the assistant is down (channels/guard.py)."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]):
-        guard.install()
         turn = guard.answered(on_new_message)
 
         async def screened(message: UserMessage) -> None:

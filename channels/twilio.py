@@ -81,7 +81,6 @@ class HardenedTwilioInput(Configured, TwilioInput):
                                     self.api_url)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        guard.install()
         on_new_message = guard.answered(on_new_message)
         webhook = Blueprint("twilio_webhook", __name__)
 

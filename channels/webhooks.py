@@ -188,7 +188,6 @@ class MetaInput(Configured, InputChannel):
         raise NotImplementedError
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        guard.install()
         on_new_message = guard.answered(on_new_message)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
         channel = self.name()

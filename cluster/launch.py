@@ -51,8 +51,8 @@ def free_port() -> int:
 
 
 def nginx_binary() -> Optional[str]:
-    return shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx",) if Path(path).exists()), None)
+    """nginx, also where Debian puts it outside a normal user's PATH."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def postgres_url(settings: Dict[str, str], database: Optional[str] = None) -> str:
@@ -151,7 +151,7 @@ class Cluster:
         nginx = nginx_binary()
         self.nginx = Process("nginx", [nginx or "nginx", "-c", str(self.nginx_conf), "-p",
                                        str(folder), "-g", "daemon off;" + _nginx_user()],
-                             f"{self.url}/nginx-is-up", folder, base)
+                             f"{self.url}/health", folder, base)
 
     def start(self) -> None:
         create_database(self.settings)

@@ -15,7 +15,7 @@ from typing import List, Optional
 
 import redis
 
-from cluster.launch import free_port
+from cluster.launch import free_port, nginx_binary
 
 
 def postgres_bin() -> Optional[Path]:
@@ -25,7 +25,6 @@ def postgres_bin() -> Optional[Path]:
 
 
 def missing_binaries() -> List[str]:
-    from cluster.launch import nginx_binary
     missing = []
     if not nginx_binary():
         missing.append("nginx (Debian: nginx-light)")

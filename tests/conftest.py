@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import html
 import os
-import socket
 import subprocess
 import threading
-import time
 import urllib.parse
 import uuid
 from functools import partial
@@ -19,19 +17,14 @@ import pytest
 import requests
 import yaml
 
+from cluster.launch import Process, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "assistant.tar.gz"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-STARTUP_TIMEOUT_S = 240
 DISCLOSURE = "I'm an automated assistant: I give general information"
 DEMO_SERVER = 'data-server="http://localhost:5005"'  # the widget's tag on web/index.html
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -42,42 +35,12 @@ def trained_model() -> Path:
     return MODEL
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up within {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-
-
-class Server:
-    """A server process started for the test run, with its log file."""
-
-    def __init__(self, name: str, command: List[str], health_url: str, logs: Path,
-                 env: Dict[str, str] | None = None) -> None:
-        self.log = logs / f"{name}.log"
-        self.health_url = health_url
-        self._log_file = self.log.open("w")
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**ENV, **(env or {})},
-                                        stdout=self._log_file, stderr=subprocess.STDOUT)
-
-    def wait(self) -> None:
-        _wait_until_up(self.health_url, self.process, self.log)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log_file.close()
+def start_server(name: str, command: List[str], health_url: str, folder: Path,
+                 env: Dict[str, str]) -> Process:
+    """A server process of the test run, logging to `folder`/`name`.log."""
+    server = Process(name, command, health_url, folder, {**ENV, **env})
+    server.start()
+    return server
 
 
 class Assistant:
@@ -146,19 +109,20 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(endpoints_yml(actions_port, folder / "trackers.db"))
     env = {**SECRETS, **(env or {})}
-    actions = Server("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port",
-                                 str(actions_port), "--actions", "actions"],
-                     f"http://127.0.0.1:{actions_port}/health", folder,
-                     env={**SECRETS, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url,
-                          "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}",
-                          **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
+    actions = start_server(
+        "actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port),
+                    "--actions", "actions"],
+        f"http://127.0.0.1:{actions_port}/health", folder,
+        {**SECRETS, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url,
+         "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}",
+         **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
     api = ["--enable-api", "--auth-token", api_token] if api_token else []
-    rasa = Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
-                           "--interface", "127.0.0.1", "--port", str(rasa_port),
-                           "--endpoints", str(endpoints),
-                           "--credentials",
-                           str(credentials or credentials_for(folder, web_origins)), *api],
-                  f"http://127.0.0.1:{rasa_port}/", folder, env=env)
+    rasa = start_server(
+        "rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--interface",
+                 "127.0.0.1", "--port", str(rasa_port), "--endpoints", str(endpoints),
+                 "--credentials", str(credentials or credentials_for(folder, web_origins)),
+                 *api],
+        f"http://127.0.0.1:{rasa_port}/", folder, env)
     servers = [rasa, actions]
     try:
         actions.wait()
@@ -170,7 +134,7 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
                      f"http://127.0.0.1:{actions_port}"), servers
 
 
-def stop_all(servers: List[Server]) -> None:
+def stop_all(servers: List[Process]) -> None:
     for server in servers:
         server.stop()
 
