@@ -19,6 +19,8 @@ from typing import List
 
 import aiohttp
 
+from channels.guard import ACTIONS_DOWN, UNAVAILABLE
+
 # One conversation: ten turns of the kinds a clinic's visitors send.
 TURNS = [
     "hello",
@@ -46,6 +48,10 @@ async def conversation(session: aiohttp.ClientSession, webhook: str, latencies: 
                 elapsed = time.perf_counter() - started
                 if response.status != 200 or not replies:
                     failures.append(f"{response.status}: {'no reply' if not replies else ''}")
+                    continue
+                # A failed turn is answered fast: it must not count as an answer.
+                if any(reply.get("text") in (ACTIONS_DOWN, UNAVAILABLE) for reply in replies):
+                    failures.append(f"{text!r}: the assistant or its action server failed")
                     continue
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             failures.append(type(error).__name__)

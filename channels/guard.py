@@ -14,7 +14,8 @@
 - A visitor sending faster than a person types is slowed down (RateLimiter).
 
 The channels wrap their turns with `answered()` when the Rasa server
-registers them, which also installs the action server's guard.
+registers them, which also installs the action server's guard (and the
+speed-ups of channels/speed.py, which patch the same Rasa class).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
 
 from actions.knowledge import load_knowledge
+from channels import speed
 
 logger = logging.getLogger(__name__)
 ACTION_TIMEOUT_S = 4.0  # + Rasa's own work: a reply within 5 s with the action server hung
@@ -106,6 +108,7 @@ def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
     """on_new_message, with "temporarily unavailable" said when the turn
     fails; True when it did not. Installs the action server's guard too."""
     install()
+    speed.install()
 
     async def turn(message: UserMessage) -> bool:
         try:

@@ -10,6 +10,7 @@ once the request is saved.
 """
 import copy
 import json
+import logging
 from typing import Iterator
 
 import sqlalchemy
@@ -21,9 +22,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
 from actions.knowledge import load_knowledge
-from privacy.erase import carry_out_erasure
+from privacy.erase import carry_out_erasure, metadata as erasure_tables
 from privacy.redaction import redact
 
+logger = logging.getLogger(__name__)
 CLINIC = load_knowledge().clinic
 PERSONAL_SLOTS = ("name", "contact")  # kept while a booking is open, blanked after
 
@@ -65,6 +67,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        try:  # once, rather than checked at every save
+            erasure_tables.create_all(self.engine)
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as error:
+            # As Rasa does for its own table: replicas starting together race.
+            logger.error("Could not create the erasures table: %s", error)
 
     async def save(self, tracker) -> None:
         with self.engine.begin() as connection:

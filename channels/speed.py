@@ -1,0 +1,152 @@
+"""Work Rasa 3.6 does on every message that it need not repeat.
+
+- The action server's answer is checked against Rasa's JSON schema at every
+  call, and jsonschema first checks the schema itself each time: most of
+  that call's cost. Here the schema is checked once and its validator kept.
+- Each call to the action server opens a new HTTP connection (a new aiohttp
+  session). Here the connection is kept open between calls, for a shorter
+  idle time than the action server's own (Sanic closes after 5 s), so a
+  connection is never reused just as the server closes it.
+- Every message runs the whole NLU pipeline, though many are the same:
+  buttons, greetings, "yes", "thanks", common questions. Here the result
+  for a text seen before is reused (the last NLU_CACHE_SIZE texts). The
+  result depends on the text and the model only. The cache keeps no
+  visitor's text: its key is a hash, and what it keeps is the intent, the
+  ranking and the token offsets; a result with entities is not kept.
+
+Measured with `make bench` (README, "Speed"). Installed with the guard when
+the channels register (channels.guard.answered); like the guard, these
+replace Rasa 3.6 methods and must be rechecked on a Rasa upgrade.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Any, Dict, Tuple
+
+import aiohttp
+from jsonschema import ValidationError, validators
+from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.utils.endpoints import EndpointConfig
+
+KEEP_ALIVE_S = 2.0  # under Sanic's KEEP_ALIVE_TIMEOUT of 5 s
+NLU_CACHE_SIZE = 2048
+
+
+def install() -> None:
+    if getattr(RemoteAction._validate_action_result, "checked_once", False):
+        return
+    RemoteAction._validate_action_result = _validate_action_result
+    _validate_action_result.checked_once = True
+    RemoteAction.run = _kept_alive(RemoteAction.run)
+    MessageProcessor._parse_message_with_graph = _reused(
+        MessageProcessor._parse_message_with_graph)
+
+
+@lru_cache(maxsize=1)
+def _action_result_validator() -> Any:
+    schema = RemoteAction.action_response_format_spec()
+    validator = validators.validator_for(schema)
+    validator.check_schema(schema)
+    return validator(schema)
+
+
+def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+    """Rasa's check of an action server's answer, with the schema checked once."""
+    try:
+        _action_result_validator().validate(result)
+    except ValidationError as error:
+        error.message += ". Failed to validate Action server response from API."
+        raise
+    return True
+
+
+class _OpenSession:
+    """An aiohttp session that `async with` leaves open for the next call."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *_exception: Any) -> bool:
+        return False
+
+
+_sessions: Dict[Tuple[int, int], aiohttp.ClientSession] = {}
+
+
+def _session_for(endpoint: EndpointConfig) -> _OpenSession:
+    """One session per action endpoint and event loop (a session belongs to
+    the loop it was made in)."""
+    key = (id(endpoint), id(asyncio.get_running_loop()))
+    session = _sessions.get(key)
+    if session is None or session.closed:
+        auth = aiohttp.BasicAuth(**endpoint.basic_auth) if endpoint.basic_auth else None
+        session = aiohttp.ClientSession(
+            headers=endpoint.headers, auth=auth,
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_S))
+        _sessions[key] = session
+    return _OpenSession(session)
+
+
+def _kept_alive(run):
+    async def run_with_open_session(self, output_channel, nlg, tracker, domain):
+        endpoint = self.action_endpoint
+        if endpoint is not None and "session" not in vars(endpoint):
+            endpoint.session = lambda: _session_for(endpoint)
+        return await run(self, output_channel, nlg, tracker, domain)
+
+    return run_with_open_session
+
+
+class NLUCache:
+    """The NLU results of the last `size` texts, least recently used out,
+    for one model: a new model (staff retrained, rolled back) empties it."""
+
+    def __init__(self, size: int = NLU_CACHE_SIZE) -> None:
+        self.size = size
+        self.model: Any = None
+        self._results: OrderedDict[bytes, Dict[str, Any]] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, model: Any, text: str) -> Tuple[bytes, Dict[str, Any] | None]:
+        if model is not self.model:
+            self.model, self._results = model, OrderedDict()
+        key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        result = self._results.get(key)
+        if result is None:
+            self.misses += 1
+            return key, None
+        self.hits += 1
+        self._results.move_to_end(key)
+        return key, {**copy.deepcopy(result), TEXT: text}
+
+    def put(self, key: bytes, result: Dict[str, Any]) -> None:
+        if result.get(ENTITIES):
+            return  # entities are values from the message (a name, a date)
+        self._results[key] = copy.deepcopy({k: v for k, v in result.items() if k != TEXT})
+        if len(self._results) > self.size:
+            self._results.popitem(last=False)
+
+
+nlu_cache = NLUCache()
+
+
+def _reused(parse):
+    def parse_or_reuse(self, message, tracker, only_output_properties: bool = True):
+        if not only_output_properties or not message.text:
+            return parse(self, message, tracker, only_output_properties)
+        key, result = nlu_cache.get(self.graph_runner, message.text)
+        if result is None:
+            result = parse(self, message, tracker, only_output_properties)
+            nlu_cache.put(key, result)
+        return result
+
+    return parse_or_reuse

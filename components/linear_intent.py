@@ -1,0 +1,132 @@
+"""The intent classifier: logistic regression on TF-IDF of lemmas and of
+character n-grams (scikit-learn), in place of Rasa's DIET.
+
+On this project's ~1,400 short examples it is both more accurate and far
+cheaper than DIET: it trains in seconds instead of minutes and classifies a
+message in well under a millisecond, with no TensorFlow at run time. The
+figures and how the settings were chosen are in config.yml.
+
+Words are the lemmas of the pipeline's tokens (SpacyTokenizer), so
+"sessions" and "session" are one word; character n-grams within words
+(char_wb) keep typos close to the right word ("microneedlng").
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT_TOKENS
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+# The fitted model is kept as data only (JSON and numpy arrays, no pickle),
+# so a model file cannot run code. (skops would do that too, but importing
+# it scans every loaded module: seconds added to each start-up.)
+VOCABULARIES_FILE = "vocabularies.json"
+WEIGHTS_FILE = "weights.npz"
+
+
+def lemma_text(message: Message) -> str:
+    """The message as its lowercased lemmas, separated by spaces."""
+    return " ".join((token.lemma or token.text).lower() for token in message.get(TEXT_TOKENS, []))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Ranks every intent by the probability a logistic regression gives it."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "C": 30.0,  # inverse regularisation strength
+            "max_word_ngram": 2,  # words and pairs of words
+            "max_char_ngram": 4,  # character 1- to 4-grams within words
+            "ranking_length": 10,  # intents kept in the ranking ("Did you mean ...?")
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[Dict[str, Any]] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self.model = model  # {"words": vectorizer, "chars": vectorizer, "classifier": ...}
+        self._model_storage = model_storage
+        self._resource = resource
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LinearIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def features(self, texts: List[str]) -> Any:
+        """TF-IDF of words and of characters side by side, each of unit length."""
+        return hstack([self.model["words"].transform(texts), self.model["chars"].transform(texts)],
+                      format="csr")
+
+    def _vectorizers(self, vocabularies: Optional[Dict[str, Dict[str, int]]] = None) -> Dict:
+        vocabularies = vocabularies or {}
+        return {
+            "words": TfidfVectorizer(sublinear_tf=True, vocabulary=vocabularies.get("words"),
+                                     ngram_range=(1, self.config["max_word_ngram"])),
+            "chars": TfidfVectorizer(sublinear_tf=True, vocabulary=vocabularies.get("chars"),
+                                     analyzer="char_wb",
+                                     ngram_range=(1, self.config["max_char_ngram"])),
+        }
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = training_data.intent_examples
+        texts = [lemma_text(example) for example in examples]
+        self.model = {name: vectorizer.fit(texts)
+                      for name, vectorizer in self._vectorizers().items()}
+        # lbfgs from a fixed start: the same data always gives the same model.
+        self.model["classifier"] = LogisticRegression(C=self.config["C"], max_iter=5000).fit(
+            self.features(texts), [example.get(INTENT) for example in examples])
+        self._persist()
+        return self._resource
+
+    def _persist(self) -> None:
+        words, chars, classifier = (self.model[name] for name in ("words", "chars", "classifier"))
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / VOCABULARIES_FILE).write_text(json.dumps({
+                "words": {term: int(index) for term, index in words.vocabulary_.items()},
+                "chars": {term: int(index) for term, index in chars.vocabulary_.items()},
+                "classes": [str(name) for name in classifier.classes_],
+            }))
+            np.savez(directory / WEIGHTS_FILE, words_idf=words.idf_, chars_idf=chars.idf_,
+                     coef=classifier.coef_, intercept=classifier.intercept_)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
+        component = cls(config, model_storage, resource)
+        with model_storage.read_from(resource) as directory:
+            vocabularies = json.loads((directory / VOCABULARIES_FILE).read_text())
+            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as weights:
+                model = component._vectorizers(vocabularies)
+                model["words"].idf_ = weights["words_idf"]
+                model["chars"].idf_ = weights["chars_idf"]
+                classifier = LogisticRegression()
+                classifier.classes_ = np.array(vocabularies["classes"])
+                classifier.coef_, classifier.intercept_ = weights["coef"], weights["intercept"]
+        component.model = {**model, "classifier": classifier}
+        return component
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if not messages or self.model is None:
+            return messages
+        classifier = self.model["classifier"]
+        probabilities = classifier.predict_proba(
+            self.features([lemma_text(message) for message in messages]))
+        for message, row in zip(messages, probabilities):
+            order = row.argsort()[::-1][: self.config["ranking_length"]]
+            ranking = [{"name": str(classifier.classes_[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
