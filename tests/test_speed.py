@@ -1,0 +1,139 @@
+"""The speed-ups: the intent classifier's model file, the NLU cache, the
+kept action-result validator and the kept-alive action server connection.
+(Their effect is measured by `make bench`; here, that they are right.)"""
+import asyncio
+from pathlib import Path
+from typing import List
+
+import pytest
+from aiohttp import web
+from jsonschema import ValidationError
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.endpoints import EndpointConfig
+
+from channels import speed
+from components.linear_intent import LinearIntentClassifier
+
+EXAMPLES = {
+    "faq_pain": ["does it hurt", "is microneedling painful", "will the needles hurt"],
+    "faq_cost": ["how much does it cost", "what is the price", "is it expensive"],
+    "greet": ["hello", "hi there", "good morning"],
+}
+
+
+def message(text: str, intent: str | None = None) -> Message:
+    tokens: List[Token] = []
+    start = 0
+    for word in text.split():
+        tokens.append(Token(word, start, lemma=word))
+        start += len(word) + 1
+    data = {"text": text, "text_tokens": tokens}
+    if intent:
+        data["intent"] = intent
+    return Message(data=data)
+
+
+def ranking(classifier: LinearIntentClassifier, text: str) -> list:
+    [processed] = classifier.process([message(text)])
+    return processed.get("intent_ranking")
+
+
+def test_the_classifier_loaded_from_its_files_ranks_exactly_as_trained(tmp_path: Path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("classifier")
+    context = ExecutionContext(GraphSchema({}), "test")
+    trained = LinearIntentClassifier.create({"C": 100}, storage, resource, context)
+    trained.train(TrainingData([message(text, intent) for intent, texts in EXAMPLES.items()
+                                for text in texts]))
+
+    loaded = LinearIntentClassifier.load({"C": 100}, storage, resource, context)
+
+    for text in ["does microneedling hurt", "price please", "hello", "unknown words only"]:
+        assert ranking(loaded, text) == ranking(trained, text)
+    assert ranking(loaded, "does it hurt a lot")[0]["name"] == "faq_pain"
+    assert {path.suffix for path in (tmp_path / "classifier").iterdir()} == {".json", ".npz"}
+
+
+RESULT = {"text": "", "intent": {"name": "faq_pain", "confidence": 0.9},
+          "intent_ranking": [{"name": "faq_pain", "confidence": 0.9}], "entities": [],
+          "text_tokens": [(0, 4), (5, 7), (8, 12)]}
+
+
+def test_the_nlu_cache_gives_a_copy_with_the_new_message_text():
+    cache, model = speed.NLUCache(size=10), object()
+    key, missing = cache.get(model, "does it hurt")
+    assert missing is None
+    cache.put(key, {**RESULT, "text": "does it hurt"})
+
+    _, first = cache.get(model, "does it hurt")
+    first["intent"]["name"] = "changed by the caller"
+    _, second = cache.get(model, "does it hurt")
+
+    assert second == {**RESULT, "text": "does it hurt"}
+    assert (cache.hits, cache.misses) == (2, 1)
+
+
+def test_the_nlu_cache_keeps_no_text_and_no_entities():
+    cache, model = speed.NLUCache(size=10), object()
+    key, _ = cache.get(model, "my number is 801 555 0101")
+    cache.put(key, {**RESULT, "text": "my number is 801 555 0101"})
+    entity_key, _ = cache.get(model, "/inform{\"name\": \"Jo\"}")
+    cache.put(entity_key, {**RESULT, "entities": [{"entity": "name", "value": "Jo"}]})
+
+    kept = repr(cache._results)
+    assert "801" not in kept and "Jo" not in kept
+    assert cache.get(model, "/inform{\"name\": \"Jo\"}")[1] is None
+
+
+def test_the_nlu_cache_is_bounded_and_emptied_for_a_new_model():
+    cache, model = speed.NLUCache(size=2), object()
+    for text in ["a", "b", "c"]:
+        key, _ = cache.get(model, text)
+        cache.put(key, RESULT)
+    assert cache.get(model, "a")[1] is None  # the oldest went out
+    assert cache.get(model, "c")[1] is not None
+    assert cache.get(object(), "c")[1] is None  # another model: nothing reused
+
+
+def test_an_action_result_is_still_checked_against_rasas_schema():
+    good = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
+    assert speed._validate_action_result(None, good)
+    with pytest.raises(ValidationError):
+        speed._validate_action_result(None, {"events": "not a list"})
+    with pytest.raises(ValidationError):
+        speed._validate_action_result(None, {"events": [{"no_event_key": 1}]})
+
+
+def test_calls_to_the_action_server_reuse_one_connection():
+    async def run() -> list:
+        peers = []
+
+        async def webhook(request: web.Request) -> web.Response:
+            peers.append(request.transport.get_extra_info("peername"))
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        endpoint.session = lambda: speed._session_for(endpoint)
+        try:
+            for _ in range(3):
+                assert await endpoint.request(json={"next_action": "x"}) == {
+                    "events": [], "responses": []}
+        finally:
+            await speed._session_for(endpoint).session.close()
+            await runner.cleanup()
+        return peers
+
+    peers = asyncio.run(run())
+    assert len(peers) == 3 and len(set(peers)) == 1
