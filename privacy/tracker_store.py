@@ -9,6 +9,7 @@ Only the stored copy is masked: the conversation in progress keeps its slots
 once the request is saved.
 """
 import copy
+import itertools
 import json
 import logging
 from typing import Iterator
@@ -97,8 +98,25 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                     connection.execute(text("UPDATE events SET data = :data WHERE id = :id"),
                                        {"data": json.dumps(event), "id": row_id})
 
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool):
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None and not fetch_events_from_all_sessions:
+            # What the database holds of this session: what save() need not
+            # write again. Rasa counts it with a query at each save instead.
+            tracker.stored_events = len(tracker.events)
+        return tracker
+
+    def _new_events(self, session, tracker) -> Iterator:
+        """The events of `tracker` not stored yet. For a tracker read from the
+        store, those after the ones read (a turn holds the conversation's
+        lock, so no one else wrote them); for any other, Rasa's count."""
+        stored = vars(tracker).pop("stored_events", None)  # once: a second save counts
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
     def _additional_events(self, session, tracker) -> Iterator:
-        for event in super()._additional_events(session, tracker):
+        for event in self._new_events(session, tracker):
             if isinstance(event, (UserUttered, BotUttered)):
                 event = copy.deepcopy(event)
                 event.text = _mask(event.text)
