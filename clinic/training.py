@@ -210,8 +210,10 @@ def rasa_train(project: Project, name: str, log: Path) -> Path:
             for piece in pieces:
                 match = PROGRESS.search(piece)
                 if match and match.group(1):
-                    line = ("  learning the rules of the conversation" if "Policy" in
-                            match.group(1) else "  reading the example questions")
+                    component = match.group(1)
+                    line = ("  learning the rules of the conversation" if "Policy" in component
+                            else "  training the intent classifier" if "IntentClassifier" in
+                            component else "  reading the example questions")
                 elif match:
                     line = f"  training the intent classifier: {match.group(2)} %"
                 else:
