@@ -273,7 +273,7 @@ def train(project: Project, check: bool = True) -> int:
             print(findings.text())
     project.models.mkdir(exist_ok=True)
     name = f"model-{_stamp()}"
-    print(f"Step 2 of 4: training {name} (a few minutes)...", flush=True)
+    print(f"Step 2 of 4: training {name} (about a minute)...", flush=True)
     model = rasa_train(project, name, project.models / f"{name}.log")
     print("Step 3 of 4: measuring the new model and the one in service...", flush=True)
     new = score(project, model)

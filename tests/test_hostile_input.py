@@ -2,9 +2,8 @@
 matrix, then a property-based fuzz run (Hypothesis). Never a 5xx or an
 unhandled exception; every accepted message is answered."""
 import json
+import time
 import uuid
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -95,13 +94,16 @@ def test_typed_intents_do_not_skip_the_conversation(assistant):
 
 def test_a_flood_from_one_sender_is_slowed_down_and_others_are_not(assistant):
     sender = new_sender()
-    # All at once: sent one by one, a slow machine would take long enough
-    # for the bucket to refill a token (one every 2 s).
-    with ThreadPoolExecutor(max_workers=35) as pool:
-        statuses = list(pool.map(
-            lambda _: post(assistant, {"sender": sender, "message": "hi"}).status_code, range(35)))
+    started = time.monotonic()
+    statuses = [post(assistant, {"sender": sender, "message": "hi"}).status_code
+                for _ in range(35)]
+    # The bucket gets a token back every 2 s: on a slow machine, a few of the
+    # last five may have been let through, never more than that.
+    refilled = int((time.monotonic() - started) / 2)
 
-    assert Counter(statuses) == {200: 30, 429: 5}
+    assert statuses[:30] == [200] * 30
+    assert statuses[30:].count(429) >= 5 - refilled
+    assert set(statuses[30:]) <= {200, 429}
     assert post(assistant, {"sender": new_sender(), "message": "hi"}).status_code == 200
 
 
