@@ -2,12 +2,15 @@
 kept action-result validator and the kept-alive action server connection.
 (Their effect is measured by `make bench`; here, that they are right.)"""
 import asyncio
+import itertools
+import json
 from pathlib import Path
 from typing import List
 
 import pytest
 from aiohttp import web
 from jsonschema import ValidationError
+from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -146,10 +149,19 @@ def stored_types(db: Path, sender: str) -> list:
             "SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
 
 
+def stored_rows(db: Path, sender: str) -> list:
+    import sqlite3
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT type_name, timestamp, intent_name, action_name, data FROM events "
+            "WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+
+
 def test_the_tracker_store_writes_the_same_events_as_rasas_without_counting(tmp_path: Path):
     """Three turns and a new session, through our store and through Rasa's own:
-    the same rows, none twice; and a tracker read from the store knows what
-    is stored, so save() needs no count query."""
+    the same rows, none twice, read back as the same conversation; and a
+    tracker read from the store knows what is stored, so save() needs no
+    count query."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
@@ -160,22 +172,25 @@ def test_the_tracker_store_writes_the_same_events_as_rasas_without_counting(tmp_
     domain = Domain.load(Path(__file__).parent.parent / "domain.yml")
 
     async def conversation(store, sender: str) -> None:
-        tracker = DialogueStateTracker.from_events(
-            sender, [ActionExecuted("action_session_start"), SessionStarted(),
-                     ActionExecuted("action_listen")], domain.slots)
+        clock = itertools.count(1_700_000_000)  # the same timestamps in both stores
+        tracker = DialogueStateTracker.from_events(sender, [
+            ActionExecuted("action_session_start", timestamp=next(clock)),
+            SessionStarted(timestamp=next(clock)),
+            ActionExecuted("action_listen", timestamp=next(clock))], domain.slots)
         await store.save(tracker)
         for turn in range(3):
             tracker = await store.retrieve(sender)
             if isinstance(store, RedactingSQLTrackerStore):
                 assert tracker.stored_events == len(tracker.events)
             if turn == 2:  # a new session in the same tracker
-                tracker.update(ActionExecuted("action_session_start"))
-                tracker.update(SessionStarted())
-                tracker.update(ActionExecuted("action_listen"))
-            tracker.update(UserUttered(f"question {turn}", {"name": "faq_pain", "confidence": 1}))
-            tracker.update(ActionExecuted("action_answer_faq"))
-            tracker.update(BotUttered(f"answer {turn}"))
-            tracker.update(ActionExecuted("action_listen"))
+                tracker.update(ActionExecuted("action_session_start", timestamp=next(clock)))
+                tracker.update(SessionStarted(timestamp=next(clock)))
+                tracker.update(ActionExecuted("action_listen", timestamp=next(clock)))
+            tracker.update(UserUttered(f"question {turn}", {"name": "faq_pain", "confidence": 1},
+                                       timestamp=next(clock)))
+            tracker.update(ActionExecuted("action_answer_faq", timestamp=next(clock)))
+            tracker.update(BotUttered(f"answer {turn}", timestamp=next(clock)))
+            tracker.update(ActionExecuted("action_listen", timestamp=next(clock)))
             await store.save(tracker)
 
     ours = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "ours.db"))
@@ -183,9 +198,40 @@ def test_the_tracker_store_writes_the_same_events_as_rasas_without_counting(tmp_
     asyncio.run(conversation(ours, "visitor"))
     asyncio.run(conversation(rasas, "visitor"))
 
-    assert stored_types(tmp_path / "ours.db", "visitor") == stored_types(
+    assert stored_rows(tmp_path / "ours.db", "visitor") == stored_rows(
         tmp_path / "rasa.db", "visitor")
     assert stored_types(tmp_path / "ours.db", "visitor").count("user") == 3
+    read_back = [asyncio.run(store.retrieve("visitor")) for store in (ours, rasas)]
+    assert read_back[0].events == read_back[1].events
+    assert read_back[0].events[0] == SessionStarted(timestamp=read_back[0].events[0].timestamp)
+    assert asyncio.run(ours.retrieve("nobody")) is None
+
+
+def test_saving_masks_the_stored_copy_only(tmp_path: Path):
+    """The stored message is masked; the conversation in progress keeps its
+    text (the booking form reads it), parse data included."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from privacy.tracker_store import RedactingSQLTrackerStore
+
+    domain = Domain.load(Path(__file__).parent.parent / "domain.yml")
+    store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    said = "call me on 801-555-0123"
+    tracker = DialogueStateTracker.from_events("visitor", [
+        ActionExecuted("action_listen"),
+        UserUttered(said, {"name": "inform", "confidence": 1}, parse_data={"text": said})],
+        domain.slots)
+
+    asyncio.run(store.save(tracker))
+
+    assert tracker.latest_message.text == said
+    assert tracker.latest_message.parse_data["text"] == said
+    [(_, _, intent, _, data)] = [row for row in stored_rows(tmp_path / "t.db", "visitor")
+                                 if row[0] == "user"]
+    assert intent == "inform"
+    assert "555-0123" not in data and json.loads(data)["parse_data"]["text"] == "call me on [phone]"
 
 
 def test_a_conversation_erased_during_a_turn_is_not_written_back_whole(tmp_path: Path):
@@ -213,3 +259,92 @@ def test_a_conversation_erased_during_a_turn_is_not_written_back_whole(tmp_path:
 
     asyncio.run(run())
     assert stored_types(tmp_path / "t.db", "visitor") == ["action"]
+
+
+def test_event_classes_are_found_by_type_name_as_rasa_finds_them():
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    speed.install()
+    for cls in all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is speed._resolve_by_type_uncached(
+            cls.type_name)
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="no_such_event"):
+        Event.resolve_by_type("no_such_event")
+
+
+class Step:
+    """A graph component that records its call and adds its inputs to its number."""
+
+    calls: List[str] = []
+
+    def __init__(self, config: dict) -> None:
+        self.name, self.number = config["name"], config["number"]
+
+    @classmethod
+    def create(cls, config, model_storage, resource, execution_context) -> "Step":
+        return cls(config)
+
+    def add(self, **needs: int) -> int:
+        Step.calls.append(self.name)
+        return self.number + sum(needs.values())
+
+
+def test_the_graph_runs_in_order_with_the_outputs_dask_gives(tmp_path: Path):
+    """A diamond (a -> b, c -> d) plus a node no target needs: each needed
+    node once, every need before it, and the same outputs as dask's run."""
+    from rasa.engine.graph import GraphComponent, SchemaNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    component = type("StepComponent", (Step, GraphComponent), {})
+
+    def node(name: str, number: int, **needs: str) -> SchemaNode:
+        return SchemaNode(needs=needs, uses=component, constructor_name="create", fn="add",
+                          config={"name": name, "number": number})
+
+    schema = GraphSchema({"a": node("a", 1), "b": node("b", 10, x="a"), "c": node("c", 100, x="a"),
+                          "d": node("d", 1000, x="b", y="c"), "unused": node("unused", 5)})
+    runner = DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema, "t"))
+    by_dask = speed._run_with_dask(runner, targets=["d", "b"])
+    Step.calls.clear()
+
+    speed.install()
+    assert runner.run(targets=["d", "b"]) == by_dask == {"d": 1112, "b": 11}
+    assert sorted(Step.calls) == ["a", "b", "c", "d"] and Step.calls[-1] == "d"
+    Step.calls.clear()
+    assert runner.run(inputs={"a": 2}, targets=["d"]) == {"d": 1114}  # an input replaces a node
+    assert "a" not in Step.calls
+    with pytest.raises(GraphRunError):
+        runner.run(inputs={"x": "a"}, targets=["d"])
+
+
+def test_rules_are_checked_up_to_the_longest_with_rasas_result(tmp_path: Path):
+    """Random conversations against rules of one to four states, some from
+    the conversation's start: the same rules apply as with Rasa's check of
+    every state back to the start."""
+    import json
+    import random
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    listen = {"prev_action": {"action_name": "action_listen"}}
+    pool = [{}, {**listen, "user": {"intent": "greet"}}, {**listen, "user": {"intent": "faq"}},
+            {"prev_action": {"action_name": "utter_greet"}, "user": {"intent": "greet"}},
+            {"prev_action": {"action_name": "action_answer_faq"}, "user": {"intent": "faq"}},
+            {**listen, "user": {"intent": "faq"}, "active_loop": {"name": "booking_form"}}]
+    chance = random.Random(7)
+    rules = {json.dumps([chance.choice(pool) for _ in range(chance.randint(1, 4))]): "action"
+             for _ in range(40)}
+    policy = RulePolicy.create(RulePolicy.get_default_config(), LocalModelStorage(tmp_path),
+                               Resource("rules"), ExecutionContext(GraphSchema({}), "t"))
+
+    checked = 0
+    for _ in range(300):
+        states = [{}] + [chance.choice(pool[1:]) for _ in range(chance.randint(0, 12))]
+        expected = speed._possible_keys_unbounded(policy, rules, states)
+        assert speed._possible_keys(policy, rules, states) == expected
+        checked += bool(expected)
+    assert checked > 30  # rules did apply, not only the empty result
