@@ -6,7 +6,9 @@
 - Each call to the action server opens a new HTTP connection (a new aiohttp
   session). Here the connection is kept open between calls, for a shorter
   idle time than the action server's own (Sanic closes after 5 s), so a
-  connection is never reused just as the server closes it.
+  connection is never reused just as the server closes it. The call's body
+  (the whole conversation) is written with ujson, as Sanic writes its own:
+  json.dumps of it was 7 % of the Rasa process's CPU.
 - Every message runs the whole NLU pipeline, though many are the same:
   buttons, greetings, "yes", "thanks", common questions. Here the result
   for a text seen before is reused (the last NLU_CACHE_SIZE texts). The
@@ -40,6 +42,7 @@ from functools import lru_cache
 from typing import Any, Dict, List, Tuple
 
 import aiohttp
+import ujson
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
@@ -167,7 +170,7 @@ def _session_for(endpoint: EndpointConfig) -> _OpenSession:
     if session is None or session.closed:
         auth = aiohttp.BasicAuth(**endpoint.basic_auth) if endpoint.basic_auth else None
         session = aiohttp.ClientSession(
-            headers=endpoint.headers, auth=auth,
+            headers=endpoint.headers, auth=auth, json_serialize=ujson.dumps,
             connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_S))
         _sessions[key] = session
     return _OpenSession(session)

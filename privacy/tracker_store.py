@@ -84,11 +84,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             logger.error("Could not create the erasures table: %s", error)
 
     async def save(self, tracker) -> None:
+        if self.event_broker is not None:  # none in endpoints.yml
+            # Rasa streams a turn's events before writing them: not those of
+            # a conversation that is to be forgotten.
+            with self.engine.begin() as connection:
+                if carry_out_erasure(connection, tracker.sender_id):
+                    return
+            await self.stream_events(tracker)
         with self.engine.begin() as connection:
             if carry_out_erasure(connection, tracker.sender_id):
                 return  # the visitor asked to be forgotten: nothing is written back
-        await self.stream_events(tracker)  # to an event broker, if endpoints.yml names one
-        with self.engine.begin() as connection:
             rows = [_row(tracker.sender_id, event) for event in self._new_events(connection, tracker)]
             if rows:
                 connection.execute(self.SQLEvent.__table__.insert(), rows)

@@ -113,11 +113,17 @@ def test_an_action_result_is_still_checked_against_rasas_schema():
 
 
 def test_calls_to_the_action_server_reuse_one_connection():
+    """Three calls, one connection; each body the JSON that was sent, with
+    text beyond ASCII and a timestamp to the last digit."""
+    sent = {"next_action": "x", "tracker": {"latest_message": {"text": "¿Duele? 😬 </b>"},
+                                            "events": [{"timestamp": 1764622931.1234567}]}}
+
     async def run() -> list:
         peers = []
 
         async def webhook(request: web.Request) -> web.Response:
             peers.append(request.transport.get_extra_info("peername"))
+            assert json.loads(await request.text()) == sent
             return web.json_response({"events": [], "responses": []})
 
         app = web.Application()
@@ -131,7 +137,7 @@ def test_calls_to_the_action_server_reuse_one_connection():
         endpoint.session = lambda: speed._session_for(endpoint)
         try:
             for _ in range(3):
-                assert await endpoint.request(json={"next_action": "x"}) == {
+                assert await endpoint.request(json=sent) == {
                     "events": [], "responses": []}
         finally:
             await speed._session_for(endpoint).session.close()
