@@ -23,9 +23,6 @@
 - Every prediction runs the model's graph through dask's scheduler, which
   costs more than the few nodes it runs. Here the needed nodes are called
   in dependency order, each once, as dask would.
-- RulePolicy checks every rule against every state of the conversation,
-  back to its start, though a rule is decided within its own length (a few
-  states). Here it stops after the longest rule, with the same result.
 
 Measured with `make bench` (README, "Speed"). Installed with the guard when
 the channels register (channels.guard.answered); like the guard, these
@@ -45,7 +42,6 @@ import aiohttp
 import ujson
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
-from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.processor import MessageProcessor
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
@@ -69,7 +65,6 @@ def install() -> None:
     SpacyNLP.load_model = staticmethod(lru_cache(maxsize=2)(SpacyNLP.load_model))
     Event.resolve_by_type = staticmethod(_resolve_by_type)
     DaskGraphRunner.run = _run_in_order
-    RulePolicy._get_possible_keys = _possible_keys
 
 
 _run_with_dask = DaskGraphRunner.run
@@ -86,19 +81,6 @@ def _resolve_by_type(type_name: str, default: Any = None) -> Any:
         if cls is not None and cls is not default:
             _event_types[type_name] = cls
     return cls
-
-
-_possible_keys_unbounded = RulePolicy._get_possible_keys
-
-
-def _possible_keys(self: RulePolicy, lookup: Dict[str, str], states: List[Any]) -> set:
-    """RulePolicy._get_possible_keys, up to the longest rule: from there on,
-    its _is_rule_applicable is True for every rule (turn_index >= length)."""
-    keys = set(lookup)
-    longest = max((len(self._rule_key_to_state(key)) for key in keys), default=0)
-    for turn, state in enumerate(reversed(states[-longest:] if longest else [])):
-        keys = {key for key in keys if self._is_rule_applicable(key, turn, state)}
-    return keys
 
 
 def _run_in_order(self: DaskGraphRunner, inputs: Dict[str, Any] | None = None,

@@ -94,7 +94,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         with self.engine.begin() as connection:
             if carry_out_erasure(connection, tracker.sender_id):
                 return  # the visitor asked to be forgotten: nothing is written back
-            rows = [_row(tracker.sender_id, event) for event in self._new_events(connection, tracker)]
+            rows = [_row(tracker.sender_id, event)
+                    for event in self._new_events(connection, tracker)]
             if rows:
                 connection.execute(self.SQLEvent.__table__.insert(), rows)
         if all(tracker.get_slot(slot) is None for slot in PERSONAL_SLOTS) and any(
@@ -135,7 +136,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """The events of `tracker` not stored yet. For a tracker read from the
         store, those after the ones read (a turn holds the conversation's
         lock, so no one else wrote them); for any other, Rasa's count."""
-        stored: Optional[int] = vars(tracker).pop("stored_events", None)  # once: a second save counts
+        # Once: a second save of the same tracker counts.
+        stored: Optional[int] = vars(tracker).pop("stored_events", None)
         if stored is None:
             latest = _latest_session(self.SQLEvent.__table__).subquery()
             stored = connection.execute(select(func.count()).select_from(latest),
@@ -164,7 +166,8 @@ def _row(sender: str, event) -> Dict[str, Any]:
         data["text"] = _mask(data.get("text"))
         if isinstance(event, UserUttered) and data.get("parse_data"):
             # as_dict() shares parse_data with the event in the conversation
-            data["parse_data"] = {**data["parse_data"], "text": _mask(data["parse_data"].get("text"))}
+            parse_data = data["parse_data"]
+            data["parse_data"] = {**parse_data, "text": _mask(parse_data.get("text"))}
     return {"sender_id": sender, "type_name": event.type_name, "timestamp": data.get("timestamp"),
             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
             "action_name": data.get("name"), "data": json.dumps(data)}

@@ -326,31 +326,3 @@ def test_the_graph_runs_in_order_with_the_outputs_dask_gives(tmp_path: Path):
     with pytest.raises(GraphRunError):
         runner.run(inputs={"x": "a"}, targets=["d"])
 
-
-def test_rules_are_checked_up_to_the_longest_with_rasas_result(tmp_path: Path):
-    """Random conversations against rules of one to four states, some from
-    the conversation's start: the same rules apply as with Rasa's check of
-    every state back to the start."""
-    import json
-    import random
-
-    from rasa.core.policies.rule_policy import RulePolicy
-
-    listen = {"prev_action": {"action_name": "action_listen"}}
-    pool = [{}, {**listen, "user": {"intent": "greet"}}, {**listen, "user": {"intent": "faq"}},
-            {"prev_action": {"action_name": "utter_greet"}, "user": {"intent": "greet"}},
-            {"prev_action": {"action_name": "action_answer_faq"}, "user": {"intent": "faq"}},
-            {**listen, "user": {"intent": "faq"}, "active_loop": {"name": "booking_form"}}]
-    chance = random.Random(7)
-    rules = {json.dumps([chance.choice(pool) for _ in range(chance.randint(1, 4))]): "action"
-             for _ in range(40)}
-    policy = RulePolicy.create(RulePolicy.get_default_config(), LocalModelStorage(tmp_path),
-                               Resource("rules"), ExecutionContext(GraphSchema({}), "t"))
-
-    checked = 0
-    for _ in range(300):
-        states = [{}] + [chance.choice(pool[1:]) for _ in range(chance.randint(0, 12))]
-        expected = speed._possible_keys_unbounded(policy, rules, states)
-        assert speed._possible_keys(policy, rules, states) == expected
-        checked += bool(expected)
-    assert checked > 30  # rules did apply, not only the empty result
