@@ -174,24 +174,29 @@ def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
         killed_after.append(len(answered))
         victim.process.kill()  # no await: the conversations go on meanwhile
 
-    replies = asyncio.run(converse_all(setup.front.webhook, senders, TEXTS, during=kill_midway))
-
-    victim.process.wait()
-    assert victim.process.returncode == -signal.SIGKILL
-    assert killed_after[0] < 100  # mid-run: most messages were still to come
-    assert all(reply for conversation in replies for reply in conversation)
-    for sender in senders:
-        turns_in_order(setup.events(sender), TEXTS)
-    access = (setup.cluster.folder / "nginx-access.log").read_text().splitlines()
-    retried = [line for line in access if "/webhooks/rest/webhook" in line and ", " in line]
-    record("cluster_replica_killed", messages=200, killed_after_answers=killed_after[0],
-           answered=sum(map(len, replies)), lost=0,
-           reordered=0, retried_at_the_other_replica=len(retried),
-           slowest_retried_s=max((float(line.split("time=")[1]) for line in retried),
-                                 default=0))
-    victim.start()
-    victim.wait()
-    setup.cluster.wait_healthy()
+    try:
+        replies = asyncio.run(converse_all(setup.front.webhook, senders, TEXTS,
+                                           during=kill_midway))
+        victim.process.wait()
+        assert victim.process.returncode == -signal.SIGKILL
+        assert killed_after[0] < 100  # mid-run: most messages were still to come
+        assert all(reply for conversation in replies for reply in conversation)
+        for sender in senders:
+            turns_in_order(setup.events(sender), TEXTS)
+        access = (setup.cluster.folder / "nginx-access.log").read_text().splitlines()
+        retried = [line for line in access if "/webhooks/rest/webhook" in line and ", " in line]
+        record("cluster_replica_killed", messages=200, killed_after_answers=killed_after[0],
+               answered=sum(map(len, replies)), lost=0,
+               reordered=0, retried_at_the_other_replica=len(retried),
+               slowest_retried_s=max((float(line.split("time=")[1]) for line in retried),
+                                     default=0))
+    finally:  # the other tests need both replicas, whatever this one found
+        if victim.process.poll() is None:
+            victim.process.kill()  # the run failed before the kill
+        victim.process.wait()
+        victim.start()
+        victim.wait()
+        setup.cluster.wait_healthy()
 
 
 def test_with_the_action_servers_stopped_every_message_is_answered_with_the_phone(setup):
