@@ -7,7 +7,7 @@
   session). Here the connection is kept open between calls, for a shorter
   idle time than the action server's own (Sanic closes after 5 s), so a
   connection is never reused just as the server closes it. The call's body
-  (the whole conversation) is written with ujson, as Sanic writes its own:
+  (the conversation and the domain) is written with ujson, as Sanic does:
   json.dumps of it was 7 % of the Rasa process's CPU.
 - Every message runs the whole NLU pipeline, though many are the same:
   buttons, greetings, "yes", "thanks", common questions. Here the result
