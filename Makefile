@@ -27,8 +27,9 @@ shell: $(MODEL)      ## chat in the terminal
 
 train: $(MODEL)      ## train a model if the data changed since the last one
 
-eval: $(MODEL)       ## held-out accuracy, wrong-answer rate, confused topics
+eval: $(MODEL)       ## held-out accuracy, then the blind sets' messages and conversations
 	$(PY) -m clinic.evaluate
+	$(PY) -m clinic.blind
 
 bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 45 min)
 	$(PY) -m bench.run

@@ -3,23 +3,33 @@
 Wording lives in domain.yml (responses) and knowledge/ (answers, titles,
 clinic profile); these classes only choose what to say.
 """
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import (KNOWLEDGE, URGENT_INTENTS, clinic_reply, disclose_first, handoff,
-                             intent_of)
+from actions.replies import (KNOWLEDGE, URGENT_INTENTS, answer, answerable, clinic_reply,
+                             disclose_first, intent_of, questions_of)
 
 FALLBACK_INTENT = "nlu_fallback"
-BOOKING_INTENT = "book_consultation"
+FOLLOW_UP_INTENT = "continue"  # "tell me more", "go on"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 
 
+def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
+    """Remember the last topic answered (for "tell me more") and whether a
+    consultation was just offered (so that "yes" books one)."""
+    events = [SlotSet("offered", offered)]
+    if topic_ids:
+        events.append(SlotSet("topic", topic_ids[-1]))
+    return events
+
+
 class ActionAnswerFaq(Action):
-    """Answers the FAQ intent of the latest message from the knowledge file."""
+    """Answers the questions of the latest message, in the order asked, from
+    the knowledge file; "tell me more" gets the next topic after the last one."""
 
     def name(self) -> Text:
         return "action_answer_faq"
@@ -28,18 +38,28 @@ class ActionAnswerFaq(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         KNOWLEDGE.refresh()  # a topic added by staff is answered without a restart
         events = disclose_first(dispatcher, tracker)
-        topic = KNOWLEDGE.by_intent.get(intent_of(tracker))
-        if topic is None:
-            dispatcher.utter_message(response="utter_default", **KNOWLEDGE.values)
-            return events
-        related = KNOWLEDGE.buttons([related.intent for related in KNOWLEDGE.related(topic)])
-        if topic.safety == "consult":
-            dispatcher.utter_message(text=KNOWLEDGE.answer(topic))
-            dispatcher.utter_message(response="utter_offer_consultation",
-                                     buttons=KNOWLEDGE.buttons([BOOKING_INTENT]) + related)
-        else:
-            dispatcher.utter_message(text=KNOWLEDGE.answer(topic), buttons=related)
-        return events
+        asked = [intent for intent in questions_of(tracker) if answerable(intent)]
+        if intent_of(tracker) == FOLLOW_UP_INTENT:
+            asked = follow_up(tracker.get_slot("topic"))
+        if not asked:
+            dispatcher.utter_message(response="utter_help",
+                                     buttons=KNOWLEDGE.buttons(suggestions()),
+                                     **KNOWLEDGE.values)
+            return events + answered([], False)
+        topics = answer(dispatcher, asked)
+        consult = any(KNOWLEDGE.by_id[topic].safety == "consult" for topic in topics)
+        return events + answered(topics, consult)
+
+
+def suggestions() -> List[Text]:
+    return [topic.intent for topic in KNOWLEDGE.suggested]
+
+
+def follow_up(topic_id: Optional[Text]) -> List[Text]:
+    """What "tell me more" after `topic_id` answers: its first related topic."""
+    topic = KNOWLEDGE.by_id.get(topic_id or "")
+    related = KNOWLEDGE.related(topic) if topic else []
+    return [related[0].intent] if related else []
 
 
 class ActionClinicReply(Action):
@@ -54,19 +74,20 @@ class ActionClinicReply(Action):
         intent = intent_of(tracker)
         if intent in URGENT_INTENTS:  # the urgent reply stands alone
             clinic_reply(dispatcher, intent)
-            return []
+            return answered([], False)
         if intent == "greet":  # the greeting says it all itself
             clinic_reply(dispatcher, intent)
-            return [SlotSet("disclosed", True)]
+            return [SlotSet("disclosed", True)] + answered([], False)
         events = disclose_first(dispatcher, tracker)
         clinic_reply(dispatcher, intent)
-        return events
+        return events + answered([], False)
 
 
 class ActionDidYouMean(Action):
-    """Low confidence or two close candidates: offer the top candidates.
-    A second miss in a row: say what the assistant can do and how to reach
-    the clinic."""
+    """Not understood. The first miss offers the likeliest topics ("Did you
+    mean ...?"); a second in a row says what the assistant can help with,
+    with topic buttons, the clinic's phone and a call-back offered as a
+    button. It never starts a form: the next message is a new question."""
 
     def name(self) -> Text:
         return "action_did_you_mean"
@@ -80,20 +101,16 @@ class ActionDidYouMean(Action):
             if ranked["name"] in KNOWLEDGE.titles
             and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ][:MAX_CANDIDATES]
-        events = disclose_first(dispatcher, tracker)
-        if _missed_before(tracker):  # twice not understood: a person can help
-            dispatcher.utter_message(response="utter_still_not_understood")
-            return events + handoff(dispatcher)
-        if candidates:
+        events = disclose_first(dispatcher, tracker) + answered([], False)
+        if candidates and not _missed_before(tracker):
             buttons = KNOWLEDGE.buttons(candidates)
             buttons.append({"title": "Something else", "payload": "/out_of_scope"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
-        else:
-            suggestions = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
-            dispatcher.utter_message(response="utter_cannot_help", buttons=suggestions,
-                                     **KNOWLEDGE.values)
-        return events + [SlotSet("handoff", None)]  # no hand-off after a first miss
-
+            return events
+        dispatcher.utter_message(
+            response="utter_help", **KNOWLEDGE.values,
+            buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"]))
+        return events
 
 
 def _missed_before(tracker: Tracker) -> bool:

@@ -23,6 +23,8 @@ MAX_TREATMENT = 200
 SKIP_WORDS = {"skip", "/deny", "no", "nope", "not sure", "don't know", "dont know", "nothing", "n/a", "-"}
 QUESTION_WORDS = {"what", "how", "does", "do", "is", "are", "can", "could", "will", "would",
                   "when", "why", "which", "who", "where", "should", "any", "whats", "what's"}
+FILLERS = {"wait", "ok", "okay", "oh", "um", "hmm", "hang", "on", "actually", "first", "before",
+           "that", "hold", "sorry", "quick", "question", "btw", "also", "and", "but", "so"}
 # parsedatetime's day parts, moved into a clinic's day ("morning" is 06:00 there).
 DAY_PARTS = {"morning": 9, "afternoon": 14, "evening": 17}
 CALENDAR = parsedatetime.Calendar(version=parsedatetime.VERSION_CONTEXT_STYLE)
@@ -37,8 +39,15 @@ class Invalid(ValueError):
 
 
 def looks_like_question(text: str) -> bool:
-    words = text.strip().lower().split()
-    return text.strip().endswith("?") or bool(words and words[0] in QUESTION_WORDS)
+    """Ends with "?", or a part of it starts with a question word, perhaps
+    after a filler ("wait, how long is the recovery", "ok and does it hurt")."""
+    if "?" in text:
+        return True
+    for part in re.split(r"[,.;:!]|\b(?:and|but|so|also|then)\b", text.lower()):
+        words = [word for word in part.split() if word not in FILLERS]
+        if words and words[0] in QUESTION_WORDS:
+            return True
+    return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower()))
 
 
 def treatment_area(text: str) -> str:

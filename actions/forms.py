@@ -17,16 +17,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking, notify, store
 from privacy import erase
-from actions.replies import (KNOWLEDGE, clinic_reply, disclose_first, handoff, intent_of,
-                             next_opening_text)
+from actions.replies import (KNOWLEDGE, answer, answerable, disclose_first, handoff, intent_of,
+                             next_opening_text, questions_of)
 
 logger = logging.getLogger(__name__)
 
 FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
-BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers"]
+BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers", "offered"]
 INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"}  # rules
-CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
-NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye"}
+# Asked again after these: "carry on" resumes the step, and "yes" is no name.
+NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "continue",
+                 "affirm", "request_callback"}
 ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
@@ -50,41 +51,43 @@ class ValidateBookingForm(FormValidationAction):
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
         if tracker.get_slot("consent") is False:
-            return []  # no consent: the form ends and nothing is stored
+            # No consent: the form ends and nothing is stored. The answer is
+            # still validated, or Rasa would take the form as not answered.
+            return ["consent"]
         return domain_slots
 
     # Reading answers -------------------------------------------------------
 
     def _answer(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker,
                 parses: Optional[Callable[[str], object]] = None) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot:
+        if tracker.get_slot("requested_slot") != slot or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = tracker.latest_message.get("text") or ""
-        intent = intent_of(tracker)
-        if intent in INTERRUPTIONS:
-            return {}
-        if intent == ATTACHMENT_INTENT:  # the polite reply, then the same question again
-            dispatcher.utter_message(response="utter_cannot_view_attachments")
-            return {slot: None}
-        if parses and _parses(parses, text):
+        if parses and _parses(parses, text) and not _asks_something(tracker):
             return {slot: text}
-        if booking.looks_like_question(text) and self._answer_question(dispatcher, intent):
-            return {slot: None}
-        if intent in NOT_AN_ANSWER:
-            return {slot: None}  # asked again
-        return {slot: text}
+        return self._digression(slot, dispatcher, tracker) or {slot: text}
 
     @staticmethod
-    def _answer_question(dispatcher: CollectingDispatcher, intent: Text) -> bool:
-        topic = KNOWLEDGE.by_intent.get(intent)
-        if topic:
-            dispatcher.utter_message(text=KNOWLEDGE.answer(topic))
-        elif intent in CLINIC_QUESTIONS:
-            clinic_reply(dispatcher, intent)
+    def _digression(slot: Text, dispatcher: CollectingDispatcher,
+                    tracker: Tracker) -> Optional[Dict[Text, Any]]:
+        """A message that is not an answer to the step: a question (answered),
+        "carry on", a greeting, a photo. The same step is then asked again."""
+        intent = intent_of(tracker)
+        if intent == ATTACHMENT_INTENT:
+            dispatcher.utter_message(response="utter_cannot_view_attachments")
+            return {slot: None}
+        if intent in NOT_AN_ANSWER:
+            return {slot: None}
+        text = tracker.latest_message.get("text") or ""
+        asked = [intent for intent in questions_of(tracker) if answerable(intent)]
+        if asked and booking.looks_like_question(text):
+            answer(dispatcher, asked, offer=False)
+        elif "?" in text:
+            dispatcher.utter_message(response="utter_question_not_understood", **KNOWLEDGE.values)
         else:
-            return False
+            return None
         dispatcher.utter_message(response="utter_booking_resume")
-        return True
+        return {slot: None}
 
     async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") == "treatment_area" and intent_of(tracker) == "deny":
@@ -106,17 +109,23 @@ class ValidateBookingForm(FormValidationAction):
     async def extract_consent(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "consent" or intent_of(tracker) in INTERRUPTIONS:
             return {}
-        return {"consent": {"affirm": True, "deny": False}.get(intent_of(tracker), "unclear")}
+        if intent_of(tracker) in ("affirm", "deny"):
+            return {"consent": intent_of(tracker) == "affirm"}
+        return self._digression("consent", dispatcher, tracker) or {"consent": "unclear"}
 
     async def extract_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "confirmed" or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = (tracker.latest_message.get("text") or "").lower()
+        if _asks_something(tracker):
+            return self._digression("confirmed", dispatcher, tracker)
         for slot, words in CORRECTIONS.items():
             if any(word in text for word in words):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
         if intent_of(tracker) == "affirm":
             return {"confirmed": True}
+        if intent_of(tracker) in NOT_AN_ANSWER:
+            return {"confirmed": None}
         dispatcher.utter_message(response="utter_which_change")
         return {"confirmed": None}
 
@@ -164,6 +173,12 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_consent")
             return {"consent": None}
         return {"consent": value}
+
+
+def _asks_something(tracker: Tracker) -> bool:
+    """A question about microneedling or the clinic, not an answer."""
+    return booking.looks_like_question(tracker.latest_message.get("text") or "") and any(
+        answerable(intent) for intent in questions_of(tracker))
 
 
 def _parses(parse: Callable[[str], object], text: str) -> bool:
@@ -247,7 +262,9 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return disclose_first(dispatcher, tracker) + handoff(dispatcher)
+        events = disclose_first(dispatcher, tracker)
+        handoff(dispatcher)
+        return events
 
 
 class ActionStopBooking(Action):

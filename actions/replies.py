@@ -11,13 +11,50 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.knowledge import load_knowledge
 
 KNOWLEDGE = load_knowledge()  # a few kilobytes of YAML, validated at start-up
-SUGGEST_WITH = {"greet", "out_of_scope"}
+SUGGEST_WITH = {"greet", "out_of_scope", "other_language"}
 URGENT_INTENTS = {"urgent_emergency", "urgent_clinic"}
+CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
+BOOKING_INTENT = "book_consultation"
 
 
 def intent_of(tracker: Tracker) -> Text:
     """The intent of the visitor's latest message ("" before the first)."""
     return (tracker.latest_message.get("intent") or {}).get("name", "")
+
+
+def questions_of(tracker: Tracker) -> List[Text]:
+    """What the latest message asks, in the order asked: the questions the
+    classifier found in its sentences (components/linear_intent.py), or its
+    intent."""
+    asked = tracker.latest_message.get("questions") or [intent_of(tracker)]
+    return list(dict.fromkeys(asked))
+
+
+def answerable(intent: Text) -> bool:
+    return intent in KNOWLEDGE.by_intent or intent in CLINIC_QUESTIONS
+
+
+def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = True) -> List[Text]:
+    """Answer each topic or clinic question of `intents`, in order; the last
+    answer carries the buttons: the consultation offer when a topic is of
+    safety class `consult` (and `offer`), else the last topic's related ones.
+    Returns the ids of the topics answered."""
+    topics = [KNOWLEDGE.by_intent[intent] for intent in intents if intent in KNOWLEDGE.by_intent]
+    for intent in intents:
+        topic = KNOWLEDGE.by_intent.get(intent)
+        if topic is None and intent in CLINIC_QUESTIONS:
+            clinic_reply(dispatcher, intent)
+        elif topic is not None:
+            last = topic is topics[-1]
+            buttons = []
+            if last and offer and not any(t.safety == "consult" for t in topics):
+                buttons = KNOWLEDGE.buttons([related.intent for related in KNOWLEDGE.related(topic)])
+            dispatcher.utter_message(text=KNOWLEDGE.answer(topic), buttons=buttons)
+    if offer and any(topic.safety == "consult" for topic in topics):
+        related = KNOWLEDGE.related(topics[-1])
+        dispatcher.utter_message(response="utter_offer_consultation", buttons=KNOWLEDGE.buttons(
+            [BOOKING_INTENT] + [topic.intent for topic in related]))
+    return [topic.id for topic in topics]
 
 
 def disclose_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -48,14 +85,13 @@ def next_opening_text() -> str:
     return KNOWLEDGE.clinic.opening_hours.next_opening(now()).strftime("%A %-d %B at %-I:%M %p")
 
 
-def handoff(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
-    """During opening hours: the phone and an offer to be called back.
-    Outside them: a call-back request, and when the clinic opens."""
+def handoff(dispatcher: CollectingDispatcher) -> None:
+    """The clinic's phone (or, out of hours, when it opens) and a call-back
+    offered as a button: the visitor chooses; no form starts by itself."""
+    buttons = KNOWLEDGE.buttons(["request_callback"])
     if KNOWLEDGE.clinic.opening_hours.is_open(now()):
-        dispatcher.utter_message(response="utter_handoff_open",
-                                 buttons=KNOWLEDGE.buttons(["request_callback"]),
+        dispatcher.utter_message(response="utter_handoff_open", buttons=buttons,
                                  **KNOWLEDGE.values)
-        return [SlotSet("handoff", "open")]
-    dispatcher.utter_message(response="utter_handoff_closed",
-                             clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)
-    return [SlotSet("handoff", "closed")]  # a rule starts the call-back request
+    else:
+        dispatcher.utter_message(response="utter_handoff_closed", buttons=buttons,
+                                 clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)

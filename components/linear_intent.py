@@ -13,6 +13,7 @@ Words are the lemmas of the pipeline's tokens (SpacyTokenizer), so
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -21,7 +22,8 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT_TOKENS
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
@@ -32,12 +34,41 @@ from sklearn.linear_model import LogisticRegression
 # so a model file cannot run code. (skops would do that too, but importing
 # it scans every loaded module: seconds added to each start-up.)
 VOCABULARIES_FILE = "vocabularies.json"
+QUESTIONS = "questions"  # the intents of a message that asks several, in order
+QUESTION_INTENTS = ("faq_", "clinic_")
 WEIGHTS_FILE = "weights.npz"
 
 
 def lemma_text(message: Message) -> str:
     """The message as its lowercased lemmas, separated by spaces."""
-    return " ".join((token.lemma or token.text).lower() for token in message.get(TEXT_TOKENS, []))
+    return lemmas(message.get(TEXT_TOKENS, []))
+
+
+def lemmas(tokens: List[Token]) -> str:
+    return " ".join((token.lemma or token.text).lower() for token in tokens)
+
+
+# Where a message's questions part: after a sentence's end, and before a
+# comma, "and", "also", "plus" or "but" that start a new question ("what's
+# the price and is there any downtime").
+BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|,?\s+(?:and|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
+                      r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
+                      re.IGNORECASE)
+QUESTION = re.compile(r"\?|^\W*(?:so|and|but|ok|also|plus|like|then|oh)?\W*(?:what|whats|what's|how|"
+                      r"is|are|does|do|can|could|will|would|when|where|who|which|should|any)\b",
+                      re.IGNORECASE)
+
+
+def parts(text: str, tokens: List[Token]) -> List[tuple]:
+    """The message's sentences and clauses: (is a question, tokens) each."""
+    found, start = [], 0
+    for boundary in [*BOUNDARY.finditer(text), None]:
+        end = boundary.end() if boundary else len(text)
+        chunk = [token for token in tokens if start <= token.start < end]
+        if chunk:
+            found.append((bool(QUESTION.search(text[start:end])), chunk))
+        start = end
+    return found
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -51,6 +82,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "max_word_ngram": 2,  # words and pairs of words
             "max_char_ngram": 4,  # character 1- to 4-grams within words
             "ranking_length": 10,  # intents kept in the ranking ("Did you mean ...?")
+            # A sentence or clause this sure of an intent that is a question
+            # (faq_*, clinic_*) is answered on its own: in a long message, or
+            # beside another one (each answered, in the order asked).
+            "part_threshold": 0.6,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -122,15 +157,45 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         component.model = {**model, "classifier": classifier}
         return component
 
+    def rankings(self, texts: List[str]) -> List[List[Dict[str, Any]]]:
+        classifier = self.model["classifier"]
+        rankings = []
+        for row in classifier.predict_proba(self.features(texts)):
+            order = row.argsort()[::-1][: self.config["ranking_length"]]
+            rankings.append([{"name": str(classifier.classes_[i]), "confidence": float(row[i])}
+                             for i in order])
+        return rankings
+
     def process(self, messages: List[Message]) -> List[Message]:
         if not messages or self.model is None:
             return messages
-        classifier = self.model["classifier"]
-        probabilities = classifier.predict_proba(
-            self.features([lemma_text(message) for message in messages]))
-        for message, row in zip(messages, probabilities):
-            order = row.argsort()[::-1][: self.config["ranking_length"]]
-            ranking = [{"name": str(classifier.classes_[i]), "confidence": float(row[i])} for i in order]
+        for message, ranking in zip(messages, self.rankings([lemma_text(m) for m in messages])):
+            ranking, questions = self._by_parts(message, ranking)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if len(questions) > 1:
+                message.set(QUESTIONS, questions, add_to_output=True)
         return messages
+
+    def _by_parts(self, message: Message, ranking: List[Dict[str, Any]]) -> tuple:
+        """Score each sentence and clause too. Two or more that ask different
+        questions, each with confidence: all of them, in order. Else, when
+        the whole message is less sure than its best question: that one."""
+        split = parts(message.get(TEXT) or "", message.get(TEXT_TOKENS, []))
+        if len(split) < 2:
+            return ranking, []
+        scored = list(zip([question for question, _ in split],
+                          self.rankings([lemmas(tokens) for _, tokens in split])))
+        sure = [part[0] for question, part in scored if question
+                and part[0]["confidence"] >= self.config["part_threshold"]
+                and part[0]["name"].startswith(QUESTION_INTENTS)]
+        questions = list(dict.fromkeys(top["name"] for top in sure))
+        if len(questions) > 1:
+            first = next(part for _, part in scored if part[0]["name"] == questions[0])
+            return first, questions
+        best = max((part for question, part in scored if question),
+                   key=lambda part: part[0]["confidence"], default=None)
+        if best and best[0]["confidence"] > ranking[0]["confidence"] and best[0]["name"].startswith(
+                QUESTION_INTENTS):
+            return best, []
+        return ranking, []

@@ -6,6 +6,11 @@ them. They are matched with spaCy's PhraseMatcher on lemmas, so "swollen",
 classifier chose with `urgent_emergency` or `urgent_clinic`, which the
 dialogue answers with the urgent message and nothing else, in any state of
 the conversation.
+
+A symptom word does not count when the words around it show it is not the
+visitor's symptom now: negated ("no fever"), inside a set phrase ("hay
+fever"), or in a clause that asks about the treatment in general, tells of
+something over, or of someone else. These context words are data too.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from collections import defaultdict
 from itertools import product
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Text
+from typing import Any, Dict, List, Literal, Optional, Set, Text, Tuple
 
 import yaml
 from pydantic import BaseModel, Extra, StrictStr, ValidationError, conint, conlist, constr
@@ -39,21 +44,42 @@ INTENT_FOR_LEVEL = {"emergency": "urgent_emergency", "clinic": "urgent_clinic"}
 SPACY_DOC = "text_spacy_doc"
 NEGATION_WINDOW = 4  # "no fever", "without any pus or oozing"
 NEGATION_BREAKS = {"but", "and", "though", "however"}  # "no fever, but pus": pus counts
+# A clause ends at these: "my kid had a fever last week | so i had to cancel".
+CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
+# A clause opening with one of these speaks of the symptom before it:
+# "a little swelling | but it went away by lunch".
+REFERS_BACK = {"it", "they", "that", "this", "which"}
+# "not going down", "no better": an `unless` word right after these does not count.
+NOT_WORDS = {"not", "n't", "nt", "no", "never"}
+GAP = " ... "  # "could i have ... if": the parts in this order, anything between
 
-Words = conlist(constr(strip_whitespace=True, min_length=1), min_items=1)
+Phrase = constr(strip_whitespace=True, min_length=1)
+Words = conlist(Phrase, min_items=1)
 
 
 class Symptom(BaseModel, extra=Extra.forbid):
     id: constr(regex=r"^[a-z_]+$")  # type: ignore
     level: Literal["emergency", "clinic"]
-    any: List[constr(strip_whitespace=True, min_length=1)] = []  # type: ignore
+    any: List[Phrase] = []  # type: ignore
     all: List[conlist(Words, min_items=2)] = []  # type: ignore
-    unless: List[constr(strip_whitespace=True, min_length=1)] = []  # type: ignore
+    unless: List[Phrase] = []  # type: ignore
+    elsewhere: List[Phrase] = []  # type: ignore
+
+
+class SomeoneElse(BaseModel, extra=Extra.forbid):
+    who: Words  # type: ignore
+    does: Words  # type: ignore
+    unless: Words  # type: ignore
 
 
 class RedFlags(BaseModel, extra=Extra.forbid):
     negations: List[StrictStr]  # strict: YAML reads a bare `no` as false
     within: conint(ge=1)  # type: ignore
+    not_symptoms: List[Phrase] = []  # type: ignore
+    asks_about: List[Phrase] = []  # type: ignore
+    over: List[Phrase] = []  # type: ignore
+    ongoing: List[Phrase] = []  # type: ignore
+    someone_else: Optional[SomeoneElse] = None
     symptoms: conlist(Symptom, min_items=1)  # type: ignore
 
 
@@ -77,47 +103,162 @@ class Alarm:
         return INTENT_FOR_LEVEL[self.level]
 
 
+Spans = Dict[str, List[Tuple[int, int]]]  # matcher key -> (start, end) token spans
+
+
+class Clauses:
+    """One message cut into clauses, with the context phrases found in it."""
+
+    def __init__(self, doc: Doc, context: Spans) -> None:
+        self.doc = doc
+        self.context = context
+        self.of: List[int] = []  # the clause number of every token
+        self.opening: Dict[int, int] = {}  # clause number -> its first word
+        number, after_break = 0, False
+        for token in doc:
+            is_break = token.lower_ in CLAUSE_BREAKS
+            number += is_break and not after_break
+            after_break = is_break
+            self.of.append(number)
+            if not is_break:
+                self.opening.setdefault(number, token.i)
+
+    def spans(self, key: str, clause: int) -> List[Tuple[int, int]]:
+        return [span for span in self.context.get(key, []) if self.of[span[0]] == clause]
+
+    def opens_with(self, key: str, clause: int) -> List[Tuple[int, int]]:
+        return [span for span in self.spans(key, clause) if span[0] == self.opening.get(clause)]
+
+    def refers_back(self, clause: int) -> bool:
+        first = self.opening.get(clause)
+        return first is not None and self.doc[first].lower_ in REFERS_BACK
+
+
 class RedFlagDetector:
     """Finds the most urgent listed symptom in a lemmatised spaCy Doc."""
 
     def __init__(self, nlp: Language, red_flags: RedFlags) -> None:
         self.symptoms = sorted(red_flags.symptoms, key=lambda s: s.level != "emergency")
-        self.negations = {word.lower() for word in red_flags.negations}
         self.within = red_flags.within
+        self.asks_about = [phrase.split(GAP) for phrase in red_flags.asks_about]
+        self.someone_else = red_flags.someone_else
+        # Symptoms on word stems ("swelling" is "swell"), context on the exact
+        # words ("stopped" is over, "won't stop" is not).
         self.matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.context = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._add(self.matcher, nlp, "not_symptom", red_flags.not_symptoms)
         for symptom in self.symptoms:
-            self._add(nlp, f"{symptom.id}:any", symptom.any)
-            self._add(nlp, f"{symptom.id}:unless", symptom.unless)
+            self._add(self.matcher, nlp, f"{symptom.id}:any", symptom.any)
+            self._add(self.matcher, nlp, f"{symptom.id}:unless", symptom.unless)
+            self._add(self.matcher, nlp, f"{symptom.id}:elsewhere", symptom.elsewhere)
             for c, groups in enumerate(symptom.all):
                 for g, words in enumerate(groups):
-                    self._add(nlp, f"{symptom.id}:all{c}:{g}", words)
+                    self._add(self.matcher, nlp, f"{symptom.id}:all{c}:{g}", words)
+        self._add(self.context, nlp, "negation", red_flags.negations)
+        self._add(self.context, nlp, "over", red_flags.over)
+        self._add(self.context, nlp, "ongoing", red_flags.ongoing)
+        for a, parts in enumerate(self.asks_about):
+            for p, part in enumerate(parts):
+                self._add(self.context, nlp, f"asks{a}:{p}", [part])
+        if self.someone_else:
+            for key in ("who", "does", "unless"):
+                self._add(self.context, nlp, f"someone_{key}", getattr(self.someone_else, key))
 
-    def _add(self, nlp: Language, key: str, phrases: List[str]) -> None:
+    @staticmethod
+    def _add(matcher: PhraseMatcher, nlp: Language, key: str, phrases: List[str]) -> None:
         if phrases:
-            self.matcher.add(key, list(nlp.pipe(phrase.lower() for phrase in phrases)))
+            matcher.add(key, list(nlp.pipe(phrase.lower() for phrase in phrases)))
 
-    def _negated(self, doc: Doc, start: int) -> bool:
-        for token in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
-            if token.is_punct or token.lower_ in NEGATION_BREAKS:
-                return False
-            if token.lower_ in self.negations:
-                return True
-        return False
+    @staticmethod
+    def _spans(matcher: PhraseMatcher, doc: Doc) -> Spans:
+        spans: Spans = defaultdict(list)
+        for match_id, start, end in matcher(doc):
+            spans[doc.vocab.strings[match_id]].append((start, end))
+        return spans
 
     def detect(self, doc: Doc) -> Optional[Alarm]:
+        words = self._spans(self.matcher, doc)
+        clauses = Clauses(doc, self._spans(self.context, doc))
+        masked = {i for start, end in words.pop("not_symptom", []) for i in range(start, end)}
         found: Dict[str, List[int]] = defaultdict(list)  # "symptom:part" -> token positions
-        for match_id, start, _ in self.matcher(doc):
-            key = doc.vocab.strings[match_id]
-            if key.endswith(":unless") or not self._negated(doc, start):
-                found[key].append(start)
+        for key, spans in words.items():
+            part = key.split(":", 1)[1]
+            for start, end in spans:
+                if self._counts(part, clauses, masked, start, end):
+                    found[key].append(start)
         for symptom in self.symptoms:
             if found.get(f"{symptom.id}:unless"):
                 continue
-            if found.get(f"{symptom.id}:any") or any(
-                    self._together(found, f"{symptom.id}:all{c}", len(groups))
+            elsewhere = {clauses.of[i] for i in found.get(f"{symptom.id}:elsewhere", [])}
+            here = {key: [i for i in found.get(key, []) if clauses.of[i] not in elsewhere]
+                    for key in found if key.startswith(f"{symptom.id}:")}
+            if here.get(f"{symptom.id}:any") or any(
+                    self._together(here, f"{symptom.id}:all{c}", len(groups))
                     for c, groups in enumerate(symptom.all)):
                 return Alarm(symptom.id, symptom.level)
         return None
+
+    def _counts(self, part: str, clauses: Clauses, masked: Set[int],
+                start: int, end: int) -> bool:
+        """Whether a matched word counts where it stands in the message."""
+        if part == "elsewhere":
+            return True
+        if part == "unless":  # "not going down" is no reason to wait
+            before = clauses.doc[max(0, start - 2):start]
+            return not any(token.lower_ in NOT_WORDS for token in before)
+        return not (masked & set(range(start, end)) or self._negated(clauses, start)
+                    or self._not_now(clauses, clauses.of[start]))
+
+    def _negated(self, clauses: Clauses, start: int) -> bool:
+        """A negation ends at most NEGATION_WINDOW words before, nothing breaking between."""
+        for _, end in clauses.context.get("negation", []):
+            if start - NEGATION_WINDOW < end <= start and not any(
+                    token.is_punct or token.lower_ in NEGATION_BREAKS
+                    for token in clauses.doc[end:start]):
+                return True
+        return False
+
+    def _not_now(self, clauses: Clauses, clause: int) -> bool:
+        return (self._asks_about(clauses, clause) or self._over(clauses, clause)
+                or self._someone_else(clauses, clause))
+
+    def _asks_about(self, clauses: Clauses, clause: int) -> bool:
+        """The clause opens with a general question ("what if my lips swell"),
+        and has no `ongoing` word ("if i press on it, it keeps bleeding")."""
+        if clauses.spans("ongoing", clause):
+            return False
+        return any(self._in_order(clauses, clause, f"asks{a}", len(parts))
+                   for a, parts in enumerate(self.asks_about))
+
+    @staticmethod
+    def _in_order(clauses: Clauses, clause: int, key: str, parts: int) -> bool:
+        """The first part opens the clause, and every next part comes later."""
+        ends = [end for _, end in clauses.opens_with(f"{key}:0", clause)]
+        for p in range(1, parts):
+            ends = [end for start, end in clauses.spans(f"{key}:{p}", clause)
+                    if ends and start >= min(ends)]
+        return bool(ends)
+
+    def _over(self, clauses: Clauses, clause: int) -> bool:
+        """The clause, or the next one if it speaks of the same thing ("but it
+        went away"), says it is over, and neither they nor the clause after
+        them says it goes on ("..., and now it's back")."""
+        told = [clause, clause + 1] if clauses.refers_back(clause + 1) else [clause]
+        over = [span for c in told for span in clauses.spans("over", c)]
+        inside_over = {i for start, end in over for i in range(start, end)}
+        ongoing = [start for c in told + [told[-1] + 1] for start, _ in clauses.spans("ongoing", c)
+                   if start not in inside_over]
+        return bool(over) and not ongoing
+
+    def _someone_else(self, clauses: Clauses, clause: int) -> bool:
+        """The clause opens with someone else's symptom ("my cat has a fever"),
+        and does not bring in the visitor or the treatment after that."""
+        for _, who_end in clauses.opens_with("someone_who", clause):
+            for does_start, does_end in clauses.spans("someone_does", clause):
+                if does_start == who_end and not any(
+                        start >= does_end for start, _ in clauses.spans("someone_unless", clause)):
+                    return True
+        return False
 
     def _together(self, found: Dict[str, List[int]], combination: str, groups: int) -> bool:
         """One word of each group matched, all within `within` tokens."""

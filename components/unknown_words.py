@@ -6,6 +6,10 @@ el microneedling?" or a row of emoji. This component learns the vocabulary
 when too few of its words are in it: the visitor is asked to rephrase
 instead of getting an answer to a question they did not ask. The ranking
 stays, so "Did you mean ...?" can still offer the likeliest topics.
+
+Such a message written in another language (told by lingua, which ships its
+models in the wheel) becomes `other_language` instead: the visitor is told
+at once that the assistant answers in English, and given the clinic's phone.
 """
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, TEXT_TOKENS
+from rasa.shared.nlu.constants import INTENT, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import override_intent
 
 VOCABULARY_FILE = "vocabulary.json"
+OTHER_LANGUAGE_INTENT = "other_language"
+MIN_WORDS_FOR_LANGUAGE = 3  # "thnks", "zzzxxcv bnm" or a name say too little of a language
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
@@ -40,12 +46,26 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"min_known_ratio": 0.5}
+        return {
+            "min_known_ratio": 0.5,
+            # The languages told apart: English and those most spoken in Utah
+            # after it. Fewer languages load faster (3 s for these).
+            "languages": ["ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN",
+                          "VIETNAMESE", "CHINESE", "KOREAN", "JAPANESE", "ARABIC", "RUSSIAN",
+                          "TAGALOG", "DUTCH", "POLISH", "UKRAINIAN", "HINDI", "PERSIAN"],
+            # lingua's confidence needed to call an unknown message a language
+            # (gibberish and one-word messages score lower).
+            "min_language_confidence": 0.5,
+        }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
                  resource: Resource, vocabulary: Optional[Set[str]] = None) -> None:
+        config = {**self.get_default_config(), **config}
         self.min_known_ratio = config["min_known_ratio"]
+        self.min_language_confidence = config["min_language_confidence"]
+        self.languages = config["languages"]
         self.vocabulary = vocabulary or set()
+        self._detector = None
         self._model_storage = model_storage
         self._resource = resource
 
@@ -74,12 +94,29 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
             return 0.0
         return sum(word in self.vocabulary for word in found) / len(found)
 
+    def language(self, text: str) -> Optional[str]:
+        """The language of `text` when lingua is confident of it, else None."""
+        if self._detector is None:  # loaded at the first use, not at training
+            from lingua import Language, LanguageDetectorBuilder
+
+            self._detector = LanguageDetectorBuilder.from_languages(
+                *(getattr(Language, name) for name in self.languages)
+            ).with_preloaded_language_models().build()
+        ranked = self._detector.compute_language_confidence_values(text)
+        if ranked and ranked[0].value >= self.min_language_confidence:
+            return ranked[0].language.name
+        return None
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent = message.get(INTENT) or {}
-            if intent.get("name") == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            if self.known_ratio(message) >= self.min_known_ratio:
                 continue
-            if self.known_ratio(message) < self.min_known_ratio:
+            language = None
+            if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE:
+                language = self.language(message.get(TEXT) or "")
+            if language and language != "ENGLISH":
+                override_intent(message, OTHER_LANGUAGE_INTENT)
+            elif (message.get(INTENT) or {}).get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME:
                 override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         return messages
 

@@ -15,19 +15,25 @@ from actions.forms import ActionHandoff
 
 
 def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = (),
-            disclosed: bool = True) -> Tracker:
-    """A tracker whose latest message has `intent`, after user turns with
-    `previous_intents`; by default in a conversation already under way."""
+            disclosed: bool = True, questions: List[str] = (), topic: str = None) -> Tracker:
+    """A tracker whose latest message has `intent` (and asks `questions`),
+    after user turns with `previous_intents`; by default in a conversation
+    already under way, with `topic` the last one answered."""
     latest = {"text": "a message", "intent": {"name": intent, "confidence": 0.4},
-              "intent_ranking": list(ranking)}
+              "intent_ranking": list(ranking), "questions": list(questions)}
     events = [{"event": "user", "text": "earlier", "parse_data": {"intent": {"name": name}}}
               for name in previous_intents]
     events.append({"event": "user", "text": "a message", "parse_data": latest})
-    return Tracker("visitor", {"disclosed": disclosed}, latest, events, False, None, {},
-                   "action_listen")
+    return Tracker("visitor", {"disclosed": disclosed, "topic": topic}, latest, events, False,
+                   None, {}, "action_listen")
 
 
-NO_HANDOFF = [{"event": "slot", "name": "handoff", "value": None, "timestamp": None}]
+def slots(**values) -> List[Dict]:
+    return [{"event": "slot", "name": name, "value": value, "timestamp": None}
+            for name, value in values.items()]
+
+
+NOT_OFFERED = slots(offered=False)
 
 
 def run(action, tracker: Tracker, events: List[Dict] = ()) -> List[Dict]:
@@ -46,7 +52,7 @@ def payloads(message: Dict) -> List[str]:
 
 
 def test_an_faq_intent_is_answered_with_the_curated_answer_and_related_buttons():
-    [message] = run(ActionAnswerFaq(), tracker("faq_pain"))
+    [message] = run(ActionAnswerFaq(), tracker("faq_pain"), slots(offered=False, topic="pain"))
     topic = KNOWLEDGE.by_id["pain"]
     assert message["text"] == KNOWLEDGE.answer(topic)
     assert payloads(message) == [f"/{KNOWLEDGE.by_id[r].intent}" for r in topic.related]
@@ -55,7 +61,7 @@ def test_an_faq_intent_is_answered_with_the_curated_answer_and_related_buttons()
 
 
 def test_a_consult_answer_ends_by_offering_a_consultation():
-    answer, offer = run(ActionAnswerFaq(), tracker("faq_cost"))
+    answer, offer = run(ActionAnswerFaq(), tracker("faq_cost"), slots(offered=True, topic="cost"))
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["cost"])
     assert "801-501-9797" in answer["text"]
     assert offer["response"] == "utter_offer_consultation"
@@ -64,46 +70,74 @@ def test_a_consult_answer_ends_by_offering_a_consultation():
 
 @pytest.mark.parametrize("topic", KNOWLEDGE.topics, ids=lambda topic: topic.id)
 def test_every_topic_is_answered_by_its_intent(topic):
-    messages = run(ActionAnswerFaq(), tracker(topic.intent))
+    messages = run(ActionAnswerFaq(), tracker(topic.intent),
+                   slots(offered=topic.safety == "consult", topic=topic.id))
     assert messages[0]["text"] == KNOWLEDGE.answer(topic)
     assert len(messages) == (2 if topic.safety == "consult" else 1)
 
 
-def test_an_intent_without_a_topic_gets_the_default_reply_not_a_guess():
-    [message] = run(ActionAnswerFaq(), tracker("greet"))
-    assert message["response"] == "utter_default"
+def test_an_intent_without_a_topic_gets_what_the_assistant_can_do_not_a_guess():
+    [message] = run(ActionAnswerFaq(), tracker("greet"), NOT_OFFERED)
+    assert message["response"] == "utter_help"
     assert message["text"] is None
 
 
+def test_two_questions_in_one_message_get_both_answers_in_the_order_asked():
+    cost, downtime, offer = run(ActionAnswerFaq(),
+                                tracker("faq_cost", questions=["faq_cost", "faq_downtime"]),
+                                slots(offered=True, topic="downtime"))
+    assert cost["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["cost"])
+    assert downtime["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["downtime"])
+    assert offer["response"] == "utter_offer_consultation"
+
+
+def test_a_topic_and_a_clinic_question_in_one_message_get_both_answers():
+    location, pain = run(ActionAnswerFaq(),
+                         tracker("clinic_location", questions=["clinic_location", "faq_pain"]),
+                         slots(offered=False, topic="pain"))
+    assert location["response"] == "utter_clinic_location"
+    assert pain["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
+
+
+def test_tell_me_more_answers_the_topic_after_the_one_just_answered():
+    following = KNOWLEDGE.related(KNOWLEDGE.by_id["pain"])[0]
+    [message] = run(ActionAnswerFaq(), tracker("continue", topic="pain"),
+                    slots(offered=following.safety == "consult", topic=following.id))
+    assert message["text"] == KNOWLEDGE.answer(following)
+
+
+def test_tell_me_more_with_nothing_answered_yet_says_what_the_assistant_can_do():
+    [message] = run(ActionAnswerFaq(), tracker("continue"), NOT_OFFERED)
+    assert message["response"] == "utter_help"
+
+
 def test_clinic_replies_are_filled_from_the_profile():
-    [message] = run(ActionClinicReply(), tracker("clinic_contact"))
+    [message] = run(ActionClinicReply(), tracker("clinic_contact"), NOT_OFFERED)
     assert message["response"] == "utter_clinic_contact"
     assert message["clinic_phone"] == "801-501-9797"
     assert message["clinic_email"] == "info@biorestoration.com"
 
 
 def test_unconfirmed_opening_hours_are_not_stated():
-    [message] = run(ActionClinicReply(), tracker("clinic_hours"))
+    [message] = run(ActionClinicReply(), tracker("clinic_hours"), NOT_OFFERED)
     assert message["response"] == "utter_clinic_hours_unpublished"
 
 
 def test_the_first_reply_of_a_conversation_starts_with_the_disclosure():
     disclosure, answer = run(ActionAnswerFaq(), tracker("faq_pain", disclosed=False),
-                             [{"event": "slot", "name": "disclosed", "value": True,
-                               "timestamp": None}])
+                             slots(disclosed=True, offered=False, topic="pain"))
     assert disclosure["response"] == "utter_disclosure"
     assert disclosure["clinic_privacy"] == "ask Biorestoration Medical & Aesthetics at info@biorestoration.com"
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
 
 
 def test_an_urgent_reply_is_never_preceded_by_the_disclosure():
-    [message] = run(ActionClinicReply(), tracker("urgent_clinic", disclosed=False))
+    [message] = run(ActionClinicReply(), tracker("urgent_clinic", disclosed=False), NOT_OFFERED)
     assert message["response"] == "utter_urgent_clinic"
 
 
 def test_the_greeting_suggests_topics():
-    [message] = run(ActionClinicReply(), tracker("greet"),
-                    [{"event": "slot", "name": "disclosed", "value": True, "timestamp": None}])
+    [message] = run(ActionClinicReply(), tracker("greet"), slots(disclosed=True, offered=False))
     assert message["response"] == "utter_greet"
     assert payloads(message) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
 
@@ -116,7 +150,7 @@ def test_low_confidence_offers_the_top_candidates_as_buttons():
                {"name": "faq_results_timeline", "confidence": 0.15},
                {"name": "faq_cost", "confidence": 0.12},
                {"name": "faq_pain", "confidence": 0.01}]
-    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NO_HANDOFF)
+    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NOT_OFFERED)
     assert message["response"] == "utter_did_you_mean"
     assert payloads(message) == ["/faq_sessions", "/faq_permanence", "/faq_results_timeline",
                                  "/out_of_scope"]
@@ -128,40 +162,42 @@ SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.
                       previous_intents=["nlu_fallback"])
 
 
-def test_a_second_miss_in_opening_hours_gives_the_phone_and_offers_a_call_back(monkeypatch):
+def test_a_second_miss_says_what_the_assistant_can_do_and_offers_a_call_back_without_a_form():
+    [said] = run(ActionDidYouMean(), SECOND_MISS, NOT_OFFERED)
+    assert said["response"] == "utter_help"
+    assert said["clinic_phone"] == "801-501-9797"
+    assert payloads(said) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested] + [
+        "/request_callback"]
+
+
+def test_asking_for_a_person_in_opening_hours_gives_the_phone_and_offers_a_call_back(
+        monkeypatch):
     monkeypatch.setattr(replies, "now", lambda: MONDAY_10AM)
-    said, handoff = run(ActionDidYouMean(), SECOND_MISS, [{"event": "slot", "name": "handoff",
-                                                           "value": "open", "timestamp": None}])
-    assert said["response"] == "utter_still_not_understood"
+    [handoff] = run(ActionHandoff(), tracker("request_human"))
     assert handoff["response"] == "utter_handoff_open"
     assert handoff["clinic_phone"] == "801-501-9797"
     assert payloads(handoff) == ["/request_callback"]
 
 
-def test_a_second_miss_out_of_hours_starts_a_call_back_request(monkeypatch):
+def test_asking_for_a_person_out_of_hours_says_when_the_clinic_opens_and_offers_a_call_back(
+        monkeypatch):
     monkeypatch.setattr(replies, "now", lambda: SATURDAY_10AM)
-    said, handoff = run(ActionDidYouMean(), SECOND_MISS, [{"event": "slot", "name": "handoff",
-                                                           "value": "closed", "timestamp": None}])
+    [handoff] = run(ActionHandoff(), tracker("request_human"))
     assert handoff["response"] == "utter_handoff_closed"
     assert handoff["clinic_next_opening"] == "Monday 23 November at 9:00 AM"
-
-
-def test_asking_for_a_person_leads_to_the_same_place_as_two_misses(monkeypatch):
-    monkeypatch.setattr(replies, "now", lambda: MONDAY_10AM)
-    [handoff] = run(ActionHandoff(), tracker("request_human"), [
-        {"event": "slot", "name": "handoff", "value": "open", "timestamp": None}])
-    assert handoff["response"] == "utter_handoff_open"
+    assert payloads(handoff) == ["/request_callback"]
 
 
 def test_a_miss_after_an_understood_message_still_offers_candidates():
     ranking = [{"name": "faq_sessions", "confidence": 0.41}]
     [message] = run(ActionDidYouMean(),
-                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback", "faq_pain"]), NO_HANDOFF)
+                    tracker("nlu_fallback", ranking, previous_intents=["nlu_fallback", "faq_pain"]),
+                    NOT_OFFERED)
     assert message["response"] == "utter_did_you_mean"
 
 
 def test_no_plausible_candidate_says_what_the_assistant_can_do():
     ranking = [{"name": "nlu_fallback", "confidence": 0.5},
                {"name": "faq_sessions", "confidence": 0.05}]
-    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NO_HANDOFF)
-    assert message["response"] == "utter_cannot_help"
+    [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NOT_OFFERED)
+    assert message["response"] == "utter_help"

@@ -9,14 +9,17 @@ import yaml
 from actions.actions import KNOWLEDGE
 from channels.webhooks import ATTACHMENT
 from components.red_flags import INTENT_FOR_LEVEL
+from clinic.blind import load_set
 from clinic.evaluate import load_heldout
+from components.unknown_words import OTHER_LANGUAGE_INTENT
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 INTENTS: Set[str] = set(DOMAIN["intents"])
 RESPONSES: Set[str] = set(DOMAIN["responses"])
 DEFAULT_INTENTS = {"nlu_fallback"}
-GATED_INTENTS = set(INTENT_FOR_LEVEL.values())  # set by the red-flag gate, not learned
+# Set by the red-flag gate and the language guard, not learned.
+GATED_INTENTS = set(INTENT_FOR_LEVEL.values()) | {OTHER_LANGUAGE_INTENT}
 CHANNEL_INTENTS = {ATTACHMENT.lstrip("/")}  # sent by the connectors, not learned
 MIN_FAQ_EXAMPLES = 25
 MIN_HELDOUT_PER_TOPIC = 8
@@ -54,6 +57,21 @@ def test_every_intent_has_training_data_and_faq_intents_have_enough():
     assert set(TRAINING) == INTENTS - GATED_INTENTS - CHANNEL_INTENTS
     for intent in KNOWLEDGE.by_intent:
         assert len(TRAINING[intent]) >= MIN_FAQ_EXAMPLES, intent
+
+
+def test_no_blind_message_is_a_training_example():
+    """Short phrases ("yes", "where are you located") are everyone's and may
+    meet by chance; a longer message of the blind sets (tests/blind/) in the
+    training data can only have been copied there."""
+    blind = set()
+    for folder in (ROOT / "tests" / "blind").iterdir():
+        if folder.is_dir():
+            messages, conversations = load_set(folder)
+            blind |= {normalise(m["text"]) for m in messages}
+            blind |= {normalise(t["user"]) for c in conversations for t in c["turns"]}
+    trained = {normalise(text) for texts in TRAINING.values() for text in texts}
+    assert len(blind) > 1500
+    assert sorted(text for text in blind & trained if len(text.split()) >= 8) == []
 
 
 def test_no_training_example_belongs_to_two_intents():

@@ -13,6 +13,7 @@ from tests.conftest import ROOT, new_sender
 SUITE = Path(__file__).resolve().parent / "red_flags"
 URGENT = yaml.safe_load((SUITE / "urgent.yml").read_text())
 NORMAL = yaml.safe_load((SUITE / "normal.yml").read_text())
+PRECISION = yaml.safe_load((SUITE / "precision.yml").read_text())
 EMERGENCY_REPLY = "This needs emergency care now: please call 911."
 CLINIC_REPLY = "Please don't wait with this: call Biorestoration Medical & Aesthetics now at 801-501-9797"
 
@@ -24,8 +25,8 @@ def is_urgent_reply(replies) -> bool:
 
 
 def test_the_suite_is_large_enough():
-    assert len(URGENT) >= 60 and len(NORMAL) >= 40
-    assert not set(URGENT) & set(NORMAL)
+    assert len(URGENT) >= 60 and len(NORMAL) >= 40 and len(PRECISION) >= 150
+    assert not set(URGENT) & (set(NORMAL) | set(PRECISION))
 
 
 def test_every_urgent_message_gets_the_urgent_reply(assistant):
@@ -37,6 +38,11 @@ def test_every_urgent_message_gets_the_urgent_reply(assistant):
 def test_no_normal_reaction_is_escalated(assistant):
     escalated = [text for text in NORMAL if is_urgent_reply(assistant.say(text))]
     assert escalated == [], f"{len(escalated)} of {len(NORMAL)} normal messages escalated"
+
+
+def test_no_symptom_word_in_another_sense_is_escalated(assistant):
+    escalated = [text for text in PRECISION if is_urgent_reply(assistant.say(text))]
+    assert escalated == [], f"{len(escalated)} of {len(PRECISION)} precision messages escalated"
 
 
 @pytest.mark.parametrize("text", [
@@ -105,4 +111,90 @@ def test_a_broken_pattern_file_names_the_file_and_field(tmp_path):
                                            ("no fever but pus", "pus"),
                                            ("without fever and now oozing", "pus")])
 def test_a_negation_does_not_reach_past_a_comma_but_or_and(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
+
+
+@pytest.mark.parametrize("text", ["I'm on blood thinners, is that ok?",
+                                  "my blood pressure is a bit high", "I get hay fever every spring",
+                                  "can I take a fever reducer before?"])
+def test_a_symptom_word_inside_a_set_phrase_does_not_count(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text", ["i don't have a fever", "i didn't have any blisters",
+                                  "nothing is infected", "there's not any pus"])
+def test_a_negation_may_be_several_words(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [("i can not breathe", "breathing"),
+                                           ("it won't stop bleeding", "bleeding"),
+                                           ("i don't have a fever but my lips are swollen",
+                                            "lip_swelling")])
+def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
+
+
+@pytest.mark.parametrize("text", ["what if my lips swell up after?", "if I see pus, do I call you?",
+                                  "does it cause blisters?", "could I have a fever if I'm tired?",
+                                  "how do I know if it's infected?"])
+def test_a_general_question_about_the_treatment_is_not_escalated(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("is it normal to have pus coming out", "pus"),
+    ("what should i do, my lips are swollen", "lip_swelling"),
+    ("if i press on it it keeps bleeding", "bleeding"),
+    ("could i have an infection? there's pus", "pus"),
+])
+def test_a_question_that_reports_a_symptom_stays_urgent(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
+
+
+@pytest.mark.parametrize("text", ["I had a fever last year", "I had pus two months ago",
+                                  "a little swelling in my face but it went away",
+                                  "some bleeding during the session but it stopped right away"])
+def test_a_symptom_that_is_over_is_not_escalated(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("I've had a fever since last week", "fever"),
+    ("had it done last week and now I have a fever", "fever"),
+    ("my face swelled up but it went away, and now it's back", "face_swelling"),
+    ("it hasn't stopped bleeding", "bleeding"),
+    ("i almost stopped breathing", "breathing"),
+])
+def test_a_symptom_still_going_on_stays_urgent(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
+
+
+@pytest.mark.parametrize("text", ["my cat has a fever", "my grandma has trouble breathing",
+                                  "my friend had her lips swell from filler"])
+def test_someone_elses_symptom_is_not_escalated(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text", ["my mom has a fever since my microneedling",
+                                  "my husband says my lips are swollen",
+                                  "my daughter had microneedling and now she has a fever"])
+def test_someone_else_speaking_of_the_visitor_or_the_treatment_stays_urgent(detector, text):
+    assert detect(detector, text).symptom in {"fever", "lip_swelling"}
+
+
+@pytest.mark.parametrize("text", ["I have a blister from my new shoes",
+                                  "I can't see the booking page on my phone",
+                                  "I have blonde streaks in my hair"])
+def test_a_symptom_word_about_something_else_is_not_escalated(detector, text):
+    assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("I have a blister from my new shoes and my face is blistering", "blistering"),
+    ("blisters on my feet and face", "blistering"),
+    ("my face is swollen and not going down", "face_swelling"),
+])
+def test_another_cause_or_a_negated_softener_only_counts_in_its_own_clause(detector, text,
+                                                                          symptom):
     assert detect(detector, text).symptom == symptom

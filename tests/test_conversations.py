@@ -1,0 +1,95 @@
+"""Whole conversations over the REST channel: the blind sets' conversations
+(tests/blind/, written apart from the training data) never hold a visitor in
+a form they did not ask for, and the conversation patterns of a real visit
+go as a clinic would want. `make eval` reports how many go fully right."""
+from typing import List
+
+import pytest
+
+from actions.knowledge import load_knowledge
+from clinic.blind import BLIND, Reader, answers, held, load_set, run_conversation
+from tests.conftest import new_sender
+
+READER = Reader()
+KNOWLEDGE = load_knowledge()
+
+
+def test_no_blind_conversation_is_held_in_a_form_it_did_not_ask_for(assistant):
+    """Set A, the set the work was tuned on; set B, kept for the final
+    figures, is scored by `make eval` only (docs/evaluation.md)."""
+    _, conversations = load_set(BLIND / "a")
+    assert len(conversations) >= 40
+    held_turns = [(conversation["id"], turn.text)
+                  for conversation in conversations
+                  for turn in run_conversation(assistant.url, conversation, READER).turns
+                  if held(turn.expected, turn.labels)]
+    assert held_turns == []
+
+
+def outcomes(assistant, texts: List[str]) -> List[List[str]]:
+    """What the assistant did at each turn of one conversation, as labels."""
+    sender = new_sender()
+    return [answers(READER.labels(assistant.say(text, sender))) for text in texts]
+
+
+def test_two_misses_then_a_question_gets_the_answer_and_no_form(assistant):
+    assert outcomes(assistant, ["asdfgh qwerty", "zzzz xxxx", "does it hurt?"]) == [
+        ["not_understood"], ["not_understood"], ["pain"]]
+
+
+def test_a_question_at_the_consent_step_is_answered_and_carry_on_resumes(assistant):
+    assert outcomes(assistant, ["I'd like to book a consultation", "acne scars",
+                                "hang on, how long is the recovery?", "ok, let's carry on",
+                                "yes"]) == [
+        ["ask:treatment_area"], ["ask:consent"], ["downtime", "ask:consent"], ["ask:consent"],
+        ["ask:name"]]
+
+
+def test_a_question_at_every_step_of_the_call_back_request_is_answered(assistant):
+    assert outcomes(assistant, ["can someone call me back", "does it hurt?", "yes",
+                                "where are you located?", "Ana Silva",
+                                "how much does it cost?", "ana@example.com"]) == [
+        ["ask:consent"], ["pain", "ask:consent"], ["ask:name"], ["location", "ask:name"],
+        ["ask:contact"], ["cost", "ask:contact"], ["saved"]]
+
+
+def test_two_questions_in_one_message_get_both_answers_in_order(assistant):
+    assert outcomes(assistant, ["what's the price and is there any downtime?"]) == [
+        ["cost", "downtime"]]
+
+
+def test_tell_me_more_follows_the_topic_just_discussed(assistant):
+    following = KNOWLEDGE.related(KNOWLEDGE.by_id["what_is"])[0]
+    assert outcomes(assistant, ["what is microneedling?", "tell me more"]) == [
+        ["what_is"], [following.id]]
+
+
+def test_a_personal_medical_question_gets_the_consultation_answer_and_no_is_respected(
+        assistant):
+    [medical, declined, question] = outcomes(
+        assistant, ["I'm on warfarin for my heart, can I still get microneedling?", "no thanks",
+                    "how many sessions would I need?"])
+    assert medical == ["contraindications"]
+    assert declined == ["deny"] and question == ["sessions"]
+
+
+def test_yes_to_the_consultation_offer_starts_the_booking(assistant):
+    assert outcomes(assistant, ["how much does it cost?", "yes please"]) == [
+        ["cost"], ["ask:treatment_area"]]
+
+
+def test_cancel_then_ask_gets_the_answer(assistant):
+    assert outcomes(assistant, ["I want to book", "my cheeks", "yes", "actually cancel that",
+                                "does it hurt?"]) == [
+        ["ask:treatment_area"], ["ask:consent"], ["ask:name"], ["stopped"], ["pain"]]
+
+
+def test_an_urgent_message_in_the_middle_of_a_booking_ends_it_with_the_urgent_reply(assistant):
+    assert outcomes(assistant, ["I want to book", "skip", "I have a fever and pus on my cheek",
+                                "thanks"]) == [
+        ["ask:treatment_area"], ["ask:consent"], ["urgent"], ["thanks"]]
+
+
+def test_a_message_in_another_language_gets_a_clear_reply_at_once(assistant):
+    assert outcomes(assistant, ["Bonjour, est-ce que les résultats sont permanents ?"]) == [
+        ["other_language"]]
