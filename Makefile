@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 MODEL := models/assistant.tar.gz
-SPACY := build/en_clinic_lookup/meta.json
+SPACY := build/en_clinic_lookup/meta.json build/es_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WIDGET := web/dist/widget.js
 
@@ -41,7 +41,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-$(SPACY): $(VENV)/.installed clinic/spacy_model.py
+$(SPACY) &: $(VENV)/.installed clinic/spacy_model.py
 	$(PY) -m clinic.spacy_model
 
 $(MODEL): $(SPACY) $(TRAINING_DATA)

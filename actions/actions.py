@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (KNOWLEDGE, URGENT_INTENTS, answer, answerable, clinic_reply,
-                             disclose_first, intent_of, questions_of)
+                             disclose_first, intent_of, language_of, questions_of)
 
 FALLBACK_INTENT = "nlu_fallback"
 FOLLOW_UP_INTENT = "continue"  # "tell me more", "go on"
@@ -72,8 +72,8 @@ class ActionClinicReply(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = intent_of(tracker)
-        if intent in URGENT_INTENTS:  # the urgent reply stands alone
-            clinic_reply(dispatcher, intent)
+        if intent in URGENT_INTENTS:  # the urgent reply stands alone, in the visitor's language
+            clinic_reply(dispatcher, intent, language_of(tracker))
             return answered([], False)
         if intent == "greet":  # the greeting says it all itself
             clinic_reply(dispatcher, intent)

@@ -50,6 +50,16 @@ def looks_like_question(text: str) -> bool:
     return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower()))
 
 
+RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead|next|"
+                    r"where were we|back to (?:it|the booking))\b", re.IGNORECASE)
+
+
+def asks_to_resume(text: str) -> bool:
+    """"ok, let's carry on": back to the step, not an answer to it (a name
+    such as "Kim Keep" is no "keep going")."""
+    return bool(RESUME.search(text))
+
+
 def treatment_area(text: str) -> str:
     cleaned = " ".join(text.split())
     if not cleaned or cleaned.lower().strip(".!") in SKIP_WORDS:

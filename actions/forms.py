@@ -25,9 +25,10 @@ logger = logging.getLogger(__name__)
 FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers", "offered"]
 INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"}  # rules
-# Asked again after these: "carry on" resumes the step, and "yes" is no name.
-NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "continue",
-                 "affirm", "request_callback"}
+# Asked again after these ("yes" is no name), and after "carry on".
+NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "affirm",
+                 "request_callback"}
+CONTINUE_INTENT = "continue"
 ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
@@ -76,9 +77,9 @@ class ValidateBookingForm(FormValidationAction):
         if intent == ATTACHMENT_INTENT:
             dispatcher.utter_message(response="utter_cannot_view_attachments")
             return {slot: None}
-        if intent in NOT_AN_ANSWER:
-            return {slot: None}
         text = tracker.latest_message.get("text") or ""
+        if intent in NOT_AN_ANSWER or (intent == CONTINUE_INTENT and booking.asks_to_resume(text)):
+            return {slot: None}
         asked = [intent for intent in questions_of(tracker) if answerable(intent)]
         if asked and booking.looks_like_question(text):
             answer(dispatcher, asked, offer=False)
@@ -124,7 +125,7 @@ class ValidateBookingForm(FormValidationAction):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
         if intent_of(tracker) == "affirm":
             return {"confirmed": True}
-        if intent_of(tracker) in NOT_AN_ANSWER:
+        if intent_of(tracker) in NOT_AN_ANSWER or booking.asks_to_resume(text):
             return {"confirmed": None}
         dispatcher.utter_message(response="utter_which_change")
         return {"confirmed": None}

@@ -66,9 +66,16 @@ def disclose_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[D
     return [SlotSet("disclosed", True)]
 
 
-def clinic_reply(dispatcher: CollectingDispatcher, intent: Text) -> None:
+def language_of(tracker: Tracker) -> Text:
+    """"es" when the red-flag gate matched Spanish patterns (components/red_flags.py)."""
+    return tracker.latest_message.get("language") or "en"
+
+
+def clinic_reply(dispatcher: CollectingDispatcher, intent: Text, language: Text = "en") -> None:
     """Utter `utter_<intent>` with the clinic profile's values."""
     response = f"utter_{intent}"
+    if intent in URGENT_INTENTS and language == "es":
+        response = f"utter_{intent}_es"  # the Spanish patterns matched
     if intent == "clinic_hours" and not KNOWLEDGE.clinic.opening_hours.confirmed:
         response = "utter_clinic_hours_unpublished"
     buttons = []

@@ -333,7 +333,11 @@ def embedded_assistant(model: Path = MODEL) -> Iterator[str]:
                 server.start()
             for server in servers:
                 server.wait()
-            yield f"http://127.0.0.1:{rasa_port}"
+            url = f"http://127.0.0.1:{rasa_port}"
+            if not Client(url).say("hello", "blind-probe"):  # up, but no model loaded
+                raise RuntimeError(f"the Rasa server answers nothing:\n"
+                                   f"{(folder / 'rasa.log').read_text()[-3000:]}")
+            yield url
         finally:
             for server in servers:
                 server.stop()

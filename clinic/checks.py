@@ -34,7 +34,7 @@ TEXT_LIMIT = 4096         # WhatsApp text message body
 INTERACTIVE_LIMIT = 1024  # WhatsApp interactive message body (an answer with buttons)
 # Intents no visitor's words are trained on: set by the red-flag gate, or
 # sent by the platform connectors for a photo or file.
-UNTRAINED_INTENTS = {"urgent_emergency", "urgent_clinic", "sent_attachment"}
+UNTRAINED_INTENTS = {"urgent_emergency", "urgent_clinic", "sent_attachment", "other_language"}
 VALIDATE_TIMEOUT_S = 300
 
 

@@ -11,6 +11,14 @@ A symptom word does not count when the words around it show it is not the
 visitor's symptom now: negated ("no fever"), inside a set phrase ("hay
 fever"), or in a clause that asks about the treatment in general, tells of
 something over, or of someone else. These context words are data too.
+
+Every message is checked in English and in Spanish (knowledge/red_flags.es.yml,
+on the local Spanish pipeline build/es_clinic_lookup). A message whose small
+words are Spanish ("tengo", "la", "y") is judged by the Spanish patterns
+alone, one whose small words are English by the English ones alone, and one
+with neither ("fiebre alta", "pus") by both, English first. When
+the Spanish patterns decide, the message carries `language: es`, and the
+action answers with the Spanish urgent reply.
 """
 from __future__ import annotations
 
@@ -19,8 +27,9 @@ from collections import defaultdict
 from itertools import product
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Set, Text, Tuple
+from typing import Any, Callable, Dict, List, Literal, Optional, Set, Text, Tuple
 
+import spacy
 import yaml
 from pydantic import BaseModel, Extra, StrictStr, ValidationError, conint, conlist, constr
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -32,14 +41,20 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from clinic.spacy_model import SPANISH, fold
 from components import override_intent
 
-RED_FLAGS = Path(os.environ.get(
-    "CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge")) / "red_flags.yml"
+KNOWLEDGE_DIR = Path(os.environ.get(
+    "CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge"))
+RED_FLAGS = KNOWLEDGE_DIR / "red_flags.yml"
+RED_FLAGS_ES = KNOWLEDGE_DIR / "red_flags.es.yml"
+LANGUAGE = "language"  # the message key that says the Spanish patterns decided
 INTENT_FOR_LEVEL = {"emergency": "urgent_emergency", "clinic": "urgent_clinic"}
 SPACY_DOC = "text_spacy_doc"
 NEGATION_WINDOW = 4  # "no fever", "without any pus or oozing"
@@ -52,6 +67,14 @@ REFERS_BACK = {"it", "they", "that", "this", "which"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
+# Words that tell the message's language: spaCy's stop words of one language
+# that are not words of the other ("tan", "son", "u", "uso" are English too).
+NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son", "sea", "van",
+                     "dan", "era", "fin", "usa", "usan", "usar", "usas", "uso", "solo", "dice",
+                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar"}
+SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
+    - NOT_SPANISH_TELLS
+ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}
 
 Phrase = constr(strip_whitespace=True, min_length=1)
 Words = conlist(Phrase, min_items=1)
@@ -64,6 +87,15 @@ class Symptom(BaseModel, extra=Extra.forbid):
     all: List[conlist(Words, min_items=2)] = []  # type: ignore
     unless: List[Phrase] = []  # type: ignore
     elsewhere: List[Phrase] = []  # type: ignore
+
+
+class Grammar(BaseModel, extra=Extra.forbid):
+    """The small words the rules read, by default the English ones."""
+    clause_breaks: Set[StrictStr] = CLAUSE_BREAKS
+    negation_breaks: Set[StrictStr] = NEGATION_BREAKS
+    refers_back: Set[StrictStr] = REFERS_BACK
+    not_words: Set[StrictStr] = NOT_WORDS
+    not_reach: conint(ge=1) = 2  # type: ignore  # "not going down": 2 words before
 
 
 class SomeoneElse(BaseModel, extra=Extra.forbid):
@@ -80,6 +112,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     over: List[Phrase] = []  # type: ignore
     ongoing: List[Phrase] = []  # type: ignore
     someone_else: Optional[SomeoneElse] = None
+    grammar: Grammar = Grammar()
     symptoms: conlist(Symptom, min_items=1)  # type: ignore
 
 
@@ -109,14 +142,15 @@ Spans = Dict[str, List[Tuple[int, int]]]  # matcher key -> (start, end) token sp
 class Clauses:
     """One message cut into clauses, with the context phrases found in it."""
 
-    def __init__(self, doc: Doc, context: Spans) -> None:
+    def __init__(self, doc: Doc, context: Spans, grammar: Grammar) -> None:
         self.doc = doc
         self.context = context
+        self.grammar = grammar
         self.of: List[int] = []  # the clause number of every token
         self.opening: Dict[int, int] = {}  # clause number -> its first word
         number, after_break = 0, False
         for token in doc:
-            is_break = token.lower_ in CLAUSE_BREAKS
+            is_break = token.lower_ in grammar.clause_breaks
             number += is_break and not after_break
             after_break = is_break
             self.of.append(number)
@@ -131,13 +165,18 @@ class Clauses:
 
     def refers_back(self, clause: int) -> bool:
         first = self.opening.get(clause)
-        return first is not None and self.doc[first].lower_ in REFERS_BACK
+        return first is not None and self.doc[first].lower_ in self.grammar.refers_back
 
 
 class RedFlagDetector:
-    """Finds the most urgent listed symptom in a lemmatised spaCy Doc."""
+    """Finds the most urgent listed symptom in a lemmatised spaCy Doc, made of
+    the text as `read` gives it (lower case; for Spanish, also without accents)."""
 
-    def __init__(self, nlp: Language, red_flags: RedFlags) -> None:
+    def __init__(self, nlp: Language, red_flags: RedFlags,
+                 read: Callable[[str], str] = str.lower) -> None:
+        self.nlp = nlp
+        self.read = read
+        self.grammar = red_flags.grammar
         self.symptoms = sorted(red_flags.symptoms, key=lambda s: s.level != "emergency")
         self.within = red_flags.within
         self.asks_about = [phrase.split(GAP) for phrase in red_flags.asks_about]
@@ -164,10 +203,9 @@ class RedFlagDetector:
             for key in ("who", "does", "unless"):
                 self._add(self.context, nlp, f"someone_{key}", getattr(self.someone_else, key))
 
-    @staticmethod
-    def _add(matcher: PhraseMatcher, nlp: Language, key: str, phrases: List[str]) -> None:
+    def _add(self, matcher: PhraseMatcher, nlp: Language, key: str, phrases: List[str]) -> None:
         if phrases:
-            matcher.add(key, list(nlp.pipe(phrase.lower() for phrase in phrases)))
+            matcher.add(key, list(nlp.pipe(self.read(phrase) for phrase in phrases)))
 
     @staticmethod
     def _spans(matcher: PhraseMatcher, doc: Doc) -> Spans:
@@ -178,7 +216,7 @@ class RedFlagDetector:
 
     def detect(self, doc: Doc) -> Optional[Alarm]:
         words = self._spans(self.matcher, doc)
-        clauses = Clauses(doc, self._spans(self.context, doc))
+        clauses = Clauses(doc, self._spans(self.context, doc), self.grammar)
         masked = {i for start, end in words.pop("not_symptom", []) for i in range(start, end)}
         found: Dict[str, List[int]] = defaultdict(list)  # "symptom:part" -> token positions
         for key, spans in words.items():
@@ -204,8 +242,8 @@ class RedFlagDetector:
         if part == "elsewhere":
             return True
         if part == "unless":  # "not going down" is no reason to wait
-            before = clauses.doc[max(0, start - 2):start]
-            return not any(token.lower_ in NOT_WORDS for token in before)
+            before = clauses.doc[max(0, start - self.grammar.not_reach):start]
+            return not any(token.lower_ in self.grammar.not_words for token in before)
         return not (masked & set(range(start, end)) or self._negated(clauses, start)
                     or self._not_now(clauses, clauses.of[start]))
 
@@ -213,7 +251,7 @@ class RedFlagDetector:
         """A negation ends at most NEGATION_WINDOW words before, nothing breaking between."""
         for _, end in clauses.context.get("negation", []):
             if start - NEGATION_WINDOW < end <= start and not any(
-                    token.is_punct or token.lower_ in NEGATION_BREAKS
+                    token.is_punct or token.lower_ in self.grammar.negation_breaks
                     for token in clauses.doc[end:start]):
                 return True
         return False
@@ -266,19 +304,36 @@ class RedFlagDetector:
         return any(max(chosen) - min(chosen) <= self.within for chosen in product(*positions))
 
 
+def language_of(doc: Doc) -> Optional[str]:
+    """"es" or "en" when the message's small words are mostly of one language,
+    else None ("fiebre alta", "short of breath")."""
+    spanish = sum(token.lower_ in SPANISH_TELLS for token in doc)
+    english = sum(token.lower_ in ENGLISH_TELLS for token in doc)
+    return "es" if spanish > english else "en" if english > spanish else None
+
+
+def load_spanish_pipeline(path: Path = SPANISH) -> Language:
+    if not (path / "meta.json").exists():
+        raise ValueError(f"{path}: the Spanish spaCy pipeline is missing; "
+                         "build it with `python -m clinic.spacy_model`")
+    return spacy.load(path)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
                           is_trainable=False, model_from="SpacyNLP")
 class RedFlagGate(GraphComponent, IntentClassifier):
     """Overrides the intent of any message that names an urgent symptom."""
 
-    def __init__(self, red_flags: RedFlags) -> None:
+    def __init__(self, red_flags: RedFlags, spanish: Optional[RedFlagDetector] = None) -> None:
         self.red_flags = red_flags
+        self.spanish = spanish
         self._detector: Optional[RedFlagDetector] = None
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> RedFlagGate:
-        return cls(load_red_flags())
+        spanish = load_spanish_pipeline()
+        return cls(load_red_flags(), RedFlagDetector(spanish, load_red_flags(RED_FLAGS_ES), fold))
 
     def detector(self, nlp: Language) -> RedFlagDetector:
         if self._detector is None:  # needs the spaCy pipeline, which only `process` receives
@@ -288,11 +343,28 @@ class RedFlagGate(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = self.detector(model.model)
         for message in messages:
-            doc = message.get(SPACY_DOC) or model.model((message.get(TEXT) or "").lower())
-            alarm = detector.detect(doc)
+            text = message.get(TEXT) or ""
+            doc = message.get(SPACY_DOC) or model.model(text.lower())
+            alarm, language = self.detect(detector, doc, text)
             if alarm:
                 override_intent(message, alarm.intent)
+                if language == "es":
+                    message.set(LANGUAGE, "es", add_to_output=True)
         return messages
+
+    def detect(self, english: RedFlagDetector, doc: Doc,
+               text: str) -> Tuple[Optional[Alarm], Optional[str]]:
+        """The alarm and the language of the patterns that raised it."""
+        if self.spanish is None:
+            return english.detect(doc), None
+        spanish_doc = self.spanish.nlp(self.spanish.read(text))
+        language = language_of(spanish_doc)
+        if language == "es":
+            return self.spanish.detect(spanish_doc), "es"
+        alarm = english.detect(doc)
+        if alarm or language == "en":
+            return alarm, "en"
+        return self.spanish.detect(spanish_doc), "es"
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -14,6 +14,7 @@ at once that the assistant answers in English, and given the clinic's phone.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -31,13 +32,30 @@ from components import override_intent
 
 VOCABULARY_FILE = "vocabulary.json"
 OTHER_LANGUAGE_INTENT = "other_language"
-MIN_WORDS_FOR_LANGUAGE = 3  # "thnks", "zzzxxcv bnm" or a name say too little of a language
+# "thnks", "zzzxxcv bnm" or a name say too little of a language; a script
+# other than the Latin one ("微针疼吗") says enough.
+MIN_WORDS_FOR_LANGUAGE = 3
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
     """The lemmas of the tokens that contain a letter (no emoji, digits, punctuation)."""
     return [(token.lemma or token.text).lower() for token in tokens
             if any(character.isalpha() for character in token.text)]
+
+
+@lru_cache(maxsize=1)
+def foreign_stop_words() -> List[Set[str]]:
+    """spaCy's lists of the small words of the languages most spoken in Utah
+    after English, less the words English shares with them ("me", "a")."""
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.es.stop_words import STOP_WORDS as SPANISH
+    from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH
+    from spacy.lang.it.stop_words import STOP_WORDS as ITALIAN
+    from spacy.lang.pt.stop_words import STOP_WORDS as PORTUGUESE
+
+    return [set(language) - ENGLISH for language in
+            (SPANISH, PORTUGUESE, FRENCH, GERMAN, ITALIAN)]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -107,14 +125,27 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
             return ranked[0].language.name
         return None
 
+    def other_language(self, message: Message) -> bool:
+        """Another language: lingua is sure of it, or the unknown words are
+        mostly the small words of one ("¿Duele el microneedling?": "el"),
+        which lingua cannot weigh in so short a text."""
+        text = message.get(TEXT) or ""
+        if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE or any(
+                character.isalpha() and not character.isascii() for character in text):
+            language = self.language(text)
+            if language:
+                return language != "ENGLISH"
+        unknown = [token.text.lower() for token in message.get(TEXT_TOKENS, [])
+                   if any(c.isalpha() for c in token.text)
+                   and (token.lemma or token.text).lower() not in self.vocabulary]
+        return any(sum(word in stop_words for word in unknown) >= max(1, len(unknown) / 4)
+                   for stop_words in foreign_stop_words())
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if self.known_ratio(message) >= self.min_known_ratio:
                 continue
-            language = None
-            if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE:
-                language = self.language(message.get(TEXT) or "")
-            if language and language != "ENGLISH":
+            if self.other_language(message):
                 override_intent(message, OTHER_LANGUAGE_INTENT)
             elif (message.get(INTENT) or {}).get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME:
                 override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)

@@ -1,13 +1,19 @@
 """Urgent symptoms always win: the must-never-miss suite, through the real
 trained model and servers, and the detector's own rules."""
+import asyncio
 from pathlib import Path
 
 import pytest
 import spacy
 import yaml
 
-from actions.actions import KNOWLEDGE
-from components.red_flags import RED_FLAGS, RedFlagDetector, load_red_flags
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import KNOWLEDGE, ActionClinicReply
+from clinic.spacy_model import fold
+from components.red_flags import (RED_FLAGS, RED_FLAGS_ES, RedFlagDetector, RedFlagGate,
+                                  language_of, load_red_flags, load_spanish_pipeline)
 from tests.conftest import ROOT, new_sender
 
 SUITE = Path(__file__).resolve().parent / "red_flags"
@@ -16,12 +22,26 @@ NORMAL = yaml.safe_load((SUITE / "normal.yml").read_text())
 PRECISION = yaml.safe_load((SUITE / "precision.yml").read_text())
 EMERGENCY_REPLY = "This needs emergency care now: please call 911."
 CLINIC_REPLY = "Please don't wait with this: call Biorestoration Medical & Aesthetics now at 801-501-9797"
+# Spanish: written before the Spanish patterns; the blind part was measured
+# once against the finished patterns before it joined the suite.
+URGENT_ES = yaml.safe_load((SUITE / "urgent.es.yml").read_text())
+NORMAL_ES = yaml.safe_load((SUITE / "normal.es.yml").read_text())
+PRECISION_ES = yaml.safe_load((SUITE / "precision.es.yml").read_text())
+BLIND_ES = yaml.safe_load((SUITE / "blind.es.yml").read_text())
+EMERGENCY_REPLY_ES = "Esto necesita atención de emergencia ahora: llame al 911."
+CLINIC_REPLY_ES = ("No espere con esto: llame ahora a Biorestoration Medical & Aesthetics al "
+                   "801-501-9797")
 
 
 def is_urgent_reply(replies) -> bool:
     """Exactly one message, the urgent one, with nothing after it."""
     return (len(replies) == 1 and not replies[0].get("buttons")
             and replies[0]["text"].startswith((EMERGENCY_REPLY, CLINIC_REPLY)))
+
+
+def is_spanish_urgent_reply(replies) -> bool:
+    return (len(replies) == 1 and not replies[0].get("buttons")
+            and replies[0]["text"].startswith((EMERGENCY_REPLY_ES, CLINIC_REPLY_ES)))
 
 
 def test_the_suite_is_large_enough():
@@ -198,3 +218,187 @@ def test_a_symptom_word_about_something_else_is_not_escalated(detector, text):
 def test_another_cause_or_a_negated_softener_only_counts_in_its_own_clause(detector, text,
                                                                           symptom):
     assert detect(detector, text).symptom == symptom
+
+
+# Spanish ---------------------------------------------------------------------
+
+def test_the_spanish_suite_is_large_enough():
+    assert len(URGENT_ES) >= 60 and len(NORMAL_ES) >= 40
+    assert len(BLIND_ES["urgent"]) >= 20 and len(BLIND_ES["normal"]) >= 15
+    urgent = set(URGENT_ES) | set(BLIND_ES["urgent"])
+    assert not urgent & (set(NORMAL_ES) | set(BLIND_ES["normal"]) | set(PRECISION_ES))
+
+
+def test_every_spanish_urgent_message_gets_the_spanish_urgent_reply(assistant):
+    urgent = URGENT_ES + BLIND_ES["urgent"]
+    missed = [text for text in urgent
+              if not is_spanish_urgent_reply(assistant.say(text, keep_disclosure=True))]
+    assert missed == [], f"{len(missed)} of {len(urgent)} Spanish urgent messages missed"
+
+
+def test_no_spanish_normal_reaction_is_escalated(assistant):
+    normal = NORMAL_ES + BLIND_ES["normal"] + PRECISION_ES
+    escalated = [text for text in normal
+                 if is_urgent_reply(replies := assistant.say(text))
+                 or is_spanish_urgent_reply(replies)]
+    assert escalated == [], f"{len(escalated)} of {len(normal)} Spanish messages escalated"
+
+
+@pytest.mark.parametrize("text", ["no puedo respirar bien desde el tratamiento",
+                                  "se me esta cerrando la garganta",
+                                  "tengo fiebre de 40 desde el microneedling"])
+def test_breathing_throat_and_high_fever_in_spanish_send_to_the_emergency_number(assistant, text):
+    [reply] = assistant.say(text, keep_disclosure=True)
+    assert reply["text"].startswith(EMERGENCY_REPLY_ES)
+    assert KNOWLEDGE.clinic.phone in reply["text"]
+
+
+def test_a_spanish_urgent_symptom_wins_in_the_middle_of_a_conversation(assistant):
+    sender = new_sender()
+    assistant.say("hola", sender)
+    assistant.say("how much does it cost?", sender)
+    assert is_spanish_urgent_reply(assistant.say("me salio pus en la mejilla", sender))
+    assert is_urgent_reply(assistant.say("there is pus on my cheek", sender))
+
+
+def urgent_reply_to(latest_message: dict) -> str:
+    tracker = Tracker("test", {}, latest_message, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionClinicReply().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    return message["response"]
+
+
+def test_the_action_gives_the_spanish_urgent_reply_when_the_spanish_patterns_matched():
+    for intent in ("urgent_emergency", "urgent_clinic"):
+        latest = {"intent": {"name": intent, "confidence": 1.0}, "text": "..."}
+        assert urgent_reply_to({**latest, "language": "es"}) == f"utter_{intent}_es"
+        assert urgent_reply_to(latest) == f"utter_{intent}"
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    assert {"utter_urgent_emergency_es", "utter_urgent_clinic_es"} <= set(responses)
+
+
+@pytest.fixture(scope="module")
+def spanish() -> RedFlagDetector:
+    return RedFlagDetector(load_spanish_pipeline(), load_red_flags(RED_FLAGS_ES), fold)
+
+
+def detect_es(spanish: RedFlagDetector, text: str):
+    return spanish.detect(spanish.nlp(spanish.read(text)))
+
+
+def test_english_messages_are_judged_as_before(detector, spanish):
+    """The gate with both languages decides every English suite message as the
+    English patterns alone do, and never in Spanish."""
+    gate = RedFlagGate(load_red_flags(), spanish)
+    for text in URGENT + NORMAL + PRECISION:
+        alarm, language = gate.detect(detector, detector.nlp(text.lower()), text)
+        assert alarm == detect(detector, text), text
+        assert not alarm or language == "en", text
+
+
+@pytest.mark.parametrize("text, language", [
+    ("there is pus on my cheek", "en"), ("tengo pus en la mejilla", "es"),
+    ("my face esta muy hinchada y no para", "es"), ("fiebre alta", None),
+    ("pus", None), ("can u help me, my skin is so tan", "en")])
+def test_the_language_is_told_by_the_small_words(spanish, text, language):
+    assert language_of(spanish.nlp(spanish.read(text))) == language
+
+
+def test_a_spanish_message_is_judged_by_the_spanish_patterns_alone(detector, spanish):
+    gate = RedFlagGate(load_red_flags(), spanish)
+    text = "sin pus ni nada, solo reseca"  # "pus" is an English pattern too
+    assert gate.detect(detector, detector.nlp(text.lower()), text) == (None, "es")
+
+
+@pytest.mark.parametrize("text", ["no tengo fiebre, solo un poco roja", "sin pus ni nada",
+                                  "no hay ampollas", "no me duele el ojo",
+                                  "no tengo nada de fiebre ni escalofrios"])
+def test_spanish_negations_are_not_escalated(spanish, text):
+    assert detect_es(spanish, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("no puedo respirar", "breathing"), ("no me para de sangrar", "bleeding"),
+    ("no veo bien del ojo", "vision"), ("no tengo fiebre pero tengo los labios hinchados",
+                                        "lip_swelling")])
+def test_spanish_no_before_a_verb_is_not_a_negation(spanish, text, symptom):
+    assert detect_es(spanish, text).symptom == symptom
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("se me hincharon los labios", "lip_swelling"),
+    ("tengo los labios hinchados", "lip_swelling"),
+    ("la hinchazón de mis labios", "lip_swelling"),
+    ("HINCHAZON EN LOS LABIOS", "lip_swelling"),
+    ("me están saliendo ampollas", "blistering"),
+    ("la mancha roja esta creciendo", "spreading_redness")])
+def test_spanish_word_forms_accents_and_word_order_do_not_matter(spanish, text, symptom):
+    assert detect_es(spanish, text).symptom == symptom
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("tengo la cara un poco hinchada", None),
+    ("la cara hinchada pero ya esta bajando", None),
+    ("tengo la cara hinchada y no se me baja", "face_swelling"),
+    ("tengo los labios un poco hinchados", "lip_swelling")])
+def test_spanish_softeners_count_for_face_swelling_only(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.parametrize("text", ["tomo anticoagulantes", "me hice un análisis de sangre",
+                                  "tengo fiebre del heno", "tengo la presion alta"])
+def test_a_spanish_symptom_word_inside_a_set_phrase_does_not_count(spanish, text):
+    assert detect_es(spanish, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("¿qué pasa si se me hinchan los labios?", None),
+    ("¿el microneedling causa ampollas?", None),
+    ("como se si tengo una infeccion?", None),
+    ("que pasa si no para de sangrar", "bleeding"),
+    # Without accents "si" is also "sí": "pero sí me sale pus" is urgent.
+    ("no me duele pero si me sale pus", "pus"),
+    ("si me sale pus, les llamo?", "pus")])
+def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("tuve fiebre el año pasado", None),
+    ("se me hincharon los labios pero ya se me quitó", None),
+    ("tengo fiebre desde la semana pasada", "fever"),
+    ("se me hincharon los labios, se me quito y ahora otra vez", "lip_swelling")])
+def test_a_symptom_over_in_spanish_is_not_escalated_unless_it_goes_on(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("mi mamá tiene fiebre", None), ("mi hijo tiene calentura, puedo cambiar la cita?", None),
+    ("mi esposo dice que tengo los labios hinchados", "lip_swelling"),
+    ("mi hija tiene fiebre desde mi tratamiento", "fever")])
+def test_someone_elses_symptom_in_spanish_is_not_escalated(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("tengo una ampolla por los zapatos nuevos", None),
+    ("no puedo ver la pagina para reservar", None),
+    ("tengo una ampolla por los zapatos y ampollas en la cara", "blistering")])
+def test_a_spanish_symptom_word_about_something_else_counts_only_in_its_clause(spanish, text,
+                                                                              symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+def test_a_broken_spanish_pattern_file_names_the_file_and_field(tmp_path):
+    data = yaml.safe_load(RED_FLAGS_ES.read_text())
+    data["grammar"]["not_reach"] = 0
+    broken = tmp_path / "red_flags.es.yml"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError, match=r"red_flags\.es\.yml: grammar\.not_reach"):
+        load_red_flags(broken)

@@ -37,7 +37,7 @@ def test_a_message_of_mostly_known_words_keeps_its_intent(text):
     assert processed.get("intent")["name"] == "faq_pain"
 
 
-@pytest.mark.parametrize("text", ["duele el microneedling", "😍 😍 😍", "", "tut es weh"])
+@pytest.mark.parametrize("text", ["blorp zingle microneedling", "😍 😍 😍", "", "qwx zzv"])
 def test_a_message_of_mostly_unknown_words_falls_back_and_keeps_the_ranking(text):
     [processed] = guard().process([message(text)])
     assert processed.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
@@ -45,6 +45,18 @@ def test_a_message_of_mostly_unknown_words_falls_back_and_keeps_the_ranking(text
 
 
 def test_a_fallback_already_decided_is_left_alone():
-    original = message("duele el microneedling", intent="nlu_fallback")
+    original = message("blorp zingle microneedling", intent="nlu_fallback")
     [processed] = guard().process([original])
     assert processed.get("intent_ranking") == [{"name": "nlu_fallback", "confidence": 0.8}]
+
+
+@pytest.mark.parametrize("text", [
+    "duele el microneedling",  # too short for lingua: the small word "el" tells
+    "tut es weh",
+    "cuanto cuesta el tratamiento para la cara",  # lingua is sure
+    "微针疼吗",  # another script
+])
+def test_a_message_in_another_language_is_marked_so_whatever_the_classifier_thought(text):
+    for intent in ("faq_pain", "nlu_fallback"):
+        [processed] = guard().process([message(text, intent)])
+        assert processed.get("intent") == {"name": "other_language", "confidence": 1.0}
