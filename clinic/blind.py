@@ -40,6 +40,7 @@ TOPIC_IDS = [topic.id for topic in load_knowledge().topics]
 # Responses left out (the disclosure, "Shall we continue...") carry none.
 RESPONSE_LABELS = {
     "utter_urgent_emergency": "urgent", "utter_urgent_clinic": "urgent",
+    "utter_urgent_emergency_es": "urgent", "utter_urgent_clinic_es": "urgent",
     "utter_greet": "greet", "utter_goodbye": "goodbye", "utter_thanks": "thanks",
     "utter_bot_challenge": "bot_challenge", "utter_clinic_contact": "contact",
     "utter_clinic_location": "location", "utter_clinic_hours": "hours",
@@ -143,8 +144,9 @@ def turn_right(expected: Sequence[str], labels: Sequence[str]) -> bool:
     got = [label for label in answers(labels) if label != "invalid"]
     if list(expected) == ["any"]:
         return not held(expected, labels)
-    if "personal_medical" in expected:  # the contraindications answer and the offer are it
-        got = ["personal_medical" if label == "contraindications" and "offer" in labels
+    if "personal_medical" in expected:  # the contraindications answer and the offer are it;
+        in_form = any(item.startswith("ask:") for item in expected)  # a form offers nothing
+        got = ["personal_medical" if label == "contraindications" and ("offer" in labels or in_form)
                else label for label in got]
     return len(got) == len(expected) and all(map(matches, expected, got))
 

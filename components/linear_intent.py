@@ -85,7 +85,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # A sentence or clause this sure of an intent that is a question
             # (faq_*, clinic_*) is answered on its own: in a long message, or
             # beside another one (each answered, in the order asked).
-            "part_threshold": 0.6,
+            "part_threshold": 0.7,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

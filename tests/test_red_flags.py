@@ -136,9 +136,22 @@ def test_a_negation_does_not_reach_past_a_comma_but_or_and(detector, text, sympt
 
 @pytest.mark.parametrize("text", ["I'm on blood thinners, is that ok?",
                                   "my blood pressure is a bit high", "I get hay fever every spring",
-                                  "can I take a fever reducer before?"])
+                                  "can I take a fever reducer before?",
+                                  "is PRP done with your own blood?",
+                                  "brown spots near my eyes, can it fade them?",
+                                  "my rosacea gets worse with heat, is that a problem?",
+                                  "trying to see if it's worth it, my skin problems get me down"])
 def test_a_symptom_word_inside_a_set_phrase_does_not_count(detector, text):
     assert detect(detector, text) is None
+
+
+@pytest.mark.parametrize("text, symptom", [
+    ("my own blood is pouring out of the holes", "bleeding"),
+    ("dark spots in my vision since the treatment", "vision"),
+    ("the redness gets worse with heat and keeps spreading", "spreading_redness"),
+    ("i want to see if my vision problems are normal, everything is blurry", "vision")])
+def test_a_set_phrase_does_not_hide_a_symptom_around_it(detector, text, symptom):
+    assert detect(detector, text).symptom == symptom
 
 
 @pytest.mark.parametrize("text", ["i don't have a fever", "i didn't have any blisters",
