@@ -3,6 +3,7 @@
 Wording lives in domain.yml (responses) and knowledge/ (answers, titles,
 clinic profile); these classes only choose what to say.
 """
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -19,12 +20,10 @@ MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 
 
 def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
-    """Remember the last topic answered (for "tell me more") and whether a
-    consultation was just offered (so that "yes" books one)."""
-    events = [SlotSet("offered", offered)]
-    if topic_ids:
-        events.append(SlotSet("topic", topic_ids[-1]))
-    return events
+    """Remember the topic just answered, if any (for "tell me more" and "is
+    that permanent?"), and whether a consultation was just offered (so that
+    "yes" books one)."""
+    return [SlotSet("offered", offered), SlotSet("topic", topic_ids[-1] if topic_ids else None)]
 
 
 class ActionAnswerFaq(Action):
@@ -101,7 +100,13 @@ class ActionDidYouMean(Action):
             if ranked["name"] in KNOWLEDGE.titles
             and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ][:MAX_CANDIDATES]
-        events = disclose_first(dispatcher, tracker) + answered([], False)
+        events = disclose_first(dispatcher, tracker)
+        topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
+        if topic and refers_back(tracker.latest_message.get("text") or ""):
+            # "does that include big pores?": about the topic just answered
+            answer(dispatcher, [topic.intent])
+            return events + answered([topic.id], topic.safety == "consult")
+        events += answered([], False)
         if candidates and not _missed_before(tracker):
             buttons = KNOWLEDGE.buttons(candidates)
             buttons.append({"title": "Something else", "payload": "/out_of_scope"})
@@ -111,6 +116,15 @@ class ActionDidYouMean(Action):
             response="utter_help", **KNOWLEDGE.values,
             buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"]))
         return events
+
+
+FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b", re.IGNORECASE)
+MAX_FOLLOW_UP_WORDS = 12
+
+
+def refers_back(text: Text) -> bool:
+    """A short message that points at what was just said ("is that proven?")."""
+    return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
 
 
 def _missed_before(tracker: Tracker) -> bool:

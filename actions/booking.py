@@ -54,6 +54,15 @@ RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go 
                     r"where were we|back to (?:it|the booking))\b", re.IGNORECASE)
 
 
+REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really)\b|\b(?:don'?t|do not) want\b|\brather not\b|"
+                     r"\bprefer not\b", re.IGNORECASE)
+
+
+def refuses(text: str) -> bool:
+    """"nope, i don't want you keeping my details": a no to the consent question."""
+    return bool(REFUSAL.search(text))
+
+
 def asks_to_resume(text: str) -> bool:
     """"ok, let's carry on": back to the step, not an answer to it (a name
     such as "Kim Keep" is no "keep going")."""

@@ -112,6 +112,9 @@ class ValidateBookingForm(FormValidationAction):
             return {}
         if intent_of(tracker) in ("affirm", "deny"):
             return {"consent": intent_of(tracker) == "affirm"}
+        text = tracker.latest_message.get("text") or ""
+        if booking.refuses(text) and not booking.looks_like_question(text):
+            return {"consent": False}
         return self._digression("consent", dispatcher, tracker) or {"consent": "unclear"}
 
     async def extract_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:

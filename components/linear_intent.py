@@ -36,6 +36,7 @@ from sklearn.linear_model import LogisticRegression
 VOCABULARIES_FILE = "vocabularies.json"
 QUESTIONS = "questions"  # the intents of a message that asks several, in order
 QUESTION_INTENTS = ("faq_", "clinic_")
+REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 WEIGHTS_FILE = "weights.npz"
 
 
@@ -196,6 +197,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         best = max((part for question, part in scored if question),
                    key=lambda part: part[0]["confidence"], default=None)
         if best and best[0]["confidence"] > ranking[0]["confidence"] and best[0]["name"].startswith(
-                QUESTION_INTENTS):
+                QUESTION_INTENTS + REQUESTS):
             return best, []
         return ranking, []

@@ -33,7 +33,7 @@ def slots(**values) -> List[Dict]:
             for name, value in values.items()]
 
 
-NOT_OFFERED = slots(offered=False)
+NOT_OFFERED = slots(offered=False, topic=None)
 
 
 def run(action, tracker: Tracker, events: List[Dict] = ()) -> List[Dict]:
@@ -137,7 +137,8 @@ def test_an_urgent_reply_is_never_preceded_by_the_disclosure():
 
 
 def test_the_greeting_suggests_topics():
-    [message] = run(ActionClinicReply(), tracker("greet"), slots(disclosed=True, offered=False))
+    [message] = run(ActionClinicReply(), tracker("greet"),
+                    slots(disclosed=True, offered=False, topic=None))
     assert message["response"] == "utter_greet"
     assert payloads(message) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
 
@@ -186,6 +187,15 @@ def test_asking_for_a_person_out_of_hours_says_when_the_clinic_opens_and_offers_
     assert handoff["response"] == "utter_handoff_closed"
     assert handoff["clinic_next_opening"] == "Monday 23 November at 9:00 AM"
     assert payloads(handoff) == ["/request_callback"]
+
+
+def test_a_short_message_pointing_back_is_about_the_topic_just_answered():
+    pointing_back = Tracker("visitor", {"disclosed": True, "topic": "hair_loss"},
+                            {"text": "is that actually proven?", "intent": {"name": "nlu_fallback"},
+                             "intent_ranking": []}, [], False, None, {}, "action_listen")
+    answer, offer = run(ActionDidYouMean(), pointing_back, slots(offered=True, topic="hair_loss"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["hair_loss"])
+    assert offer["response"] == "utter_offer_consultation"
 
 
 def test_a_miss_after_an_understood_message_still_offers_candidates():

@@ -107,6 +107,9 @@ def test_negated_and_softened_reactions_are_not_escalated(detector, text):
     ("the swelling of my lips", "lip_swelling"),
     ("the red area keeps getting bigger", "spreading_redness"),
     ("bleedin wont stop", "bleeding"),
+    ("red streeks running toward my ear", "spreading_redness"),
+    ("a spot has been bleeding for over 40 minutes since I left the clinic and it won't stop",
+     "bleeding"),  # "stop" is too far from "bleeding": the minutes tell
 ])
 def test_word_forms_and_word_order_do_not_matter(detector, text, symptom):
     assert detect(detector, text).symptom == symptom
