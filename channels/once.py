@@ -12,9 +12,9 @@ pushed already and sends nothing again.
 This makes nginx's retry safe (deploy/nginx.conf: a POST whose replica dies
 is sent to another replica). If the dead replica had stored the turn, the
 retry finds it. The check needs no store of its own: all replicas share the
-tracker store, and the check runs under the conversation's lock, because
-Rasa's Agent.handle_message takes the lock around MessageProcessor.
-handle_message, which is wrapped here. A turn of the same message still
+tracker store, and the check runs under the conversation's lock (Rasa's
+Agent.handle_message takes it around the method wrapped here,
+MessageProcessor.handle_message). So a turn of the same message still
 running elsewhere has finished, or its lease has run out
 (cluster/lock_store.py), before the check reads the events.
 

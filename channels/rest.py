@@ -38,8 +38,8 @@ from channels import guard
 from channels.once import MESSAGE_ID
 from channels.screening import screen
 
-SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")  # ids of web sessions, phones, test runs
-# and of messages (a UUID, a client's counter)
+# The form of a sender (a web session, a phone, a test run) and of a message_id (a UUID).
+SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 HEALTH_TIMEOUT_S = 2.0
 
 
@@ -101,11 +101,10 @@ class ClinicRestInput(RestInput):
                 return response.json({"error": "too many messages"}, status=429,
                                      headers={"Retry-After": "10"})
             collector = CollectingOutputChannel()
-            message_id = message[MESSAGE_ID]
+            metadata = {MESSAGE_ID: message[MESSAGE_ID]} if message[MESSAGE_ID] else None
             if not await turn(UserMessage(screen(message["message"]), collector,
                                           message["sender"], input_channel=self.name(),
-                                          metadata={MESSAGE_ID: message_id} if message_id
-                                          else None)):
+                                          metadata=metadata)):
                 del collector.messages[:-1]  # not stored: only "temporarily unavailable"
             return response.json(collector.messages)
 
