@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
+import redis
 import requests
 import sqlalchemy
 
@@ -125,6 +126,31 @@ async def converse_all(url: str, senders: List[str], texts: List[str],
         if during is not None:
             await during(answered)
         return await conversations
+
+
+async def until(count, wanted: int, timeout_s: float = 10) -> None:
+    """Wait for `count()` to be `wanted`, checking every 10 ms."""
+    deadline = time.monotonic() + timeout_s
+    while (counted := count()) != wanted:
+        assert time.monotonic() < deadline, f"{count.__name__}: {counted}, not {wanted}"
+        await asyncio.sleep(0.01)
+
+
+def taken_back(setup: Setup, replica, timeout_s: float = 60) -> None:
+    """Until nginx sends messages to `replica` again: after a failure it
+    leaves a replica out for a while (fail_timeout), even once it is up."""
+    address = replica.health_url.split("/")[2]
+    before = upstreams(setup.cluster).get(address, 0)
+    deadline = time.monotonic() + timeout_s
+    while upstreams(setup.cluster).get(address, 0) == before:
+        assert time.monotonic() < deadline, f"nginx sends nothing to {address}"
+        setup.front.say("hello")
+        time.sleep(0.2)
+
+
+def signal_all(servers, sig: int) -> None:
+    for server in servers:
+        server.process.send_signal(sig)
 
 
 def turns_in_order(events: List[Dict], texts: List[str],
@@ -249,6 +275,65 @@ def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
     finally:  # the other tests need both replicas, whatever this one found
         if victim.process.poll() is None:
             victim.process.kill()  # the run failed before the kill
+        victim.process.wait()
+        victim.start()
+        victim.wait()
+        setup.cluster.wait_healthy()
+
+
+def test_a_turn_stored_by_a_replica_killed_before_answering_is_answered_from_the_store(setup):
+    """Issue 18's window held open. With Redis paused, a turn stores its
+    events and then waits for Redis to release its lock, and as that call
+    blocks, its replica runs nothing else: each replica holds one turn stored
+    but not answered. Killed there, the victim's messages are sent by nginx to
+    the other replica, which finds that turn stored and answers it from the
+    store: each message stored once, both answered alike. (Two messages, one
+    a replica: a turn must store within the lock's first renewal, 3.3 s,
+    which would block too.)"""
+    senders = [new_sender() for _ in range(2)]
+    victim, survivor_log = setup.cluster.replicas[1], setup.cluster.replicas[0].log
+    repeats_before = survivor_log.read_text().count("turn.repeated")
+    locks = redis.Redis(port=setup.redis.port)
+
+    def holding_locks() -> int:
+        tickets = [key.decode() for key in locks.scan_iter(match="*:ticket:*")]
+        return sum(any(f"{{{sender}}}" in key for key in tickets) for sender in senders)
+
+    def stored() -> int:
+        return sum(any(event["event"] == "user" for event in setup.events(sender))
+                   for sender in senders)
+
+    async def kill_between_storing_and_answering() -> List[list]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+            sending = asyncio.gather(*(send(session, setup.front.webhook, {
+                "sender": sender, "message": TEXTS[1], "message_id": f"{sender}:0"})
+                for sender in senders))
+            await until(holding_locks, len(senders))  # all waiting for the actions
+            setup.redis.process.send_signal(signal.SIGSTOP)
+            signal_all(setup.cluster.actions, signal.SIGCONT)
+            await until(stored, 2)  # one a replica, each blocked in its release
+            victim.process.kill()
+            victim.process.wait()
+            setup.redis.process.send_signal(signal.SIGCONT)
+            return await sending
+
+    taken_back(setup, victim)  # then nginx sends one message to each replica
+    signal_all(setup.cluster.actions, signal.SIGSTOP)
+    try:
+        replies = asyncio.run(kill_between_storing_and_answering())
+        answers = [[{key: value for key, value in message.items() if key != "recipient_id"}
+                    for message in reply] for reply in replies]
+        assert answers[0] and all(answer == answers[0] for answer in answers), answers
+        for sender in senders:
+            turns_in_order(setup.events(sender), TEXTS[1:2], [f"{sender}:0"])
+        assert survivor_log.read_text().count("turn.repeated") - repeats_before == 1
+        record("cluster_replica_killed_after_storing", messages=len(senders),
+               stored_once_each=len(senders), answered_from_the_store=1)
+    finally:
+        signal_all(setup.cluster.actions, signal.SIGCONT)
+        setup.redis.process.send_signal(signal.SIGCONT)
+        if victim.process.poll() is None:
+            victim.process.kill()
         victim.process.wait()
         victim.start()
         victim.wait()
