@@ -15,7 +15,8 @@
 
 The channels wrap their turns with `answered()` when the Rasa server
 registers them, which also installs the action server's guard (and the
-speed-ups of channels/speed.py, which patch the same Rasa class).
+speed-ups of channels/speed.py, which patch the same Rasa class, and the
+check of channels/once.py that runs no turn twice for one message id).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
 
 from actions.knowledge import load_knowledge
-from channels import speed
+from channels import once, speed
 
 logger = logging.getLogger(__name__)
 ACTION_TIMEOUT_S = 4.0  # + Rasa's own work: a reply within 5 s with the action server hung
@@ -106,9 +107,11 @@ def _apologised_this_turn(tracker) -> bool:
 def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
              ) -> Callable[[UserMessage], Awaitable[bool]]:
     """on_new_message, with "temporarily unavailable" said when the turn
-    fails; True when it did not. Installs the action server's guard too."""
+    fails; True when it did not. Installs the action server's guard, the
+    speed-ups and the once-only check of message ids too."""
     install()
     speed.install()
+    once.install()
 
     async def turn(message: UserMessage) -> bool:
         try:

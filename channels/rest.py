@@ -3,16 +3,20 @@
 Rasa's own REST channel takes any JSON: without a sender it files the
 message under a shared conversation named "default", and a body of the wrong
 shape is a server error. Here a message is `{"sender": "...", "message":
-"..."}` and nothing else gets through:
+"..."}`, with an optional `"message_id": "..."`, and nothing else gets
+through:
 
 - 413: a body over 16 KB (MAX_BODY_BYTES, for every route of the server);
 - 400: not a JSON object, or a sender that is missing, empty or not of
-  SENDER's form, or a message that is missing or not a string;
+  SENDER's form, or a message that is missing or not a string, or a
+  message_id that is given but not of SENDER's form;
 - 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute.
 
 An accepted message is always answered (channels/guard.py), typed intents
 are screened (channels/screening.py), and GET /webhooks/rest/health says
-which part of the assistant is down, if any.
+which part of the assistant is down, if any. A message sent again with the
+same message_id (a client's or nginx's retry) runs no second turn: it is
+answered with the replies already given (channels/once.py).
 """
 from __future__ import annotations
 
@@ -31,14 +35,17 @@ from sanic.response import HTTPResponse
 from sqlalchemy import text
 
 from channels import guard
+from channels.once import MESSAGE_ID
 from channels.screening import screen
 
-SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")  # ids of web sessions, phones, test runs
+# The form of a sender (a web session, a phone, a test run) and of a message_id (a UUID).
+SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 HEALTH_TIMEOUT_S = 2.0
 
 
-def parse(body: bytes) -> tuple[Optional[Dict[str, str]], Optional[str]]:
-    """The message of a request body, or why it is refused."""
+def parse(body: bytes) -> tuple[Optional[Dict[str, Optional[str]]], Optional[str]]:
+    """The message of a request body (its message_id None if not given), or
+    why it is refused."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -50,7 +57,11 @@ def parse(body: bytes) -> tuple[Optional[Dict[str, str]], Optional[str]]:
         return None, "sender must be 1-128 letters, digits or _.:@+-"
     if not isinstance(message, str):
         return None, "message must be a string"
-    return {"sender": sender, "message": message}, None
+    message_id = data.get(MESSAGE_ID)
+    if message_id is not None and not (isinstance(message_id, str)
+                                       and SENDER.fullmatch(message_id)):
+        return None, "message_id must be 1-128 letters, digits or _.:@+-"
+    return {"sender": sender, "message": message, MESSAGE_ID: message_id}, None
 
 
 class ClinicRestInput(RestInput):
@@ -90,8 +101,10 @@ class ClinicRestInput(RestInput):
                 return response.json({"error": "too many messages"}, status=429,
                                      headers={"Retry-After": "10"})
             collector = CollectingOutputChannel()
+            metadata = {MESSAGE_ID: message[MESSAGE_ID]} if message[MESSAGE_ID] else None
             if not await turn(UserMessage(screen(message["message"]), collector,
-                                          message["sender"], input_channel=self.name())):
+                                          message["sender"], input_channel=self.name(),
+                                          metadata=metadata)):
                 del collector.messages[:-1]  # not stored: only "temporarily unavailable"
             return response.json(collector.messages)
 

@@ -80,8 +80,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
         try:  # once, rather than checked at every save
             erasure_tables.create_all(self.engine)
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as error:
-            # As Rasa does for its own table: replicas starting together race.
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError,
+                sqlalchemy.exc.IntegrityError) as error:
+            # As Rasa does for its own table: replicas starting together race,
+            # and PostgreSQL reports the loser's CREATE TABLE as a UniqueViolation
+            # (an IntegrityError) once the other replica has created it.
             logger.error("Could not create the erasures table: %s", error)
 
     async def save(self, tracker) -> None:

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
+import redis
 import requests
 import sqlalchemy
 
@@ -28,6 +29,7 @@ TEXTS = ["hello", "does microneedling hurt?", "how many sessions will I need?",
          "is it permanent?", "what's the weather like in Paris", "who should not get it?",
          "how long is the recovery?", "can it help acne scars?", "thanks a lot", "bye"]
 CLINIC_PHONE = "801-501-9797"
+CLIENT_RETRIES = 2  # a message the cluster could not answer is sent again, at most twice
 
 
 class Setup:
@@ -73,39 +75,94 @@ def setup(trained_model, tmp_path_factory):
         postgres.remove()
 
 
+def message_ids(sender: str, texts: List[str]) -> List[str]:
+    """The message_id a client gives each of a conversation's messages."""
+    return [f"{sender}:{index}" for index in range(len(texts))]
+
+
+async def send(session: aiohttp.ClientSession, url: str, body: Dict[str, str],
+               resent: Optional[List[str]] = None) -> list:
+    """POST one message; if the cluster could not answer it (no reply, or
+    nginx's 502-504 once its own retry failed too), send it again with the
+    same message_id, as a client should, noting it in `resent`."""
+    attempt = 0
+    while True:
+        try:
+            async with session.post(url, json=body) as reply:
+                if reply.status not in (502, 503, 504) or attempt == CLIENT_RETRIES:
+                    assert reply.status == 200, await reply.text()
+                    return await reply.json()
+        except aiohttp.ClientConnectionError:
+            if attempt == CLIENT_RETRIES:
+                raise
+        attempt += 1
+        if resent is not None:
+            resent.append(body["message_id"])
+
+
 async def converse(session: aiohttp.ClientSession, url: str, sender: str,
-                   texts: List[str], answered: Optional[List[str]] = None) -> List[list]:
-    """Send `texts` one after the other, each once the previous is answered
-    (and noted in `answered`)."""
+                   texts: List[str], answered: Optional[List[str]] = None,
+                   resent: Optional[List[str]] = None) -> List[list]:
+    """Send `texts` one after the other, each with its message_id, each once
+    the previous is answered (and noted in `answered`)."""
     replies = []
-    for text in texts:
-        async with session.post(url, json={"sender": sender, "message": text}) as reply:
-            assert reply.status == 200, await reply.text()
-            replies.append(await reply.json())
+    for text, message_id in zip(texts, message_ids(sender, texts)):
+        replies.append(await send(session, url, {"sender": sender, "message": text,
+                                                 "message_id": message_id}, resent))
         if answered is not None:
             answered.append(sender)
     return replies
 
 
 async def converse_all(url: str, senders: List[str], texts: List[str],
-                       during=None) -> List[List[list]]:
+                       during=None, resent: Optional[List[str]] = None) -> List[List[list]]:
     """All conversations at once; `during(answered)` runs alongside them."""
     timeout = aiohttp.ClientTimeout(total=120)
     answered: List[str] = []
     async with aiohttp.ClientSession(timeout=timeout,
                                      connector=aiohttp.TCPConnector(limit=0)) as session:
-        conversations = asyncio.gather(*(converse(session, url, sender, texts, answered)
+        conversations = asyncio.gather(*(converse(session, url, sender, texts, answered, resent)
                                          for sender in senders))
         if during is not None:
             await during(answered)
         return await conversations
 
 
-def turns_in_order(events: List[Dict], texts: List[str]) -> None:
-    """The visitor's messages stored once each, in send order, each answered
-    by the bot before the next turn began."""
+async def until(count, wanted: int, timeout_s: float = 10) -> None:
+    """Wait for `count()` to be `wanted`, checking every 10 ms."""
+    deadline = time.monotonic() + timeout_s
+    while (counted := count()) != wanted:
+        assert time.monotonic() < deadline, f"{count.__name__}: {counted}, not {wanted}"
+        await asyncio.sleep(0.01)
+
+
+def taken_back(setup: Setup, replica, timeout_s: float = 60) -> None:
+    """Until nginx sends messages to `replica` again: after a failure it
+    leaves a replica out for a while (fail_timeout), even once it is up."""
+    address = replica.health_url.split("/")[2]
+    before = upstreams(setup.cluster).get(address, 0)
+    deadline = time.monotonic() + timeout_s
+    while upstreams(setup.cluster).get(address, 0) == before:
+        assert time.monotonic() < deadline, f"nginx sends nothing to {address}"
+        setup.front.say("hello")
+        time.sleep(0.2)
+
+
+def signal_all(servers, sig: int) -> None:
+    for server in servers:
+        server.process.send_signal(sig)
+
+
+def turns_in_order(events: List[Dict], texts: List[str],
+                   ids: Optional[List[str]] = None) -> None:
+    """The visitor's messages stored once each (exactly once: none lost,
+    none twice), in send order, each answered by the bot before the next
+    turn began; with `ids`, each stored with its message_id."""
     users = [index for index, event in enumerate(events) if event["event"] == "user"]
     assert [events[index]["text"] for index in users] == texts
+    if ids is not None:
+        assert [(events[index].get("metadata") or {}).get("message_id")
+                for index in users] == ids
     for this, following in zip(users, users[1:] + [len(events)]):
         turn = events[this + 1:following]
         assert any(event["event"] == "bot" for event in turn), events[this]["text"]
@@ -129,7 +186,7 @@ def test_100_conversations_of_10_messages_spread_over_the_replicas(setup):
 
     assert all(reply for conversation in replies for reply in conversation)
     for sender in senders:
-        turns_in_order(setup.events(sender), TEXTS)
+        turns_in_order(setup.events(sender), TEXTS, message_ids(sender, TEXTS))
     served = upstreams(setup.cluster)
     assert len(served) == 2 and min(served.values()) >= 300, served
     record("cluster_100x10", user_events=sum(
@@ -162,11 +219,32 @@ def test_one_visitors_messages_at_both_replicas_at_once_are_taken_one_by_one(set
            overlapping_turns=0, arrival_order=answered)
 
 
+def test_one_message_sent_to_both_replicas_at_once_is_taken_once(setup):
+    """A client's retry racing its first try: whichever replica takes the
+    lock first runs the turn, the other answers with its replies."""
+    sender = new_sender()
+    setup.front.say("hello", sender)
+    body = {"sender": sender, "message": "does microneedling hurt?", "message_id": "m-1"}
+
+    async def both() -> List[list]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            return await asyncio.gather(*(send(session, replica.webhook, body)
+                                          for replica in setup.replicas))
+
+    first, second = asyncio.run(both())
+    assert first and first == second
+    turns_in_order(setup.events(sender), ["hello", "does microneedling hurt?"],
+                   [None, "m-1"])
+
+
 def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
     senders = [new_sender() for _ in range(20)]
     victim = setup.cluster.replicas[1]
 
     killed_after = []
+    resent: List[str] = []
+    survivor_log = setup.cluster.replicas[0].log
+    repeats_before = survivor_log.read_text().count("turn.repeated")
 
     async def kill_midway(answered: List[str]) -> None:
         while len(answered) < 60:
@@ -176,23 +254,86 @@ def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
 
     try:
         replies = asyncio.run(converse_all(setup.front.webhook, senders, TEXTS,
-                                           during=kill_midway))
+                                           during=kill_midway, resent=resent))
         victim.process.wait()
         assert victim.process.returncode == -signal.SIGKILL
         assert killed_after[0] < 100  # mid-run: most messages were still to come
         assert all(reply for conversation in replies for reply in conversation)
-        for sender in senders:
-            turns_in_order(setup.events(sender), TEXTS)
+        for sender in senders:  # exactly once, though nginx (or the client) sent some again
+            turns_in_order(setup.events(sender), TEXTS, message_ids(sender, TEXTS))
         access = (setup.cluster.folder / "nginx-access.log").read_text().splitlines()
         retried = [line for line in access if "/webhooks/rest/webhook" in line and ", " in line]
         record("cluster_replica_killed", messages=200, killed_after_answers=killed_after[0],
                answered=sum(map(len, replies)), lost=0,
-               reordered=0, retried_at_the_other_replica=len(retried),
+               reordered=0, stored_twice=0, retried_at_the_other_replica=len(retried),
+               resent_by_the_client=len(resent),
+               # retries of turns the killed replica had stored: answered from the store
+               answered_from_the_store=survivor_log.read_text().count(
+                   "turn.repeated") - repeats_before,
                slowest_retried_s=max((float(line.split("time=")[1]) for line in retried),
                                      default=0))
     finally:  # the other tests need both replicas, whatever this one found
         if victim.process.poll() is None:
             victim.process.kill()  # the run failed before the kill
+        victim.process.wait()
+        victim.start()
+        victim.wait()
+        setup.cluster.wait_healthy()
+
+
+def test_a_turn_stored_by_a_replica_killed_before_answering_is_answered_from_the_store(setup):
+    """Issue 18's window held open. With Redis paused, a turn stores its
+    events and then waits for Redis to release its lock, and as that call
+    blocks, its replica runs nothing else: each replica holds one turn stored
+    but not answered. Killed there, the victim's messages are sent by nginx to
+    the other replica, which finds that turn stored and answers it from the
+    store: each message stored once, both answered alike. (Two messages, one
+    a replica: a turn must store within the lock's first renewal, 3.3 s,
+    which would block too.)"""
+    senders = [new_sender() for _ in range(2)]
+    victim, survivor_log = setup.cluster.replicas[1], setup.cluster.replicas[0].log
+    repeats_before = survivor_log.read_text().count("turn.repeated")
+    locks = redis.Redis(port=setup.redis.port)
+
+    def holding_locks() -> int:
+        tickets = [key.decode() for key in locks.scan_iter(match="*:ticket:*")]
+        return sum(any(f"{{{sender}}}" in key for key in tickets) for sender in senders)
+
+    def stored() -> int:
+        return sum(any(event["event"] == "user" for event in setup.events(sender))
+                   for sender in senders)
+
+    async def kill_between_storing_and_answering() -> List[list]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+            sending = asyncio.gather(*(send(session, setup.front.webhook, {
+                "sender": sender, "message": TEXTS[1], "message_id": f"{sender}:0"})
+                for sender in senders))
+            await until(holding_locks, len(senders))  # all waiting for the actions
+            setup.redis.process.send_signal(signal.SIGSTOP)
+            signal_all(setup.cluster.actions, signal.SIGCONT)
+            await until(stored, 2)  # one a replica, each blocked in its release
+            victim.process.kill()
+            victim.process.wait()
+            setup.redis.process.send_signal(signal.SIGCONT)
+            return await sending
+
+    taken_back(setup, victim)  # then nginx sends one message to each replica
+    signal_all(setup.cluster.actions, signal.SIGSTOP)
+    try:
+        replies = asyncio.run(kill_between_storing_and_answering())
+        answers = [[{key: value for key, value in message.items() if key != "recipient_id"}
+                    for message in reply] for reply in replies]
+        assert answers[0] and all(answer == answers[0] for answer in answers), answers
+        for sender in senders:
+            turns_in_order(setup.events(sender), TEXTS[1:2], [f"{sender}:0"])
+        assert survivor_log.read_text().count("turn.repeated") - repeats_before == 1
+        record("cluster_replica_killed_after_storing", messages=len(senders),
+               stored_once_each=len(senders), answered_from_the_store=1)
+    finally:
+        signal_all(setup.cluster.actions, signal.SIGCONT)
+        setup.redis.process.send_signal(signal.SIGCONT)
+        if victim.process.poll() is None:
+            victim.process.kill()
         victim.process.wait()
         victim.start()
         victim.wait()
