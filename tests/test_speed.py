@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import List
 
+import numpy as np
 import pytest
 from aiohttp import web
 from jsonschema import ValidationError
@@ -60,6 +61,17 @@ def test_the_classifier_loaded_from_its_files_ranks_exactly_as_trained(tmp_path:
         assert ranking(loaded, text) == ranking(trained, text)
     assert ranking(loaded, "does it hurt a lot")[0]["name"] == "faq_pain"
     assert {path.suffix for path in (tmp_path / "classifier").iterdir()} == {".json", ".npz"}
+
+
+def test_the_probabilities_are_those_of_scikit_learn(tmp_path: Path):
+    classifier = LinearIntentClassifier.create(
+        {"C": 100}, LocalModelStorage(tmp_path), Resource("classifier"),
+        ExecutionContext(GraphSchema({}), "test"))
+    classifier.train(TrainingData([message(text, intent) for intent, texts in EXAMPLES.items()
+                                   for text in texts]))
+    texts = ["does microneedling hurt", "price please", "hello", "unknown words only"]
+    expected = classifier.model["classifier"].predict_proba(classifier.features(texts))
+    assert np.allclose(classifier.probabilities(texts), expected, rtol=0, atol=1e-12)
 
 
 RESULT = {"text": "", "intent": {"name": "faq_pain", "confidence": 0.9},

@@ -1,0 +1,65 @@
+"""How the classifier reads a long or compound message: by its sentences and
+clauses (components/linear_intent.py), on hand-built rankings."""
+from typing import List
+
+import pytest
+from rasa.nlu.tokenizers.tokenizer import Token
+
+from components.linear_intent import LinearIntentClassifier, parts
+
+
+def tokens(text: str) -> List[Token]:
+    """Whitespace tokens (punctuation stays on its word, unlike spaCy's)."""
+    found, start = [], 0
+    for word in text.split():
+        start = text.index(word, start)
+        found.append(Token(word, start, lemma=word.lower()))
+        start += len(word)
+    return found
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("what's the price and is there any downtime?",
+     [(True, "what's the price"), (True, "is there any downtime?")]),
+    ("My wedding is on the 14th. Will my skin have calmed down by then?",
+     [(False, "My wedding is on the 14th."), (True, "Will my skin have calmed down by then?")]),
+    ("What is it, does it hurt, and how much is it?",
+     [(True, "What is it,"), (True, "does it hurt,"), (True, "how much is it?")]),
+    ("is it ok for dark skin or will it leave marks",
+     [(True, "is it ok for dark skin or will it leave marks")]),
+])
+def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
+    found = [(question, " ".join(token.text for token in chunk))
+             for question, chunk in parts(text, tokens(text))]
+    assert found == expected
+
+
+def top(name: str, confidence: float) -> List[dict]:
+    return [{"name": name, "confidence": confidence}, {"name": "other", "confidence": 0.01}]
+
+
+CLASSIFIER = LinearIntentClassifier({"part_threshold": 0.7}, None, None)
+
+
+def test_two_sure_questions_are_both_kept_in_the_order_asked():
+    ranking, questions = CLASSIFIER._by_parts(top("faq_cost", 0.4), [
+        (True, top("faq_cost", 0.9)), (True, top("faq_downtime", 0.8))])
+    assert questions == ["faq_cost", "faq_downtime"] and ranking[0]["name"] == "faq_cost"
+
+
+def test_a_part_below_the_threshold_is_no_second_question():
+    ranking, questions = CLASSIFIER._by_parts(top("faq_cost", 0.9), [
+        (True, top("faq_cost", 0.9)), (True, top("faq_downtime", 0.6))])
+    assert questions == [] and ranking[0]["name"] == "faq_cost"
+
+
+def test_in_a_long_message_the_surest_question_wins_over_the_whole():
+    ranking, questions = CLASSIFIER._by_parts(top("faq_scars", 0.3), [
+        (False, top("faq_contraindications", 0.95)), (True, top("faq_downtime", 0.8))])
+    assert questions == [] and ranking[0]["name"] == "faq_downtime"
+
+
+def test_a_statement_or_small_talk_never_takes_over():
+    ranking, _ = CLASSIFIER._by_parts(top("faq_pain", 0.6), [
+        (False, top("faq_contraindications", 0.99)), (True, top("greet", 0.95))])
+    assert ranking[0]["name"] == "faq_pain"
