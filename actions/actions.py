@@ -10,11 +10,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import (KNOWLEDGE, URGENT_INTENTS, answer, answerable, clinic_reply,
-                             disclose_first, intent_of, language_of, questions_of)
+from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, URGENT_INTENTS, answer, answerable,
+                             clinic_reply, disclose_first, intent_of, language_of,
+                             questions_of)
 
 FALLBACK_INTENT = "nlu_fallback"
-FOLLOW_UP_INTENT = "continue"  # "tell me more", "go on"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 
@@ -38,7 +38,7 @@ class ActionAnswerFaq(Action):
         KNOWLEDGE.refresh()  # a topic added by staff is answered without a restart
         events = disclose_first(dispatcher, tracker)
         asked = [intent for intent in questions_of(tracker) if answerable(intent)]
-        if intent_of(tracker) == FOLLOW_UP_INTENT:
+        if intent_of(tracker) == CONTINUE_INTENT:
             asked = follow_up(tracker.get_slot("topic"))
         if not asked:
             dispatcher.utter_message(response="utter_help",

@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking, notify, store
 from privacy import erase
-from actions.replies import (KNOWLEDGE, answer, answerable, disclose_first, handoff, intent_of,
-                             next_opening_text, questions_of)
+from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, disclose_first,
+                             handoff, intent_of, next_opening_text, questions_of)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"} 
 # Asked again after these ("yes" is no name), and after "carry on".
 NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "affirm",
                  "request_callback"}
-CONTINUE_INTENT = "continue"
 ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again

@@ -15,6 +15,7 @@ SUGGEST_WITH = {"greet", "out_of_scope", "other_language"}
 URGENT_INTENTS = {"urgent_emergency", "urgent_clinic"}
 CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
 BOOKING_INTENT = "book_consultation"
+CONTINUE_INTENT = "continue"  # "carry on" in a form, "tell me more" outside one
 
 
 def intent_of(tracker: Tracker) -> Text:

@@ -104,7 +104,9 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
              execution_context: ExecutionContext, **kwargs: Any) -> UnknownWordsGuard:
         with model_storage.read_from(resource) as directory:
             vocabulary = set(json.loads((directory / VOCABULARY_FILE).read_text()))
-        return cls(config, model_storage, resource, vocabulary)
+        guard = cls(config, model_storage, resource, vocabulary)
+        guard.language("")  # lingua's models load at start-up, not on a visitor's message
+        return guard
 
     def known_ratio(self, message: Message) -> float:
         found = words(message.get(TEXT_TOKENS, []))
@@ -114,7 +116,7 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
 
     def language(self, text: str) -> Optional[str]:
         """The language of `text` when lingua is confident of it, else None."""
-        if self._detector is None:  # loaded at the first use, not at training
+        if self._detector is None:  # at load (or the first use), never at training
             from lingua import Language, LanguageDetectorBuilder
 
             self._detector = LanguageDetectorBuilder.from_languages(
