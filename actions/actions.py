@@ -10,9 +10,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, URGENT_INTENTS, answer, answerable,
-                             clinic_reply, disclose_first, intent_of, language_of,
-                             questions_of)
+from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, URGENT_INTENTS,
+                             answer, asked_in, clinic_reply, disclose_first, intent_of,
+                             language_of)
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_CANDIDATES = 3
@@ -37,17 +37,23 @@ class ActionAnswerFaq(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         KNOWLEDGE.refresh()  # a topic added by staff is answered without a restart
         events = disclose_first(dispatcher, tracker)
-        asked = [intent for intent in questions_of(tracker) if answerable(intent)]
+        asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
             asked = follow_up(tracker.get_slot("topic"))
+        elif lasts(tracker):
+            asked = [KNOWLEDGE.by_id[tracker.get_slot("topic")].intent]
         if not asked:
             dispatcher.utter_message(response="utter_help",
                                      buttons=KNOWLEDGE.buttons(suggestions()),
                                      **KNOWLEDGE.values)
             return events + answered([], False)
-        topics = answer(dispatcher, asked)
-        consult = any(KNOWLEDGE.by_id[topic].safety == "consult" for topic in topics)
-        return events + answered(topics, consult)
+        return events + answer_all(dispatcher, asked)
+
+
+def answer_all(dispatcher: CollectingDispatcher, asked: List[Text]) -> List[Dict[Text, Any]]:
+    """Answer `asked` in order; remember the last topic and any consultation offer."""
+    topics = answer(dispatcher, asked)
+    return answered(topics, any(KNOWLEDGE.by_id[topic].safety == "consult" for topic in topics))
 
 
 def suggestions() -> List[Text]:
@@ -78,6 +84,8 @@ class ActionClinicReply(Action):
             clinic_reply(dispatcher, intent)
             return [SlotSet("disclosed", True)] + answered([], False)
         events = disclose_first(dispatcher, tracker)
+        if intent in CLINIC_QUESTIONS:  # "where are you, and what are your hours?": both
+            return events + answer_all(dispatcher, asked_in(tracker))
         clinic_reply(dispatcher, intent)
         return events + answered([], False)
 
@@ -118,12 +126,27 @@ class ActionDidYouMean(Action):
         return events
 
 
-FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b", re.IGNORECASE)
+# Topics about something that passes (the sting, the redness, the time off):
+# "how long does that last?" after one of them asks about it, not the results.
+PASSING = {"pain", "side_effects", "downtime"}
+HOW_LONG = re.compile(r"\bhow long\b.*\blast", re.IGNORECASE)
+
+
+def lasts(tracker: Tracker) -> bool:
+    """"how long does that last?" just after the pain, the side effects or the downtime."""
+    text = tracker.latest_message.get("text") or ""
+    return (tracker.get_slot("topic") in PASSING and refers_back(text)
+            and bool(HOW_LONG.search(text)) and "results" not in text.lower())
+
+
+FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b|"
+                       r"^\W*(?:and|so|ok|okay)?\W*(?:(?:what|how) about|and for)\b", re.IGNORECASE)
 MAX_FOLLOW_UP_WORDS = 12
 
 
 def refers_back(text: Text) -> bool:
-    """A short message that points at what was just said ("is that proven?")."""
+    """A short message that points at what was just said ("is that proven?",
+    "what about keloids?")."""
     return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
 
 
@@ -137,11 +160,14 @@ def _missed_before(tracker: Tracker) -> bool:
 
 
 class ActionDisclose(Action):
-    """Before a reply that is not an action's own (a form's first question)."""
+    """Before a reply that is not an action's own (a form's first question):
+    the disclosure, and the answers to the questions asked with the request."""
 
     def name(self) -> Text:
         return "action_disclose"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return disclose_first(dispatcher, tracker)
+        events = disclose_first(dispatcher, tracker)
+        answer(dispatcher, asked_in(tracker), offer=False)  # "how much is it, and can I book?"
+        return events

@@ -58,6 +58,25 @@ REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really)\b|\b(?:don'?t|do not) want
                      r"\bprefer not\b", re.IGNORECASE)
 
 
+AGREEMENT = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|of course|confirm|confirmed|correct|"
+                       r"that's (?:fine|ok|okay|right|correct)|thats (?:fine|ok|right)|fine)\b(?!\s*,?\s*but\b)",
+                       re.IGNORECASE)
+CHANGE = re.compile(r"\b(?:change|wrong|fix|correction|update|typo|mistake|not right|incorrect)\b",
+                    re.IGNORECASE)
+
+
+def agrees(text: str) -> bool:
+    """"yes you can keep my details", "confirm": a yes that is neither a
+    question nor a "yes, but"."""
+    return (bool(AGREEMENT.search(text)) and not looks_like_question(text)
+            and not asks_to_change(text) and not asks_to_resume(text))
+
+
+def asks_to_change(text: str) -> bool:
+    """"oops the email is wrong, can i change it?": a correction at the read-back."""
+    return bool(CHANGE.search(text))
+
+
 def refuses(text: str) -> bool:
     """"nope, i don't want you keeping my details": a no to the consent question."""
     return bool(REFUSAL.search(text))
@@ -122,6 +141,27 @@ class Preferred:
         return f"{day} at {self.when.strftime('%-I:%M %p')}" if self.has_time else f"{day}, any time"
 
 
+# "10 in the morning", "morning at 10", "around 3": parsedatetime reads the
+# day part and drops the hour, or reads "3" as 3 am. Said as a clock time.
+HOUR = r"(\d{1,2}(?::\d{2})?)"
+CLOCK_TIMES = [
+    (re.compile(rf"\b(?:around|about|roughly|at)?\s*{HOUR}\s*(?:o'?clock\s*)?(?:in the|this|tomorrow)?\s*morning\b"), r" at \1am"),
+    (re.compile(rf"\b(?:around|about|roughly|at)?\s*{HOUR}\s*(?:o'?clock\s*)?(?:in the|this|tomorrow)?\s*(?:afternoon|evening)\b"), r" at \1pm"),
+    (re.compile(rf"\bmorning\s+(?:at|around|about)\s+{HOUR}(?!\s*[ap]\.?m)"), r"at \1am"),
+    (re.compile(rf"\b(?:afternoon|evening)\s+(?:at|around|about)\s+{HOUR}(?!\s*[ap]\.?m)"), r"at \1pm"),
+    (re.compile(r"\b(?:around|about|roughly)\s+(?=\d)"), "at "),
+    # a bare hour in a clinic's day: "at 10" is the morning, "at 3" the afternoon
+    (re.compile(r"\bat\s+((?:[1-7]|12)(?::\d{2})?)(?![\d:]|\s*[ap]\.?m)"), r"at \1pm"),
+    (re.compile(r"\bat\s+((?:8|9|10|11)(?::\d{2})?)(?![\d:]|\s*[ap]\.?m)"), r"at \1am"),
+]
+
+
+def clock_times(text: str) -> str:
+    for pattern, replacement in CLOCK_TIMES:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
+
+
 def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] = None) -> Preferred:
     """A future day (and time) when the clinic is open."""
     zone = ZoneInfo(clinic.timezone)
@@ -129,7 +169,7 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
     cleaned = " ".join(text.split())[:100].lower()
     if not cleaned:
         raise Invalid("utter_invalid_preferred_time")
-    parsed, context = CALENDAR.parseDT(cleaned, sourceTime=now.replace(tzinfo=None))
+    parsed, context = CALENDAR.parseDT(clock_times(cleaned), sourceTime=now.replace(tzinfo=None))
     if not context.hasDate and not context.hasTime:
         raise Invalid("utter_invalid_preferred_time")
     for part, hour in DAY_PARTS.items():

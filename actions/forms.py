@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking, notify, store
 from privacy import erase
-from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, disclose_first,
-                             handoff, intent_of, next_opening_text, questions_of)
+from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, asked_in,
+                             clinic_reply, disclose_first, handoff, intent_of, next_opening_text,
+                             questions_of)
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"} 
 # Asked again after these ("yes" is no name), and after "carry on".
 NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "affirm",
                  "request_callback"}
+# Answered with their own reply when asked as a question, then the step again.
+REPLIED_IN_FORM = {"bot_challenge", "other_language", "out_of_scope"}
 ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
@@ -77,9 +80,13 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(response="utter_cannot_view_attachments")
             return {slot: None}
         text = tracker.latest_message.get("text") or ""
+        if intent in REPLIED_IN_FORM and booking.looks_like_question(text):
+            clinic_reply(dispatcher, intent)  # "are you a robot?", "¿en español?", the weather
+            dispatcher.utter_message(response="utter_booking_resume")
+            return {slot: None}
         if intent in NOT_AN_ANSWER or (intent == CONTINUE_INTENT and booking.asks_to_resume(text)):
             return {slot: None}
-        asked = [intent for intent in questions_of(tracker) if answerable(intent)]
+        asked = asked_in(tracker)
         if asked and booking.looks_like_question(text):
             answer(dispatcher, asked, offer=False)
         elif "?" in text:
@@ -107,11 +114,15 @@ class ValidateBookingForm(FormValidationAction):
                             parses=lambda text: booking.preferred_time(text, KNOWLEDGE.clinic))
 
     async def extract_consent(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "consent" or intent_of(tracker) in INTERRUPTIONS:
+        if tracker.get_slot("requested_slot") != "consent":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        if booking.agrees(text) and intent_of(tracker) not in INTERRUPTIONS - {"delete_my_data"}:
+            return {"consent": True}  # "yes you can keep my details" is no erasure request
+        if intent_of(tracker) in INTERRUPTIONS:
             return {}
         if intent_of(tracker) in ("affirm", "deny"):
             return {"consent": intent_of(tracker) == "affirm"}
-        text = tracker.latest_message.get("text") or ""
         if booking.refuses(text) and not booking.looks_like_question(text):
             return {"consent": False}
         return self._digression("consent", dispatcher, tracker) or {"consent": "unclear"}
@@ -120,12 +131,13 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "confirmed" or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = (tracker.latest_message.get("text") or "").lower()
-        if _asks_something(tracker):
-            return self._digression("confirmed", dispatcher, tracker)
+        changes = booking.asks_to_change(text)
+        if not changes and (_asks_something(tracker) or intent_of(tracker) in REPLIED_IN_FORM):
+            return self._digression("confirmed", dispatcher, tracker) or {"confirmed": None}
         for slot, words in CORRECTIONS.items():
             if any(word in text for word in words):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
-        if intent_of(tracker) == "affirm":
+        if intent_of(tracker) == "affirm" or booking.agrees(text):
             return {"confirmed": True}
         if intent_of(tracker) in NOT_AN_ANSWER or booking.asks_to_resume(text):
             return {"confirmed": None}
@@ -266,6 +278,7 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         events = disclose_first(dispatcher, tracker)
+        answer(dispatcher, asked_in(tracker), offer=False)  # "do you treat scars? and can I talk to someone"
         handoff(dispatcher)
         return events
 

@@ -35,6 +35,11 @@ def answerable(intent: Text) -> bool:
     return intent in KNOWLEDGE.by_intent or intent in CLINIC_QUESTIONS
 
 
+def asked_in(tracker: Tracker) -> List[Text]:
+    """The topic and clinic questions of the latest message, in order."""
+    return [intent for intent in questions_of(tracker) if answerable(intent)]
+
+
 def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = True) -> List[Text]:
     """Answer each topic or clinic question of `intents`, in order; the last
     answer carries the buttons: the consultation offer when a topic is of

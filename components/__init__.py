@@ -1,4 +1,6 @@
 """Custom components of the Rasa NLU pipeline (named in config.yml)."""
+import re
+
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
@@ -10,3 +12,11 @@ def override_intent(message: Message, name: str) -> None:
     message.set(INTENT, decided, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [decided] + (message.get(INTENT_RANKING_KEY) or []),
                 add_to_output=True)
+
+
+STRETCHED = re.compile(r"([a-z])\1{2,}")  # no English word has a letter three times in a row
+
+
+def unstretched(word: str) -> str:
+    """"hiiii" -> "hi", "sooo" -> "so": the word a visitor stretched."""
+    return STRETCHED.sub(r"\1", word.lower())

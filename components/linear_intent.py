@@ -30,6 +30,8 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from components import unstretched
+
 # The fitted model is kept as data only (JSON and numpy arrays, no pickle),
 # so a model file cannot run code. (skops would do that too, but importing
 # it scans every loaded module: seconds added to each start-up.)
@@ -46,18 +48,30 @@ def lemma_text(message: Message) -> str:
 
 
 def lemmas(tokens: List[Token]) -> str:
-    return " ".join((token.lemma or token.text).lower() for token in tokens)
+    return " ".join(unstretched(token.lemma or token.text) for token in tokens)
 
 
 # Where a message's questions part: after a sentence's end, and before a
-# comma, "and", "also", "plus" or "but" that start a new question ("what's
-# the price and is there any downtime").
-BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|,?\s+(?:and|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
+# comma, "and", "&", "+", "also", "plus" or "but" that start a new question
+# ("what's the price and is there any downtime").
+BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|\s*[+&]|,?\s+(?:and|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
                       r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
                       re.IGNORECASE)
 QUESTION = re.compile(r"\?|^\W*(?:so|and|but|ok|also|plus|like|then|oh)?\W*(?:what|whats|what's|how|"
                       r"is|are|does|do|can|could|will|would|when|where|who|which|should|any)\b",
                       re.IGNORECASE)
+
+
+# "ok what about microneedling, what does it treat?": a lead-in names the
+# subject of the question after it; it asks nothing of its own.
+LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:microneedling|micro[- ]?needling|"
+                     r"it|this|that|the treatment|the procedure)\W*$",
+                     re.IGNORECASE)
+
+# "When I come in, what do you do first?": a clause of time or condition
+# (without its own "?") sets the scene for the question after it.
+SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)\b[^?]*$",
+                         re.IGNORECASE)
 
 
 def parts(text: str, tokens: List[Token]) -> List[tuple]:
@@ -67,7 +81,10 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]  # no "and"
         if chunk:
-            found.append((bool(QUESTION.search(text[start:after])), chunk))  # with its "?"
+            asks = bool(QUESTION.search(text[start:after])) and not (  # with its "?"
+                boundary and (LEAD_IN.match(text[start:end])
+                              or SUBORDINATE.match(text[start:after])))
+            found.append((asks, chunk))
         start = after
     return found
 
@@ -202,10 +219,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         that one."""
         sure = [part[0] for question, part in scored if question
                 and part[0]["confidence"] >= self.config["part_threshold"]
-                and part[0]["name"].startswith(QUESTION_INTENTS)]
+                and part[0]["name"].startswith(QUESTION_INTENTS + REQUESTS)]
         questions = list(dict.fromkeys(top["name"] for top in sure))
-        if len(questions) > 1:
-            first = next(part for _, part in scored if part[0]["name"] == questions[0])
+        requests = [name for name in questions if name in REQUESTS]
+        if len(questions) > 1 and len(requests) <= 1:
+            # "how much is it, and can I book?": the answers, then the request's
+            # own step (the form or the hand-over), which takes the intent
+            questions = [name for name in questions if name not in REQUESTS] + requests
+            lead = requests[0] if requests else questions[0]
+            first = next(part for _, part in scored if part[0]["name"] == lead)
             return first, questions
         best = max((part for question, part in scored if question),
                    key=lambda part: part[0]["confidence"], default=None)

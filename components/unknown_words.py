@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import override_intent
+from components import override_intent, unstretched
 
 VOCABULARY_FILE = "vocabulary.json"
 OTHER_LANGUAGE_INTENT = "other_language"
@@ -39,7 +39,7 @@ MIN_WORDS_FOR_LANGUAGE = 3
 
 def words(tokens: Iterable[Token]) -> List[str]:
     """The lemmas of the tokens that contain a letter (no emoji, digits, punctuation)."""
-    return [(token.lemma or token.text).lower() for token in tokens
+    return [unstretched(token.lemma or token.text) for token in tokens
             if any(character.isalpha() for character in token.text)]
 
 

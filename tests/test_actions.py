@@ -198,6 +198,23 @@ def test_a_short_message_pointing_back_is_about_the_topic_just_answered():
     assert offer["response"] == "utter_offer_consultation"
 
 
+@pytest.mark.parametrize("text", ["what about keloids?", "and for the one on my arm?"])
+def test_what_about_after_a_topic_is_about_that_topic(text):
+    following = Tracker("visitor", {"disclosed": True, "topic": "scars"},
+                        {"text": text, "intent": {"name": "nlu_fallback"}, "intent_ranking": []},
+                        [], False, None, {}, "action_listen")
+    [answer] = run(ActionDidYouMean(), following, slots(offered=False, topic="scars"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["scars"])
+
+
+def test_how_long_does_that_last_after_the_side_effects_is_about_them():
+    asked = Tracker("visitor", {"disclosed": True, "topic": "side_effects"},
+                    {"text": "how long does that last?", "intent": {"name": "faq_permanence"}},
+                    [], False, None, {}, "action_listen")
+    [answer] = run(ActionAnswerFaq(), asked, slots(offered=False, topic="side_effects"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"])
+
+
 def test_a_miss_after_an_understood_message_still_offers_candidates():
     ranking = [{"name": "faq_sessions", "confidence": 0.41}]
     [message] = run(ActionDidYouMean(),

@@ -57,6 +57,11 @@ def test_anything_else_is_not_a_contact(text):
     ("Monday 10am", "Monday 23 November 2026 at 10:00 AM"),
     ("dec 3 at 2pm", "Thursday 3 December 2026 at 2:00 PM"),
     ("tuesday", "Tuesday 24 November 2026, any time"),
+    ("next wednesday around 10 in the morning", "Wednesday 25 November 2026 at 10:00 AM"),
+    ("monday morning at 10", "Monday 23 November 2026 at 10:00 AM"),
+    ("thursday 9:30 in the morning", "Thursday 26 November 2026 at 9:30 AM"),
+    ("friday at 10", "Friday 27 November 2026 at 10:00 AM"),  # a bare hour in a clinic's day
+    ("tuesday at 3", "Tuesday 24 November 2026 at 3:00 PM"),
 ])
 def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
     assert booking.preferred_time(text, CLINIC, NOW).text() == expected
@@ -209,3 +214,14 @@ def test_a_booking_is_never_confirmed_when_the_database_is_down(monkeypatch):
     store.engine.cache_clear()
     assert [message["response"] for message in dispatcher.messages] == ["utter_booking_failed"]
     assert {"event": "slot", "name": "contact", "value": None, "timestamp": None} in events
+
+
+@pytest.mark.parametrize("text", ["yes you can keep my details", "confirm", "that's correct", "sure"])
+def test_a_plain_yes_agrees(text):
+    assert booking.agrees(text)
+
+
+@pytest.mark.parametrize("text", ["ok, how long is the recovery", "ok carry on", "no",
+                                  "yes but change my phone", "the email is wrong"])
+def test_a_question_a_resume_or_a_correction_is_no_yes(text):
+    assert not booking.agrees(text)

@@ -93,3 +93,45 @@ def test_an_urgent_message_in_the_middle_of_a_booking_ends_it_with_the_urgent_re
 def test_a_message_in_another_language_gets_a_clear_reply_at_once(assistant):
     assert outcomes(assistant, ["Bonjour, est-ce que les résultats sont permanents ?"]) == [
         ["other_language"]]
+
+
+def test_a_question_asked_with_a_request_is_answered_before_the_request(assistant):
+    assert outcomes(assistant, ["how much does it cost, and can I book a consultation?"]) == [
+        ["cost", "ask:treatment_area"]]
+    assert outcomes(assistant, ["where are you located? and could someone call me back"]) == [
+        ["location", "ask:consent"]]
+
+
+def test_two_clinic_questions_get_both_answers(assistant):
+    assert outcomes(assistant, ["where are you based and what's your phone number?"]) == [
+        ["location", "contact"]]
+
+
+def test_a_lead_in_naming_the_treatment_is_not_a_question_of_its_own(assistant):
+    assert outcomes(assistant, ["ok what about microneedling, what can it treat?"]) == [
+        ["conditions_treated"]]
+
+
+def test_small_talk_in_a_form_is_answered_and_the_step_asked_again(assistant):
+    assert outcomes(assistant, ["please call me back", "are you a real person?",
+                                "¿Hablan español en la clínica?", "yes"]) == [
+        ["ask:consent"], ["bot_challenge", "ask:consent"], ["other_language", "ask:consent"],
+        ["ask:name"]]
+
+
+def test_a_yes_that_mentions_keeping_details_is_consent_not_an_erasure(assistant):
+    assert outcomes(assistant, ["I want to book", "skip", "yes, you can keep my details"]) == [
+        ["ask:treatment_area"], ["ask:consent"], ["ask:name"]]
+
+
+def test_confirm_saves_and_a_wrong_detail_at_the_read_back_is_asked_again(assistant):
+    steps = outcomes(assistant, ["book a consultation", "skip", "yes", "Dana Whit",
+                                 "dana@example.com", "friday morning at 10",
+                                 "oops, the email is wrong, can I change it?",
+                                 "dana.whit@example.com", "confirm"])
+    assert steps[5:] == [["ask:confirm"], ["ask:contact"], ["ask:confirm"], ["saved"]]
+
+
+def test_how_long_does_that_last_after_a_passing_reaction_asks_about_it(assistant):
+    assert outcomes(assistant, ["what are the side effects?", "how long does that last?"]) == [
+        ["side_effects"], ["side_effects"]]

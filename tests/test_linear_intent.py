@@ -5,7 +5,7 @@ from typing import List
 import pytest
 from rasa.nlu.tokenizers.tokenizer import Token
 
-from components.linear_intent import LinearIntentClassifier, parts
+from components.linear_intent import LinearIntentClassifier, lemmas, parts
 
 
 def tokens(text: str) -> List[Token]:
@@ -27,6 +27,14 @@ def tokens(text: str) -> List[Token]:
      [(True, "What is it,"), (True, "does it hurt,"), (True, "how much is it?")]),
     ("is it ok for dark skin or will it leave marks",
      [(True, "is it ok for dark skin or will it leave marks")]),
+    ("ok what about microneedling, what can it treat?",  # a lead-in asks nothing itself
+     [(False, "ok what about microneedling,"), (True, "what can it treat?")]),
+    ("does it hurt + what side effects are there",
+     [(True, "does it hurt"), (True, "what side effects are there")]),
+    ("When I come in, what do you do first?",  # so is a clause of time or condition
+     [(False, "When I come in,"), (True, "what do you do first?")]),
+    ("what about side effects and who shouldnt get it",
+     [(True, "what about side effects"), (True, "who shouldnt get it")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
@@ -63,3 +71,20 @@ def test_a_statement_or_small_talk_never_takes_over():
     ranking, _ = CLASSIFIER._by_parts(top("faq_pain", 0.6), [
         (False, top("faq_contraindications", 0.99)), (True, top("greet", 0.95))])
     assert ranking[0]["name"] == "faq_pain"
+
+
+def test_a_question_with_a_request_answers_first_and_the_request_takes_the_intent():
+    ranking, questions = CLASSIFIER._by_parts(top("book_consultation", 0.9), [
+        (True, top("faq_cost", 0.9)), (True, top("book_consultation", 0.95))])
+    assert questions == ["faq_cost", "book_consultation"]
+    assert ranking[0]["name"] == "book_consultation"
+
+
+def test_two_requests_make_no_compound_the_surest_one_is_done():
+    ranking, questions = CLASSIFIER._by_parts(top("request_callback", 0.8), [
+        (True, top("book_consultation", 0.95)), (True, top("request_human", 0.9))])
+    assert questions == [] and ranking[0]["name"] == "book_consultation"
+
+
+def test_stretched_letters_are_read_as_the_word():
+    assert lemmas(tokens("hiiii sooo thx 1000")) == "hi so thx 1000"

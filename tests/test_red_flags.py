@@ -173,7 +173,8 @@ def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector
 
 @pytest.mark.parametrize("text", ["what if my lips swell up after?", "if I see pus, do I call you?",
                                   "does it cause blisters?", "could I have a fever if I'm tired?",
-                                  "how do I know if it's infected?"])
+                                  "how do I know if it's infected?",
+                                  "I hate needles, is it going to be agony?"])
 def test_a_general_question_about_the_treatment_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
@@ -221,7 +222,10 @@ def test_someone_else_speaking_of_the_visitor_or_the_treatment_stays_urgent(dete
 
 @pytest.mark.parametrize("text", ["I have a blister from my new shoes",
                                   "I can't see the booking page on my phone",
-                                  "I have blonde streaks in my hair"])
+                                  "I have blonde streaks in my hair",
+                                  "will the serum soak into my skin better afterwards?",
+                                  "apart from redness, what else could go wrong?",
+                                  "my doctor can't see me until next month"])
 def test_a_symptom_word_about_something_else_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
