@@ -3,7 +3,6 @@
 Wording lives in domain.yml (responses) and knowledge/ (answers, titles,
 clinic profile); these classes only choose what to say.
 """
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -12,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, URGENT_INTENTS,
                              answer, asked_in, clinic_reply, disclose_first, intent_of,
-                             language_of)
+                             language_of, refers_back)
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_CANDIDATES = 3
@@ -40,8 +39,6 @@ class ActionAnswerFaq(Action):
         asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
             asked = follow_up(tracker.get_slot("topic"))
-        elif lasts(tracker):
-            asked = [KNOWLEDGE.by_id[tracker.get_slot("topic")].intent]
         if not asked:
             dispatcher.utter_message(response="utter_help",
                                      buttons=KNOWLEDGE.buttons(suggestions()),
@@ -124,30 +121,6 @@ class ActionDidYouMean(Action):
             response="utter_help", **KNOWLEDGE.values,
             buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"]))
         return events
-
-
-# Topics about something that passes (the sting, the redness, the time off):
-# "how long does that last?" after one of them asks about it, not the results.
-PASSING = {"pain", "side_effects", "downtime"}
-HOW_LONG = re.compile(r"\bhow long\b.*\blast", re.IGNORECASE)
-
-
-def lasts(tracker: Tracker) -> bool:
-    """"how long does that last?" just after the pain, the side effects or the downtime."""
-    text = tracker.latest_message.get("text") or ""
-    return (tracker.get_slot("topic") in PASSING and refers_back(text)
-            and bool(HOW_LONG.search(text)) and "results" not in text.lower())
-
-
-FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b|"
-                       r"^\W*(?:and|so|ok|okay)?\W*(?:(?:what|how) about|and for)\b", re.IGNORECASE)
-MAX_FOLLOW_UP_WORDS = 12
-
-
-def refers_back(text: Text) -> bool:
-    """A short message that points at what was just said ("is that proven?",
-    "what about keloids?")."""
-    return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
 
 
 def _missed_before(tracker: Tracker) -> bool:

@@ -1,6 +1,7 @@
 """What several actions say alike: clinic replies filled from the profile,
 and handing a visitor over to a person. Loads the knowledge once."""
 import datetime
+import re
 from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,33 @@ def answerable(intent: Text) -> bool:
 
 def asked_in(tracker: Tracker) -> List[Text]:
     """The topic and clinic questions of the latest message, in order."""
+    if lasts(tracker):
+        return [KNOWLEDGE.by_id[tracker.get_slot("topic")].intent]
     return [intent for intent in questions_of(tracker) if answerable(intent)]
+
+
+# Topics about something that passes (the sting, the redness, the time off):
+# "how long does that last?" after one of them asks about it, not the results.
+PASSING = {"pain", "side_effects", "downtime"}
+HOW_LONG = re.compile(r"\bhow long\b.*\blast", re.IGNORECASE)
+
+
+def lasts(tracker: Tracker) -> bool:
+    """"how long does that last?" just after the pain, the side effects or the downtime."""
+    text = tracker.latest_message.get("text") or ""
+    return (tracker.get_slot("topic") in PASSING and refers_back(text)
+            and bool(HOW_LONG.search(text)) and "results" not in text.lower())
+
+
+FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b|"
+                       r"^\W*(?:and|so|ok|okay)?\W*(?:(?:what|how) about|and for)\b", re.IGNORECASE)
+MAX_FOLLOW_UP_WORDS = 12
+
+
+def refers_back(text: Text) -> bool:
+    """A short message that points at what was just said ("is that proven?",
+    "what about keloids?")."""
+    return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
 
 
 def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = True) -> List[Text]:

@@ -40,6 +40,7 @@ QUESTIONS = "questions"  # the intents of a message that asks several, in order
 QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 WEIGHTS_FILE = "weights.npz"
+SMALL_TALK = ("affirm", "deny", "thanks", "greet", "goodbye")
 
 
 def lemma_text(message: Message) -> str:
@@ -57,7 +58,8 @@ def lemmas(tokens: List[Token]) -> str:
 BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|\s*[+&]|,?\s+(?:and|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
                       r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
                       re.IGNORECASE)
-QUESTION = re.compile(r"\?|^\W*(?:so|and|but|ok|also|plus|like|then|oh)?\W*(?:what|whats|what's|how|"
+QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
+                      r"yeah|sorry|alright)\W+)*(?:what|whats|what's|how|"
                       r"is|are|does|do|can|could|will|would|when|where|who|which|should|any)\b",
                       re.IGNORECASE)
 
@@ -231,7 +233,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return first, questions
         best = max((part for question, part in scored if question),
                    key=lambda part: part[0]["confidence"], default=None)
-        if best and best[0]["confidence"] > ranking[0]["confidence"] and best[0]["name"].startswith(
-                QUESTION_INTENTS + REQUESTS):
+        if best and best[0]["name"].startswith(QUESTION_INTENTS + REQUESTS) and (
+                best[0]["confidence"] > ranking[0]["confidence"]
+                # "ok fine. how do i call you then": the question, not the "ok"
+                or (ranking[0]["name"] in SMALL_TALK
+                    and best[0]["confidence"] >= self.config["part_threshold"])):
             return best, []
         return ranking, []

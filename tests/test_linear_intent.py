@@ -31,6 +31,8 @@ def tokens(text: str) -> List[Token]:
      [(False, "ok what about microneedling,"), (True, "what can it treat?")]),
     ("does it hurt + what side effects are there",
      [(True, "does it hurt"), (True, "what side effects are there")]),
+    ("hmm how long does recovery take and what should i do before",
+     [(True, "hmm how long does recovery take"), (True, "what should i do before")]),
     ("When I come in, what do you do first?",  # so is a clause of time or condition
      [(False, "When I come in,"), (True, "what do you do first?")]),
     ("what about side effects and who shouldnt get it",
@@ -88,3 +90,9 @@ def test_two_requests_make_no_compound_the_surest_one_is_done():
 
 def test_stretched_letters_are_read_as_the_word():
     assert lemmas(tokens("hiiii sooo thx 1000")) == "hi so thx 1000"
+
+
+def test_a_sure_question_after_small_talk_is_what_the_message_asks():
+    ranking, _ = CLASSIFIER._by_parts(top("affirm", 0.9), [
+        (False, top("affirm", 0.99)), (True, top("clinic_contact", 0.8))])
+    assert ranking[0]["name"] == "clinic_contact"
