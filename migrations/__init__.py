@@ -29,7 +29,10 @@ migration makes only the tables that are missing.
 
 Writing a migration: `.venv/bin/alembic revision --head bookings@head
 --rev-id bookings_0002 -m "what it changes"` (or conversations@head); the
-configuration is pyproject.toml's [tool.alembic].
+configuration is pyproject.toml's [tool.alembic]. In Compose and Kubernetes
+the new version's migrations run while the old servers still answer, so a
+migration must leave the tables usable by the version before it (add a
+column or table first; drop the old one in a later release).
 """
 from __future__ import annotations
 
