@@ -3,7 +3,9 @@
 #   make train        # writes models/assistant.tar.gz
 #   docker build -t clinic-assistant .
 # The command below starts a Rasa server in cluster mode; the action server is
-# the same image with `rasa run actions --port 5055 --actions actions`.
+# the same image with `rasa run actions --port 5055 --actions actions`, and
+# the one-shot step that makes or updates the tables before they start
+# (deploy/) the same image with `python -m migrations`.
 FROM python:3.10.18-slim-bookworm
 
 # PYTHONPATH: the code in /app runs, not the copy pip installs, because the

@@ -1,6 +1,10 @@
 """Booking requests in a database: SQLite by default, PostgreSQL when
 DATABASE_URL says so (SQLAlchemy 1.4, the line Rasa pins).
 
+The table is made by the migrations (migrations/versions/bookings_*), never
+here; its definition below is what the code reads and writes, and the tests
+check that the two agree.
+
 Writing is idempotent: a request's key is derived from the conversation and
 its details, so a resubmission, a retried HTTP call or a double click finds
 the booking already stored and returns it instead of adding another.
@@ -19,6 +23,8 @@ from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, crea
                         select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+import migrations
 
 DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "var" / "clinic.db"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
@@ -77,11 +83,13 @@ def database_url() -> str:
 
 @lru_cache(maxsize=None)
 def engine(url: Optional[str] = None) -> Engine:
+    """The database, its schema up to date: a SQLite file is brought up to
+    date here; any other database must have been (migrations.OutOfDate)."""
     url = url or database_url()
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     created = create_engine(url, future=True, pool_pre_ping=True)
-    metadata.create_all(created)
+    migrations.ensure(created, migrations.BOOKINGS)
     return created
 
 

@@ -3,6 +3,8 @@ and Redis, on this machine.
 
     python -m cluster.launch [--replicas 2] [--port 8000]
 
+Before any server starts, the database's tables are made or brought up to
+date, once (`python -m migrations`, migrations/): the servers make none.
 Each replica is a Rasa server (endpoints.cluster.yml) with its own action
 server; nginx (deploy/nginx.conf) spreads the visitors' messages over the
 replicas and the replicas' action calls over the action servers. Settings
@@ -128,6 +130,7 @@ class Cluster:
                 "ACTION_SERVER_SECRET": self.secret, "SANIC_HOST": "127.0.0.1",
                 "DATABASE_URL": postgres_url(self.settings),
                 "TRACKER_DATABASE_URL": postgres_url(self.settings), **self.settings}
+        self.env = base
         self.actions = []
         self.replicas = []
         for index in range(1, replicas + 1):
@@ -155,6 +158,7 @@ class Cluster:
 
     def start(self) -> None:
         create_database(self.settings)
+        self.migrate()
         subprocess.run([str(BIN / "python"), "-m", "channels.credentials",
                         str(self.folder / "credentials.yml")], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
@@ -167,6 +171,17 @@ class Cluster:
         except Exception:
             self.stop()
             raise
+
+    def migrate(self) -> None:
+        """The tables of conversations and bookings, made or brought up to
+        date before any replica starts (the replicas only check them)."""
+        log = self.folder / "migrations.log"
+        with log.open("a") as output:
+            done = subprocess.run([str(BIN / "python"), "-m", "migrations"], cwd=ROOT,
+                                  env=self.env, stdout=output, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise RuntimeError(f"python -m migrations exited with {done.returncode}:\n"
+                               f"{log.read_text()[-3000:]}")
 
     def wait_healthy(self, timeout_s: float = 60) -> None:
         """Until nginx answers /health with every part up."""

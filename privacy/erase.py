@@ -5,7 +5,8 @@ the tracker store's `events` table (TRACKER_DATABASE_URL, by default the
 SQLite file var/trackers.db that endpoints.yml names). A visitor's own
 request is recorded in `erasures` and carried out by the tracker store when
 it next saves that conversation, so the turn that confirms it is not
-written back afterwards.
+written back afterwards. Both tables are made by the migrations
+(migrations/versions/conversations_*).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Iterable, Optional
 from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
+import migrations
 from actions import booking, store
 
 DEFAULT_TRACKERS = Path(__file__).resolve().parent.parent / "var" / "trackers.db"
@@ -39,13 +41,18 @@ class Removed:
         return f"removed {self.conversations} conversation(s) and {self.bookings} booking request(s)"
 
 
+def trackers_url() -> str:
+    return os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{DEFAULT_TRACKERS}"
+
+
 @lru_cache(maxsize=None)
 def trackers(url: Optional[str] = None) -> Engine:
-    url = url or os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{DEFAULT_TRACKERS}"
+    """The conversations' database, its schema up to date (see store.engine)."""
+    url = url or trackers_url()
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
-    metadata.create_all(engine)
+    migrations.ensure(engine, migrations.CONVERSATIONS)
     return engine
 
 
@@ -117,8 +124,7 @@ def request_erasure(sender: str, conversations: Optional[Engine] = None) -> None
 
 
 def carry_out_erasure(connection: Connection, sender: str) -> bool:
-    """If the visitor asked, erase their conversation now; True when done.
-    The `erasures` table must exist (metadata.create_all)."""
+    """If the visitor asked, erase their conversation now; True when done."""
     asked = connection.execute(delete(erasures).where(erasures.c.sender_id == sender)).rowcount
     if asked:
         _delete_events(connection, [sender])

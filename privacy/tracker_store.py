@@ -1,6 +1,11 @@
 """Rasa's SQL tracker store, with phone numbers and email addresses masked in
 the messages it writes (see privacy/redaction.py). Named in endpoints.yml.
 
+Its tables (Rasa's `events`, our `erasures`) are made by the migrations
+(migrations/), never by the servers; on SQLite the store brings the file up
+to date when it opens it, elsewhere it checks that `python -m migrations`
+has.
+
 A visitor's request to be forgotten (privacy/erase.py) is carried out here,
 when the conversation is next saved. Once no booking is open, the stored
 slot events that carried the visitor's name and contact are blanked too.
@@ -18,6 +23,7 @@ them against Rasa's own store).
 import itertools
 import json
 import logging
+import time
 from functools import lru_cache
 from typing import Any, Dict, Iterator, Optional
 
@@ -27,13 +33,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, validate_port
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+import migrations
 from actions.knowledge import load_knowledge
-from privacy.erase import carry_out_erasure, metadata as erasure_tables
+from privacy.erase import carry_out_erasure
 from privacy.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -45,6 +54,21 @@ def _mask(text):
     if not text:
         return text
     return redact(text, CLINIC.phone_region, keep=(CLINIC.phone, CLINIC.email))
+
+
+def _schema_up_to_date(engine: sqlalchemy.engine.Engine) -> None:
+    """A SQLite file is brought up to date here; a database server's schema
+    must be already (migrations.OutOfDate stops the server). As Rasa did,
+    a database server that does not answer yet is waited for."""
+    while True:
+        try:
+            migrations.ensure(engine, migrations.CONVERSATIONS)
+            return
+        except sqlalchemy.exc.OperationalError as error:
+            if engine.dialect.name == "sqlite":
+                raise
+            logger.warning("tracker_store.database_unreachable error=%s", type(error).__name__)
+            time.sleep(5)
 
 
 def _write_ahead_log(connection, _record) -> None:
@@ -59,33 +83,33 @@ def _write_ahead_log(connection, _record) -> None:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
+    def __init__(self, domain: Optional[Domain] = None, dialect: str = "sqlite",
+                 host: Optional[str] = None, port: Optional[int] = None, db: str = "rasa.db",
+                 username: Optional[str] = None, password: Optional[str] = None,
+                 event_broker: Optional[EventBroker] = None, login_db: Optional[str] = None,
+                 query: Optional[Dict] = None, **kwargs: Any) -> None:
+        # Not SQLTrackerStore.__init__, which makes Rasa's tables at start:
+        # replicas starting together raced to make them. They are the
+        # migrations' (migrations/), made before any server starts.
+        if login_db:
+            raise ValueError("login_db is not supported: the database is made before the "
+                             "servers start (cluster/launch.py, deploy/)")
+        url = sqlalchemy.engine.make_url(self.get_db_url(
+            dialect, host, validate_port(port), db, username, password, None, query))
+        if url.get_backend_name() == "sqlite":
             # Rasa opens a new SQLite connection for every read and write. A
             # pool of open ones: retrieve + save of a turn 11-19 ms -> 9 ms
             # (median of 100 turns over 10 conversations, measured 2026-11-21).
-            url = self.engine.url
-            self.engine.dispose()
             self.engine = sqlalchemy.create_engine(
-                url, poolclass=QueuePool,
-                connect_args={"check_same_thread": False})
+                url, poolclass=QueuePool, connect_args={"check_same_thread": False})
             sqlalchemy.event.listen(self.engine, "connect", _write_ahead_log)
         else:
             # A database server restarted: each pooled connection is tested
             # before use, so the first message after it works again.
-            url = self.engine.url
-            self.engine.dispose()
             self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+        _schema_up_to_date(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
-        try:  # once, rather than checked at every save
-            erasure_tables.create_all(self.engine)
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError,
-                sqlalchemy.exc.IntegrityError) as error:
-            # As Rasa does for its own table: replicas starting together race,
-            # and PostgreSQL reports the loser's CREATE TABLE as a UniqueViolation
-            # (an IntegrityError) once the other replica has created it.
-            logger.error("Could not create the erasures table: %s", error)
+        TrackerStore.__init__(self, domain, event_broker, **kwargs)
 
     async def save(self, tracker) -> None:
         if self.event_broker is not None:  # none in endpoints.yml

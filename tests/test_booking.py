@@ -1,13 +1,17 @@
 """The booking validators and the booking store, without servers."""
+import contextlib
 import datetime
 import json
 import subprocess
+import uuid
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+import migrations
 from actions import booking, notify, store
 from actions.actions import KNOWLEDGE
 from tests.conftest import ENV, VENV_BIN, free_port
@@ -15,7 +19,7 @@ from tests.conftest import ENV, VENV_BIN, free_port
 CLINIC = KNOWLEDGE.clinic
 # A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo(CLINIC.timezone))
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the machine's server
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -94,21 +98,38 @@ def request(**changes) -> store.BookingRequest:
     return store.BookingRequest(**{**fields, **changes})
 
 
-def postgres_or_skip() -> str:
+@contextlib.contextmanager
+def postgres_or_skip() -> Iterator[str]:
+    """A new database of its own, its tables made as in production (by the
+    migrations), dropped after."""
+    name = f"bookings_{uuid.uuid4().hex[:10]}"
+    server = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
     try:
-        with create_engine(POSTGRES, future=True).begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS booking_requests"))
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES}: {error.orig}")
-    return POSTGRES
+    url = f"{POSTGRES}/{name}"
+    migrated = create_engine(url, future=True)
+    migrations.upgrade(migrated, migrations.BOOKINGS)
+    migrated.dispose()
+    try:
+        yield url
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'clinic.db'}" if request.param == "sqlite" else postgres_or_skip()
-    store.engine.cache_clear()
-    yield store.engine(url)
-    store.engine.cache_clear()
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path / 'clinic.db'}" if request.param == "sqlite"
+               else stack.enter_context(postgres_or_skip()))
+        store.engine.cache_clear()
+        yield store.engine(url)
+        store.engine(url).dispose()
+        store.engine.cache_clear()
 
 
 def test_a_booking_is_stored_with_a_short_reference(database):

@@ -187,3 +187,29 @@ def test_nginx_accepts_the_config(where, tmp_path):
     result = subprocess.run([nginx, "-t", "-c", str(path), "-p", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_makes_the_schema_once_before_any_server_starts():
+    services = compose()["services"]
+    migrate = services["migrate"]
+    assert command(migrate["command"]) == "python -m migrations"
+    assert migrate["restart"] == "no"  # one-shot
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgresql://")
+    assert migrate["environment"]["TRACKER_DATABASE_URL"] == migrate["environment"]["DATABASE_URL"]
+    assert migrate["environment"]["DATABASE_URL"] == services["actions"]["environment"]["DATABASE_URL"]
+    for server in ("rasa", "actions"):
+        assert services[server]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"}
+
+
+@pytest.mark.parametrize("name", ["rasa", "actions"])
+def test_each_k8s_pod_makes_the_schema_before_its_server_starts(name):
+    deployment = next(doc for doc in k8s(f"{name}.yaml") if doc["kind"] == "Deployment")
+    (init,) = deployment["spec"]["template"]["spec"]["initContainers"]
+    assert command(init["command"]) == "python -m migrations"
+    assert init["image"] == container(name)["image"]
+    values = {entry["name"]: entry.get("value", "") for entry in init["env"]}
+    assert values["DATABASE_URL"] == {entry["name"]: entry.get("value") for entry in
+                                      container("actions")["env"]}["DATABASE_URL"]
+    assert values["TRACKER_DATABASE_URL"] == "$(DATABASE_URL)"
+    assert {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST"} <= k8s_environment(init)
