@@ -10,7 +10,8 @@ through:
 - 400: not a JSON object, or a sender that is missing, empty or not of
   SENDER's form, or a message that is missing or not a string, or a
   message_id that is given but not of SENDER's form;
-- 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute.
+- 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute
+  (in cluster mode, from all the replicas together: channels/memory.py).
 
 An accepted message is always answered (channels/guard.py), typed intents
 are screened (channels/screening.py), and GET /webhooks/rest/health says
@@ -35,6 +36,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import text
 
 from channels import guard
+from channels.memory import Memory
 from channels.once import MESSAGE_ID
 from channels.screening import screen
 
@@ -66,7 +68,7 @@ def parse(body: bytes) -> tuple[Optional[Dict[str, Optional[str]]], Optional[str
 
 class ClinicRestInput(RestInput):
     def __init__(self) -> None:
-        self.limiter = guard.RateLimiter()
+        self.memory = Memory(self.name())
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> ClinicRestInput:
@@ -97,7 +99,7 @@ class ClinicRestInput(RestInput):
             message, refusal = parse(request.body)
             if refusal:
                 return response.json({"error": refusal}, status=400)
-            if not self.limiter.allow(message["sender"]):
+            if not self.memory.rate_limiter(request.app.ctx.agent).allow(message["sender"]):
                 return response.json({"error": "too many messages"}, status=429,
                                      headers={"Retry-After": "10"})
             collector = CollectingOutputChannel()
