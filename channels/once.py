@@ -1,13 +1,14 @@
 """Idempotent turns: a message sent again is answered again, never taken twice.
 
 A client may give each message an id (the REST channel's optional
-"message_id"). The id travels in the message's metadata, so it is stored with
-the visitor's event. When a message with an id arrives, the conversation's
-stored events are read first: if a visitor's event with that id is there, its
-turn ran already, and no second turn runs. A channel that returns its replies
-in the HTTP answer (REST, whose output channel is a CollectingOutputChannel)
-gets the replies the bot gave then; a channel that pushes its replies had them
-pushed already and sends nothing again.
+"message_id"); the platforms give every message one: Messenger and WhatsApp
+their `mid` and `wamid`, Twilio its `MessageSid`. The id travels in the
+message's metadata, so it is stored with the visitor's event. When a message
+with an id arrives, the conversation's stored events are read first: if a
+visitor's event with that id is there, its turn ran already, and no second
+turn runs. A channel that returns its replies in the HTTP answer (REST, whose
+output channel is a CollectingOutputChannel) gets the replies the bot gave
+then; a platform had them delivered already and is sent nothing again.
 
 This makes nginx's retry safe (deploy/nginx.conf: a POST whose replica dies
 is sent to another replica). If the dead replica had stored the turn, the
@@ -16,12 +17,14 @@ tracker store, and the check runs under the conversation's lock (Rasa's
 Agent.handle_message takes it around the method wrapped here,
 MessageProcessor.handle_message). So a turn of the same message still
 running elsewhere has finished, or its lease has run out
-(cluster/lock_store.py), before the check reads the events.
+(cluster/lock_store.py), before the check reads the events. Nor does it
+forget: a message sent again after a restart is found in the store.
 
 Only the conversation's latest session is read: a retry comes within
-seconds. The replies given again are the stored copy, masked as
-privacy/tracker_store.py stores them. A message without an id costs nothing
-more and runs as before.
+seconds, a platform's redelivery within minutes (channels/memory.py also
+remembers the platforms' answered ids). The replies given again are the
+stored copy, masked as privacy/tracker_store.py stores them. A message
+without an id costs nothing more and runs as before.
 
 Installed with the guard when the channels register (channels.guard.answered);
 like the guard, this wraps a Rasa 3.6 method and must be rechecked on a Rasa
@@ -59,7 +62,7 @@ def install() -> None:
             return await handle(self, message)
         logger.info("turn.repeated channel=%s message_id=%s", message.input_channel, message_id)
         if not isinstance(message.output_channel, CollectingOutputChannel):
-            return None  # the replies were pushed the first time
+            return None  # a platform: the replies were delivered the first time
         await self._send_bot_messages(replies, tracker, message.output_channel)
         return message.output_channel.messages
 
