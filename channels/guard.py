@@ -11,7 +11,8 @@
   (Rasa's FailSafeTrackerStore would carry on with an empty conversation
   kept in memory: the visitor's history forgotten, the turn never stored.)
   Both stores reconnect by themselves once back.
-- A visitor sending faster than a person types is slowed down (RateLimiter).
+- A visitor sending faster than a person types is slowed down (the REST
+  channel's rate limit, channels/memory.py).
 
 The channels wrap their turns with `answered()` when the Rasa server
 registers them, which also installs the action server's guard (and the
@@ -22,9 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import time
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, List
 
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import UserMessage
@@ -124,29 +123,3 @@ def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
             return False
     return turn
 
-
-class RateLimiter:
-    """At most `per_minute` messages per sender in any minute, with that many
-    in a burst (a token bucket per sender, kept in this process)."""
-
-    def __init__(self, per_minute: int | None = None) -> None:
-        self.per_minute = per_minute or int(os.environ.get("RATE_LIMIT_PER_MINUTE", "30"))
-        self._buckets: Dict[str, tuple[float, float]] = {}
-
-    def allow(self, sender: str) -> bool:
-        now = time.monotonic()
-        tokens, since = self._buckets.get(sender, (float(self.per_minute), now))
-        tokens = min(self.per_minute, tokens + (now - since) * self.per_minute / 60)
-        if tokens < 1:
-            self._buckets[sender] = (tokens, now)
-            return False
-        self._buckets[sender] = (tokens - 1, now)
-        if len(self._buckets) > 10_000:
-            self._forget_full(now)
-        return True
-
-    def _forget_full(self, now: float) -> None:
-        """Drop the senders whose bucket has refilled: they are as if new."""
-        for sender, (tokens, since) in list(self._buckets.items()):
-            if tokens + (now - since) * self.per_minute / 60 >= self.per_minute:
-                del self._buckets[sender]

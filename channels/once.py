@@ -1,13 +1,17 @@
 """Idempotent turns: a message sent again is answered again, never taken twice.
 
-A client may give each message an id (the REST channel's optional
-"message_id"). The id travels in the message's metadata, so it is stored with
-the visitor's event. When a message with an id arrives, the conversation's
-stored events are read first: if a visitor's event with that id is there, its
-turn ran already, and no second turn runs. A channel that returns its replies
-in the HTTP answer (REST, whose output channel is a CollectingOutputChannel)
-gets the replies the bot gave then; a channel that pushes its replies had them
-pushed already and sends nothing again.
+Every channel gives each message an id: the REST channel's client its
+optional "message_id", the website chat's widget one per message (kept when
+it sends the message again), Messenger and WhatsApp their `mid` and `wamid`,
+Twilio its `MessageSid`. The id travels in the message's metadata, so it is
+stored with the visitor's event. When a message with an id arrives, the
+conversation's stored events are read first: if a visitor's event with that
+id is there, its turn ran already, and no second turn runs. The channels
+whose client asks again because it did not get the answer are answered with
+the replies the bot gave then: REST, whose output channel is a
+CollectingOutputChannel, in its HTTP answer, and the website chat, on its
+socket (the widget sends a message again after a reconnect or a reload). The
+platforms had the replies delivered the first time: nothing is sent again.
 
 This makes nginx's retry safe (deploy/nginx.conf: a POST whose replica dies
 is sent to another replica). If the dead replica had stored the turn, the
@@ -16,12 +20,14 @@ tracker store, and the check runs under the conversation's lock (Rasa's
 Agent.handle_message takes it around the method wrapped here,
 MessageProcessor.handle_message). So a turn of the same message still
 running elsewhere has finished, or its lease has run out
-(cluster/lock_store.py), before the check reads the events.
+(cluster/lock_store.py), before the check reads the events. Nor does it
+forget: a message sent again after a restart is found in the store.
 
 Only the conversation's latest session is read: a retry comes within
-seconds. The replies given again are the stored copy, masked as
-privacy/tracker_store.py stores them. A message without an id costs nothing
-more and runs as before.
+seconds, a platform's redelivery within minutes (channels/memory.py also
+remembers the platforms' answered ids). The replies given again are the
+stored copy, masked as privacy/tracker_store.py stores them. A message
+without an id costs nothing more and runs as before.
 
 Installed with the guard when the channels register (channels.guard.answered);
 like the guard, this wraps a Rasa 3.6 method and must be rechecked on a Rasa
@@ -31,15 +37,21 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOOutput
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 MESSAGE_ID = "message_id"  # its key in a message's metadata
+ID_FORM = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")  # a client's id (a UUID, hex digits)
+# The output channels of the clients that ask again when no answer came:
+# REST (the replies in the HTTP answer) and the website chat (channels/webchat.py).
+ANSWERED_AGAIN = (CollectingOutputChannel, SocketIOOutput)
 
 
 def install() -> None:
@@ -58,10 +70,11 @@ def install() -> None:
         if replies is None:
             return await handle(self, message)
         logger.info("turn.repeated channel=%s message_id=%s", message.input_channel, message_id)
-        if not isinstance(message.output_channel, CollectingOutputChannel):
-            return None  # the replies were pushed the first time
-        await self._send_bot_messages(replies, tracker, message.output_channel)
-        return message.output_channel.messages
+        output = message.output_channel
+        if not isinstance(output, ANSWERED_AGAIN):
+            return None  # a platform: the replies were delivered the first time
+        await self._send_bot_messages(replies, tracker, output)
+        return output.messages if isinstance(output, CollectingOutputChannel) else None
 
     handle_once.once = True
     MessageProcessor.handle_message = handle_once

@@ -9,8 +9,9 @@ through:
 - 413: a body over 16 KB (MAX_BODY_BYTES, for every route of the server);
 - 400: not a JSON object, or a sender that is missing, empty or not of
   SENDER's form, or a message that is missing or not a string, or a
-  message_id that is given but not of SENDER's form;
-- 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute.
+  message_id that is given but not of the same form (channels/once.py ID_FORM);
+- 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute
+  (in cluster mode, from all the replicas together: channels/memory.py).
 
 An accepted message is always answered (channels/guard.py), typed intents
 are screened (channels/screening.py), and GET /webhooks/rest/health says
@@ -35,10 +36,11 @@ from sanic.response import HTTPResponse
 from sqlalchemy import text
 
 from channels import guard
-from channels.once import MESSAGE_ID
+from channels.memory import Memory
+from channels.once import ID_FORM, MESSAGE_ID
 from channels.screening import screen
 
-# The form of a sender (a web session, a phone, a test run) and of a message_id (a UUID).
+# The form of a sender: a web session, a phone, a test run.
 SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 HEALTH_TIMEOUT_S = 2.0
 
@@ -59,14 +61,14 @@ def parse(body: bytes) -> tuple[Optional[Dict[str, Optional[str]]], Optional[str
         return None, "message must be a string"
     message_id = data.get(MESSAGE_ID)
     if message_id is not None and not (isinstance(message_id, str)
-                                       and SENDER.fullmatch(message_id)):
+                                       and ID_FORM.fullmatch(message_id)):
         return None, "message_id must be 1-128 letters, digits or _.:@+-"
     return {"sender": sender, "message": message, MESSAGE_ID: message_id}, None
 
 
 class ClinicRestInput(RestInput):
     def __init__(self) -> None:
-        self.limiter = guard.RateLimiter()
+        self.memory = Memory(self.name())
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> ClinicRestInput:
@@ -97,7 +99,7 @@ class ClinicRestInput(RestInput):
             message, refusal = parse(request.body)
             if refusal:
                 return response.json({"error": refusal}, status=400)
-            if not self.limiter.allow(message["sender"]):
+            if not self.memory.rate_limiter(request.app.ctx.agent).allow(message["sender"]):
                 return response.json({"error": "too many messages"}, status=429,
                                      headers={"Retry-After": "10"})
             collector = CollectingOutputChannel()

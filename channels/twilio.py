@@ -3,7 +3,8 @@
 Incoming: /webhooks/twilio/webhook. Each request's X-Twilio-Signature is
 checked with the twilio package's RequestValidator against the public URL
 Twilio calls (`webhook_url`: behind a proxy the local URL differs), 403
-otherwise. Each MessageSid is processed once; the webhook is answered at
+otherwise. Each MessageSid is processed once (channels/memory.py,
+channels/once.py); the webhook is answered at
 once and the visitor's turns run after it, in order. Twilio shows no
 buttons, so options are sent as a numbered list, and a reply of "1", "2"...
 selects the option of that number in the bot's latest message.
@@ -22,8 +23,10 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from channels import guard, outbound, render
+from channels.memory import Answered, Memory
+from channels.once import MESSAGE_ID
 from channels.screening import screen
-from channels.webhooks import ATTACHMENT, Configured, RenderedOutput, SeenIds, Turns
+from channels.webhooks import ATTACHMENT, Configured, RenderedOutput, Turns
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ class HardenedTwilioInput(Configured, TwilioInput):
         self.webhook_url = webhook_url
         self.api_url = api_url
         self.validator = RequestValidator(auth_token)
-        self.seen = SeenIds()
+        self.memory = Memory(self.name())
         self.turns = Turns(self.name())
 
     def get_output_channel(self) -> OutputChannel:
@@ -97,25 +100,27 @@ class HardenedTwilioInput(Configured, TwilioInput):
                 return response.text("invalid signature", status=403)
             sender = form.get("From") or ""
             message_id = form.get("MessageSid") or ""
-            if sender and message_id and self.seen.first_time(message_id):
-                self.turns.run(sender, self._turn(on_new_message, request.app.ctx.agent, form,
-                                                  sender, message_id))
+            agent = request.app.ctx.agent
+            answered = self.memory.answered_ids(agent)
+            if sender and message_id and not answered.has(message_id):
+                self.turns.run(sender, self._turn(on_new_message, agent, form, sender, message_id,
+                                                  answered))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return webhook
 
     def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
-              form: RequestParameters, sender: str, message_id: str,
+              form: RequestParameters, sender: str, message_id: str, answered: Answered,
               ) -> Callable[[], Awaitable[None]]:
         has_media = (form.get("NumMedia") or "0") != "0"
         body = (form.get("Body") or "").replace("¡", "@")  # carriers corrupt @ in SMS
 
         async def turn() -> None:
             text = ATTACHMENT if has_media else await self._read(agent, sender, body)
-            if text.strip():
-                await on_new_message(UserMessage(text, self.get_output_channel(), sender,
-                                                 input_channel=self.name(),
-                                                 message_id=message_id))
+            if text.strip() and await on_new_message(UserMessage(
+                    text, self.get_output_channel(), sender, input_channel=self.name(),
+                    message_id=message_id, metadata={MESSAGE_ID: message_id})):
+                answered.add(message_id)
         return turn
 
     @staticmethod

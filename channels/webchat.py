@@ -14,6 +14,14 @@ Two things of Rasa 3.6's `SocketIOInput` are put right here:
   receives a reply. The handler here awaits it, and takes a session id from
   the browser only in the form the server issues (32 hex digits): a page
   cannot pick another channel's sender id, such as a phone number.
+
+Each message of the widget carries an id it made (`metadata.message_id`),
+which it keeps when it sends the message again: after a reconnect or a
+reload, for a message no reply has come to. A message whose id the
+conversation has stored runs no second turn and gets the replies given then
+(channels/once.py). Every reply names the message it answers (`reply_to`), so
+the widget knows which of its messages were answered. An id not of the form
+channels/once.py takes is dropped: the message is taken as one without an id.
 """
 from __future__ import annotations
 
@@ -24,8 +32,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
+from channels.once import ID_FORM, MESSAGE_ID
 from channels.screening import ScreenedSocketIOInput
 
 logger = logging.getLogger(__name__)
@@ -58,6 +68,33 @@ def session_id(data: Any) -> str:
     return uuid.uuid4().hex
 
 
+class RepliesTo(SocketIOOutput):
+    """Rasa's socket.io output, each reply marked with the id of the
+    visitor's message it answers."""
+
+    def __init__(self, output: SocketIOOutput, message_id: str) -> None:
+        super().__init__(output.sio, output.bot_message_evt)
+        self.message_id = message_id
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await super()._send_message(socket_id, {**response, "reply_to": self.message_id})
+
+
+def with_message_id(message: UserMessage) -> UserMessage:
+    """The message with its id checked, and its replies marked with it."""
+    metadata = message.metadata if isinstance(message.metadata, dict) else {}
+    message_id = metadata.get(MESSAGE_ID)
+    if message_id is not None and not (isinstance(message_id, str)
+                                       and ID_FORM.fullmatch(message_id)):
+        logger.info("webchat.message_id_dropped reason=form")
+        metadata = {key: value for key, value in metadata.items() if key != MESSAGE_ID}
+        message_id = None
+    message.metadata = metadata
+    if message_id and isinstance(message.output_channel, SocketIOOutput):
+        message.output_channel = RepliesTo(message.output_channel, message_id)
+    return message
+
+
 class WebChatInput(ScreenedSocketIOInput):
     """The socket.io channel of the website chat widget (web/)."""
 
@@ -76,7 +113,7 @@ class WebChatInput(ScreenedSocketIOInput):
             if self.session_persistence and not SESSION_ID.fullmatch(message.sender_id or ""):
                 logger.info("webchat.message_refused reason=session_id")
                 return
-            await on_new_message(message)
+            await on_new_message(with_message_id(message))
 
         webhook = super().blueprint(with_issued_session)
         sio = self.sio  # the socket.io server Rasa created for this blueprint

@@ -1,14 +1,14 @@
 """What the Messenger, WhatsApp and Twilio connectors share: their secrets
 checked at start-up, Meta's signature and verification handshake, each
-message processed once, and each visitor's turns run in order after the
-webhook has been acknowledged."""
+message processed once (its id remembered when answered, channels/memory.py,
+and checked against the stored conversation, channels/once.py), and each
+visitor's turns run in order after the webhook has been acknowledged."""
 import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
@@ -20,11 +20,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard, outbound
+from channels.memory import Answered, Memory
+from channels.once import MESSAGE_ID
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE = re.compile(r"^sha256=([0-9a-f]{64})$")
-SEEN_MAX = 10_000  # message ids remembered; Meta and Twilio retry within minutes
 ATTACHMENT = "/sent_attachment"  # a photo or file: a rule answers it (data/rules.yml)
 
 
@@ -121,22 +122,6 @@ def verification(request: Request, verify_token: str) -> HTTPResponse:
     return response.text("verification failed", status=403)
 
 
-class SeenIds:
-    """The ids of the latest messages, to process a redelivered one once."""
-
-    def __init__(self, size: int = SEEN_MAX) -> None:
-        self._ids: "OrderedDict[str, None]" = OrderedDict()
-        self._size = size
-
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self._ids:
-            return False
-        self._ids[message_id] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
-
-
 class Turns:
     """Runs each visitor's turns one after the other, in arrival order, as
     background tasks: the webhook answers the platform at once."""
@@ -177,7 +162,7 @@ class MetaInput(Configured, InputChannel):
     def __init__(self, verify_token: str, app_secret: str) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
-        self.seen = SeenIds()
+        self.memory = Memory(self.name())
         self.turns = Turns(self.name())
 
     def messages_of(self, update: Dict[str, Any]) -> List[Incoming]:
@@ -212,17 +197,20 @@ class MetaInput(Configured, InputChannel):
                 return response.text("malformed JSON", status=400)
             if not isinstance(update, dict) or update.get("object") != self.OBJECT:
                 return response.text("not an update of this channel", status=404)
+            answered = self.memory.answered_ids(request.app.ctx.agent)
             for message in self.messages_of(update):
-                if self.seen.first_time(message.message_id):
-                    self.turns.run(message.sender, self._turn(on_new_message, message))
+                if not answered.has(message.message_id):
+                    self.turns.run(message.sender, self._turn(on_new_message, message, answered))
             return response.text("EVENT_RECEIVED")
 
         return webhook
 
-    def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-              message: Incoming) -> Callable[[], Awaitable[None]]:
+    def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Incoming,
+              answered: Answered) -> Callable[[], Awaitable[None]]:
         async def turn() -> None:
-            await on_new_message(UserMessage(message.text, self.get_output_channel(),
-                                             message.sender, input_channel=self.name(),
-                                             message_id=message.message_id))
+            if await on_new_message(UserMessage(
+                    message.text, self.get_output_channel(), message.sender,
+                    input_channel=self.name(), message_id=message.message_id,
+                    metadata={MESSAGE_ID: message.message_id})):
+                answered.add(message.message_id)
         return turn

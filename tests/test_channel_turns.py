@@ -1,14 +1,8 @@
-"""Each message processed once, each visitor's turns in arrival order."""
+"""Each visitor's turns in arrival order (each message processed once:
+tests/test_once.py, tests/test_memory.py)."""
 import asyncio
 
-from channels.webhooks import SeenIds, Turns
-
-
-def test_a_message_id_is_processed_once_and_the_memory_is_bounded():
-    seen = SeenIds(size=2)
-    assert seen.first_time("m_1") and not seen.first_time("m_1")
-    assert seen.first_time("m_2") and seen.first_time("m_3")
-    assert seen.first_time("m_1")  # forgotten: only the latest 2 are kept
+from channels.webhooks import Turns
 
 
 def test_a_visitors_turns_run_in_order_even_when_the_first_is_slower():

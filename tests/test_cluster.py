@@ -237,6 +237,36 @@ def test_one_message_sent_to_both_replicas_at_once_is_taken_once(setup):
                    [None, "m-1"])
 
 
+def test_the_rate_limit_holds_across_the_replicas(setup):
+    """One sender's 60 messages, all at once, half of them at each replica:
+    the limit (RATE_LIMIT_PER_MINUTE, 30) is the cluster's (channels/memory.py),
+    where each replica's own would let all 60 through."""
+    sender, per_minute = new_sender(), 30
+
+    async def fire() -> tuple:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+            async def send(index: int) -> int:
+                replica = setup.replicas[index % 2]
+                async with session.post(replica.webhook, json={
+                        "sender": sender, "message": "hello"}) as reply:
+                    await reply.read()
+                    return reply.status
+
+            started = time.monotonic()
+            statuses = await asyncio.gather(*(send(index) for index in range(2 * per_minute)))
+            return statuses, time.monotonic() - started
+
+    statuses, seconds = asyncio.run(fire())
+    accepted = statuses.count(200)
+    assert statuses.count(429) == len(statuses) - accepted
+    # All the burst, and what the bucket refilled meanwhile (30 a minute).
+    assert per_minute <= accepted <= per_minute + 1 + seconds * per_minute / 60, (accepted,
+                                                                                  seconds)
+    assert sum(event["event"] == "user" for event in setup.events(sender)) == accepted
+    record("cluster_rate_limit", messages=len(statuses), replicas=2, per_minute=per_minute,
+           accepted=accepted, refused=len(statuses) - accepted, seconds=round(seconds, 1))
+
+
 def test_a_killed_replicas_conversations_go_on_at_the_other(setup):
     senders = [new_sender() for _ in range(20)]
     victim = setup.cluster.replicas[1]

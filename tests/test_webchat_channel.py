@@ -103,11 +103,11 @@ async def emit(websocket, event: str, data: object) -> None:
     await websocket.send("42" + json.dumps([event, data]))
 
 
-async def converse(url: str, origin: str, session: object, messages: list[str]) -> dict:
+async def open_session(url: str, origin: str, session: object) -> tuple:
     """Speak socket.io as the widget does (engine.io 4, socket.io 5 packets
     over a websocket from `origin`; python-engineio's own websocket client
-    needs a newer aiohttp than Rasa's): ask for `session`, send the messages,
-    collect the bot's replies until it falls silent."""
+    needs a newer aiohttp than Rasa's): ask for `session`. The websocket and
+    the session the server issued."""
     websocket = await open_websocket(url, origin)
     try:
         assert (await receive(websocket, 10)).startswith("0{")  # engine.io open
@@ -116,6 +116,17 @@ async def converse(url: str, origin: str, session: object, messages: list[str]) 
         await emit(websocket, "session_request", {"session_id": session})
         event, issued = json.loads((await receive(websocket, 10))[2:])
         assert event == "session_confirm"
+        return websocket, issued
+    except BaseException:
+        await websocket.close()
+        raise
+
+
+async def converse(url: str, origin: str, session: object, messages: list[str]) -> dict:
+    """Ask for `session` (open_session), send the messages, collect the
+    bot's replies until it falls silent."""
+    websocket, issued = await open_session(url, origin, session)
+    try:
         replies: list[dict] = []
         for message in messages:
             await emit(websocket, "user_uttered", {"message": message, "session_id": issued})

@@ -1,12 +1,15 @@
 // The conversation kept in the browser tab (sessionStorage): the session id
-// the server issued, whether the chat is open, and the last messages, so a
-// reload shows the same conversation. Rasa keeps the conversation itself but
-// does not send it again. Closing the tab forgets it: health questions stay
-// off a shared computer.
+// the server issued, whether the chat is open, the last messages, so a
+// reload shows the same conversation, and the visitor's messages no reply
+// has come to yet, each with its id, so a reload sends them again. Rasa keeps
+// the conversation itself but does not send it again. Closing the tab
+// forgets it: health questions stay off a shared computer.
 
 const KEY = "clinic-chat:v1";
 export const MAX_MESSAGES = 60;
+export const MAX_PENDING = 20;
 const MAX_TEXT = 5000;
+const MESSAGE_ID = /^[0-9a-f]{32}$/;
 
 function storage() {
   try {
@@ -25,8 +28,13 @@ function isMessage(message) {
     && typeof message.text === "string";
 }
 
+function isPending(message) {
+  return message && typeof message.id === "string" && MESSAGE_ID.test(message.id)
+    && typeof message.message === "string";
+}
+
 export function load() {
-  const empty = { sessionId: null, open: false, messages: [] };
+  const empty = { sessionId: null, open: false, messages: [], pending: [] };
   try {
     const saved = JSON.parse(storage()?.getItem(KEY) || "null");
     if (!saved || typeof saved !== "object") return empty;
@@ -39,6 +47,10 @@ export function load() {
           text: message.text,
           buttons: Array.isArray(message.buttons) ? message.buttons.filter(isButton) : [],
         })).slice(-MAX_MESSAGES)
+        : [],
+      pending: Array.isArray(saved.pending)
+        ? saved.pending.filter(isPending).map(({ id, message }) => ({ id, message }))
+          .slice(-MAX_PENDING)
         : [],
     };
   } catch (error) {
@@ -54,6 +66,10 @@ export function save(state) {
       from: message.from,
       text: message.text.slice(0, MAX_TEXT),
       buttons: message.buttons || [],
+    })),
+    pending: state.pending.slice(-MAX_PENDING).map(({ id, message }) => ({
+      id,
+      message: message.slice(0, MAX_TEXT),
     })),
   };
   try {

@@ -3,6 +3,12 @@
 // It talks to the Rasa server's socket.io channel (channels/webchat.py).
 // Every text from the server or the visitor is shown with textContent: no
 // markup of theirs ever reaches the page.
+// Each message the visitor sends has an id made here, which it keeps: a
+// message no reply has come to is sent again, with its id, once the
+// connection is back (a network change, a server restart, a reload), and
+// the server takes a message it has stored once, answering it with the
+// replies it gave then (channels/once.py). Each reply names the message it
+// answers (`reply_to`).
 import { io } from "socket.io-client";
 import css from "./widget.css";
 import * as store from "./store.js";
@@ -39,6 +45,12 @@ function readConfig(tag) {
     subtitle: data.subtitle || "Automated assistant",
     greeting: data.greeting || "",
   };
+}
+
+// A message's id: 128 random bits in hex (crypto.randomUUID needs an https page).
+function newId() {
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function el(tag, attributes = {}, children = []) {
@@ -90,7 +102,8 @@ function createWidget(config) {
   let socket = null;
   let confirmed = false;
   let typingTimer = null;
-  const queue = [];
+  const sent = new Set(); // the ids of the pending messages sent on this connection
+  const received = new Map(); // reply_to -> the replies shown for it
 
   const host = el("div", { id: "clinic-chat" });
   const root = host.attachShadow({ mode: "open" });
@@ -173,10 +186,27 @@ function createWidget(config) {
     }
   }
 
+  // Each message no reply has come to, once on each connection.
   function flush() {
-    while (confirmed && queue.length) {
-      socket.emit("user_uttered", { message: queue.shift(), session_id: state.sessionId });
+    if (!confirmed) return;
+    for (const { id, message } of state.pending) {
+      if (!sent.has(id)) {
+        sent.add(id);
+        socket.emit("user_uttered", { message, session_id: state.sessionId,
+          metadata: { message_id: id } });
+      }
     }
+  }
+
+  // False for a reply shown already: it comes twice when a message sent
+  // again reaches the server before its first turn has ended.
+  function firstTime(id, text, buttons) {
+    const shown = received.get(id) || new Set();
+    const key = JSON.stringify([text, buttons]);
+    if (shown.has(key)) return false;
+    received.set(id, shown.add(key));
+    if (received.size > store.MAX_PENDING) received.delete(received.keys().next().value);
+    return true;
   }
 
   function connect() {
@@ -195,13 +225,20 @@ function createWidget(config) {
       notice.textContent = "";
       flush();
     });
-    socket.on("disconnect", () => { confirmed = false; });
+    socket.on("disconnect", () => {
+      confirmed = false;
+      sent.clear();
+    });
     socket.on("connect_error", () => { notice.textContent = TEXT.offline; });
     socket.on("bot_uttered", (message) => {
       if (!message || typeof message !== "object") return;
       const text = typeof message.text === "string" ? message.text : "";
       const buttons = buttonsOf(message);
       if (!text && !buttons.length) return;
+      const answered = typeof message.reply_to === "string" ? message.reply_to : null;
+      if (answered && !firstTime(answered, text, buttons)) return;
+      // A reply that names no message (another server) answers them all.
+      state.pending = answered ? state.pending.filter(({ id }) => id !== answered) : [];
       setTyping(false);
       notice.textContent = "";
       add({ from: "bot", text, buttons });
@@ -215,7 +252,9 @@ function createWidget(config) {
     log.querySelectorAll(".replies").forEach((group) => group.remove());
     if (hadFocus) input.focus();
     add({ from: "user", text: shown, buttons: [] });
-    queue.push(payload);
+    state.pending = [...state.pending, { id: newId(), message: payload }]
+      .slice(-store.MAX_PENDING);
+    store.save(state);
     connect();
     flush();
     setTyping(true);
@@ -274,6 +313,10 @@ function createWidget(config) {
   state.messages.forEach(render);
   document.body.append(host);
   if (state.open) open(false);
+  if (state.pending.length) {
+    connect();
+    setTyping(true);
+  }
 }
 
 const config = readConfig(document.currentScript);
