@@ -6,7 +6,9 @@ Twilio calls (`webhook_url`: behind a proxy the local URL differs), 403
 otherwise. Each MessageSid is processed once; the webhook is answered at
 once and the visitor's turns run after it, in order. Twilio shows no
 buttons, so options are sent as a numbered list, and a reply of "1", "2"...
-selects the option of that number in the bot's latest message.
+selects the option of that number in the bot's latest message. The Body of
+a message with media (its caption) is read as text; media without one get
+the polite "I can't look at images" reply.
 Outgoing: Twilio's Messages API with an explicit timeout and retries.
 """
 import logging
@@ -23,7 +25,8 @@ from twilio.request_validator import RequestValidator
 
 from channels import guard, outbound, render
 from channels.screening import screen
-from channels.webhooks import ATTACHMENT, Configured, RenderedOutput, SeenIds, Turns
+from channels.webhooks import (ATTACHMENT, Configured, RenderedOutput, SeenIds, Turns,
+                               read_text)
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +114,8 @@ class HardenedTwilioInput(Configured, TwilioInput):
         body = (form.get("Body") or "").replace("¡", "@")  # carriers corrupt @ in SMS
 
         async def turn() -> None:
-            text = ATTACHMENT if has_media else await self._read(agent, sender, body)
-            if text.strip():
+            text = await self._read(agent, sender, body) or (ATTACHMENT if has_media else "")
+            if text:
                 await on_new_message(UserMessage(text, self.get_output_channel(), sender,
                                                  input_channel=self.name(),
                                                  message_id=message_id))
@@ -132,4 +135,4 @@ class HardenedTwilioInput(Configured, TwilioInput):
             payload = render.chosen(body, render.last_offered(events))
             if payload:
                 return screen(payload)
-        return screen(body)
+        return read_text(body)

@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard, outbound
+from channels.screening import screen
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ def as_dict(value: Any) -> Dict[str, Any]:
 
 def as_list(value: Any) -> List[Any]:
     return value if isinstance(value, list) else []
+
+
+def read_text(text: Any) -> str:
+    """A platform message's text, screened (channels/screening.py); "" when
+    it has none (a location, a media message without a caption)."""
+    text = str(text or "")
+    return screen(text) if text.strip() else ""
 
 
 class ChannelConfigError(RasaException):

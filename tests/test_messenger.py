@@ -2,6 +2,8 @@
 Send API calls out to the fake Graph server, checked for shape and limits."""
 import time
 
+import pytest
+
 from actions.actions import KNOWLEDGE
 from tests.channel_servers import SECRETS
 from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, PAGE_ID, MessengerVisitor,
@@ -55,6 +57,22 @@ def test_every_message_of_a_batch_once_and_no_echo_delivery_or_read(channels):
     assert to_ana.count(KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])) == 1
     recipients = {r.body["recipient"]["id"] for r in sent_to_messenger(channels, mark)}
     assert PAGE_ID not in recipients  # the echo was not answered
+
+
+@pytest.mark.parametrize("sticker", ["369239263222822", "369239343222814", "369239383222810"])
+def test_a_like_is_acknowledged_never_taken_for_a_photo(channels, sticker):
+    """Messenger's like button sends a thumbs-up sticker as an image."""
+    visitor = MessengerVisitor(channels)
+    visitor.say("Does microneedling hurt?", KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]))
+    mark = channels.graph.mark()
+    image = {"url": "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_n.png",
+             "sticker_id": int(sticker)}
+    like = messenger_event(visitor.sender, message={
+        "mid": new_id("m_"), "sticker_id": int(sticker),
+        "attachments": [{"type": "image", "payload": image}]})
+    assert channels.post_meta("messenger", messenger_update(like)).status_code == 200
+    visitor.wait(mark, "You're welcome")
+    assert [reply.text for reply in visitor.turn if reply.text.startswith(CANNOT_VIEW)] == []
 
 
 def test_a_photo_gets_the_polite_reply(channels):
