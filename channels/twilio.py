@@ -25,8 +25,8 @@ from twilio.request_validator import RequestValidator
 
 from channels import guard, outbound, render
 from channels.screening import screen
-from channels.webhooks import (ATTACHMENT, Configured, RenderedOutput, SeenIds, Turns,
-                               read_text)
+from channels.webhooks import (ATTACHMENT, TWILIO_MAX_BODY_BYTES, Configured, RenderedOutput,
+                               SeenIds, Turns, read_body, read_text)
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +91,9 @@ class HardenedTwilioInput(Configured, TwilioInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
+            await read_body(request, self.name(), TWILIO_MAX_BODY_BYTES)
             signature = request.headers.get("X-Twilio-Signature") or ""
             form = parameters(request)
             if not signature or not self.validator.validate(self.webhook_url, form, signature):

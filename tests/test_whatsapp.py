@@ -1,6 +1,8 @@
 """WhatsApp Cloud API through the running server: signed updates in Meta's
 shapes in, message calls out to the fake Graph server, checked for shape and
 limits."""
+import json
+
 import pytest
 
 from actions.actions import KNOWLEDGE
@@ -117,3 +119,20 @@ def test_a_captioned_question_is_answered_without_the_attachment_reply(channels)
     assert channels.post_meta("whatsapp", whatsapp_update(visitor.sender, photo)).status_code == 200
     answer = visitor.wait(mark, KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]))
     assert visitor.turn[0].text.startswith(DISCLOSURE) and visitor.turn[1:] == [answer]
+
+
+def test_a_4000_character_message_in_greek_is_read_to_its_end(channels):
+    """Legal on WhatsApp (4096 characters at most), over 16 KB as Meta sends
+    it (JSON with \\u escapes): taken, and read to its last sentence, which
+    names urgent symptoms."""
+    visitor = WhatsAppVisitor(channels)
+    words = "Πονάει η θεραπεία με μικροβελόνες; Πόσο κοστίζει και πόσες συνεδρίες χρειάζομαι; "
+    last = " Now I have pus and a fever."
+    text = (words * 50)[:4000 - len(last)] + last
+    assert len(text) == 4000
+    update = whatsapp_update(visitor.sender, whatsapp_message(visitor.sender, "text",
+                                                              {"body": text}))
+    assert len(json.dumps(update).encode()) > 20 * 1024
+    mark = channels.graph.mark()
+    assert channels.post_meta("whatsapp", update).status_code == 200
+    assert is_urgent_reply([{"text": visitor.wait(mark, "").text}])
