@@ -10,6 +10,12 @@ MODEL := models/assistant.tar.gz
 SPACY := build/en_clinic_lookup/meta.json build/es_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WIDGET := web/dist/widget.js
+# rasa-webchat, the community's chat widget, which tests/test_rasa_webchat.py
+# runs against the socket.io channel: its npm package, checked against the
+# registry's sha512 of that version.
+RASA_WEBCHAT_VERSION := 1.0.1
+RASA_WEBCHAT_SHA512 := 2ddd73549bd301a4ebb3a039a7cb7bd1a80d36b2984725e5bea5d94600680ef28a5176c0d238492840a2e5b74f1a5691ea3b26a96b55ca51d2f98a88aa8d31f3
+RASA_WEBCHAT := build/rasa-webchat-$(RASA_WEBCHAT_VERSION)/index.js
 
 .PHONY: run run-cluster test shell train eval bench clean clean-model
 
@@ -19,7 +25,7 @@ run: $(MODEL) $(WIDGET) ## start the assistant on http://localhost:5005
 run-cluster: $(MODEL) $(WIDGET) ## 2 replicas behind nginx on PostgreSQL and Redis (README: Cluster mode)
 	$(PY) -m cluster.launch $(if $(REPLICAS),--replicas $(REPLICAS))
 
-test: $(MODEL) $(WIDGET) ## the whole test suite
+test: $(MODEL) $(WIDGET) $(RASA_WEBCHAT) ## the whole test suite
 	$(PY) -m pytest
 
 shell: $(MODEL)      ## chat in the terminal
@@ -55,6 +61,14 @@ web/node_modules/.installed: web/package-lock.json
 
 $(WIDGET): web/node_modules/.installed web/package.json $(wildcard web/src/*)
 	cd web && npm run --silent build
+
+$(RASA_WEBCHAT):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch rasa-webchat (Debian: apt-get install npm)" >&2; exit 1; }
+	rm -rf $(@D) && mkdir -p $(@D)
+	cd $(@D) && npm pack --silent --loglevel=error rasa-webchat@$(RASA_WEBCHAT_VERSION) >/dev/null
+	cd $(@D) && echo "$(RASA_WEBCHAT_SHA512)  rasa-webchat-$(RASA_WEBCHAT_VERSION).tgz" | sha512sum --check --quiet
+	tar -xzf $(@D)/rasa-webchat-$(RASA_WEBCHAT_VERSION).tgz -C $(@D) --strip-components=2 package/lib/index.js
+	rm $(@D)/rasa-webchat-$(RASA_WEBCHAT_VERSION).tgz
 
 clean-model:         ## forget the trained model (the next run or test retrains)
 	rm -rf models .rasa

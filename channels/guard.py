@@ -51,6 +51,12 @@ UNAVAILABLE = (
 SLOW_DOWN = "You're sending messages very quickly: please wait a moment, then try again."
 
 
+def max_body_bytes() -> int:
+    """The cap on a visitor's message, REST body or website chat packet
+    (MAX_BODY_BYTES, or the environment's MAX_BODY_BYTES)."""
+    return int(os.environ.get("MAX_BODY_BYTES", MAX_BODY_BYTES))
+
+
 def install() -> None:
     """Put the time limit and the fallback on every call to the action
     server; make a failure of the conversation store fail the turn."""

@@ -4,8 +4,9 @@ Incoming: /webhooks/messenger/webhook (see channels/webhooks.py for the
 signature check, the handshake, deduplication and the turns after the
 acknowledgement). Every message of a batched update is read; echoes,
 deliveries and reads are ignored; a quick reply or postback sends its
-payload; a photo or file gets the polite "I can't look at images" reply;
-typed text is screened like on the REST channel.
+payload; a thumbs-up ("like", sent as a sticker) is thanked; a photo or file
+without words gets the polite "I can't look at images" reply; typed text is
+screened like on the REST channel.
 Outgoing: the Send API, rendered by channels/render.py.
 """
 from typing import Any, Dict, List, Optional, Text
@@ -13,10 +14,13 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.channels.channel import OutputChannel
 
 from channels import outbound, render
-from channels.screening import screen
-from channels.webhooks import ATTACHMENT, Incoming, MetaInput, RenderedOutput, as_dict, as_list
+from channels.screening import ACKNOWLEDGEMENT
+from channels.webhooks import (ATTACHMENT, Incoming, MetaInput, RenderedOutput, as_dict, as_list,
+                               read_text)
 
 GRAPH_URL = "https://graph.facebook.com/v19.0"
+# The "like" button sends a thumbs-up sticker, in three sizes as it is held.
+LIKE_STICKERS = {"369239263222822", "369239343222814", "369239383222810"}
 
 
 class MessengerOutput(RenderedOutput):
@@ -71,16 +75,25 @@ def read_event(event: Dict[str, Any]) -> Optional[Incoming]:
         message_id = message.get("mid")
         payload = as_dict(message.get("quick_reply")).get("payload")
         if payload:
-            text = screen(str(payload))
-        elif message.get("attachments"):
-            text = ATTACHMENT
+            text = read_text(payload)
+        elif is_like(message):
+            text = ACKNOWLEDGEMENT
         else:
-            text = screen(str(message.get("text") or ""))
+            text = read_text(message.get("text")) or (
+                ATTACHMENT if message.get("attachments") else "")
     elif postback:
         message_id = postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}"
-        text = screen(str(postback.get("payload") or ""))
+        text = read_text(postback.get("payload"))
     else:
         return None
     if not sender or not message_id or not text.strip():
         return None
     return Incoming(sender, text, str(message_id))
+
+
+def is_like(message: Dict[str, Any]) -> bool:
+    """True for the thumbs-up of Messenger's like button."""
+    stickers = [message.get("sticker_id")] + [
+        as_dict(as_dict(attachment).get("payload")).get("sticker_id")
+        for attachment in as_list(message.get("attachments"))]
+    return any(str(sticker) in LIKE_STICKERS for sticker in stickers if sticker)

@@ -6,7 +6,8 @@ shape is a server error. Here a message is `{"sender": "...", "message":
 "..."}`, with an optional `"message_id": "..."`, and nothing else gets
 through:
 
-- 413: a body over 16 KB (MAX_BODY_BYTES, for every route of the server);
+- 413: a body over 16 KB (MAX_BODY_BYTES, for every route of the server
+  but the platforms' webhooks, whose caps channels/webhooks.py sets);
 - 400: not a JSON object, or a sender that is missing, empty or not of
   SENDER's form, or a message that is missing or not a string, or a
   message_id that is given but not of the same form (channels/once.py ID_FORM);
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -80,8 +80,7 @@ class ClinicRestInput(RestInput):
 
         @webhook.listener("before_server_start")
         async def cap_bodies(app, _loop) -> None:
-            app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_BODY_BYTES",
-                                                             guard.MAX_BODY_BYTES))
+            app.config.REQUEST_MAX_SIZE = guard.max_body_bytes()
 
         @webhook.route("/", methods=["GET"])
         async def alive(_: Request) -> HTTPResponse:

@@ -1,12 +1,19 @@
-"""Typed intents are not a way around the conversation.
+"""Typed intents are not a way around the conversation, and a message
+without words is not a miss.
 
 Rasa reads a message such as `/book_consultation{"name": "x"}` as an intent
 with slot values, skipping the NLU and any form. On the public channels only
 the exact payloads of the assistant's own buttons are accepted as such;
 anything else that starts with "/" is read as ordinary text.
+
+A chat widget opens the conversation with a message of its own: an empty one
+(rasa-webchat's `initPayload` is null by default) or a start payload such as
+`/get_started` (rasa-webchat's README) or `/greet`. These are greeted, and a
+thumbs-up alone is thanked, instead of being read as words not understood.
 """
+import re
 from pathlib import Path
-from typing import Awaitable, Callable, Set
+from typing import Awaitable, Callable, Optional, Set
 
 import yaml
 from rasa.core.channels.channel import UserMessage
@@ -17,6 +24,10 @@ from channels import guard
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
 EXTRA_PAYLOADS = {"/out_of_scope"}  # the "Something else" button of "Did you mean ...?"
+GREETING = "/greet"
+ACKNOWLEDGEMENT = "/thanks"  # "You're welcome!": never a yes to a question asked
+START_PAYLOADS = {"", "/get_started", "/greet"}
+THUMBS_UP = re.compile(r"(?:\U0001F44D[\U0001F3FB-\U0001F3FF]?\s*)+")  # any skin tone
 
 
 def button_payloads() -> Set[str]:
@@ -31,9 +42,16 @@ def button_payloads() -> Set[str]:
 ALLOWED = frozenset(button_payloads())
 
 
-def screen(text: str) -> str:
-    """The text to process: a button payload as it is, other "/..." as text."""
-    if text and text.startswith("/") and text.strip() not in ALLOWED:
+def screen(text: Optional[str]) -> str:
+    """The text to process: a button payload as it is, other "/..." as text;
+    the greeting for an empty message or a start payload, thanks for a
+    thumbs-up."""
+    text = text or ""
+    if text.strip().lower() in START_PAYLOADS:
+        return GREETING
+    if THUMBS_UP.fullmatch(text.strip()):
+        return ACKNOWLEDGEMENT
+    if text.startswith("/") and text.strip() not in ALLOWED:
         return text.lstrip("/")
     return text
 

@@ -7,7 +7,9 @@ otherwise. Each MessageSid is processed once (channels/memory.py,
 channels/once.py); the webhook is answered at
 once and the visitor's turns run after it, in order. Twilio shows no
 buttons, so options are sent as a numbered list, and a reply of "1", "2"...
-selects the option of that number in the bot's latest message.
+selects the option of that number in the bot's latest message. The Body of
+a message with media (its caption) is read as text; media without one get
+the polite "I can't look at images" reply.
 Outgoing: Twilio's Messages API with an explicit timeout and retries.
 """
 import logging
@@ -26,7 +28,8 @@ from channels import guard, outbound, render
 from channels.memory import Answered, Memory
 from channels.once import MESSAGE_ID
 from channels.screening import screen
-from channels.webhooks import ATTACHMENT, Configured, RenderedOutput, Turns
+from channels.webhooks import (ATTACHMENT, TWILIO_MAX_BODY_BYTES, Configured, RenderedOutput,
+                               Turns, read_body, read_text)
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +94,9 @@ class HardenedTwilioInput(Configured, TwilioInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
+            await read_body(request, self.name(), TWILIO_MAX_BODY_BYTES)
             signature = request.headers.get("X-Twilio-Signature") or ""
             form = parameters(request)
             if not signature or not self.validator.validate(self.webhook_url, form, signature):
@@ -116,7 +120,7 @@ class HardenedTwilioInput(Configured, TwilioInput):
         body = (form.get("Body") or "").replace("¡", "@")  # carriers corrupt @ in SMS
 
         async def turn() -> None:
-            text = ATTACHMENT if has_media else await self._read(agent, sender, body)
+            text = await self._read(agent, sender, body) or (ATTACHMENT if has_media else "")
             if text.strip() and await on_new_message(UserMessage(
                     text, self.get_output_channel(), sender, input_channel=self.name(),
                     message_id=message_id, metadata={MESSAGE_ID: message_id})):
@@ -137,4 +141,4 @@ class HardenedTwilioInput(Configured, TwilioInput):
             payload = render.chosen(body, render.last_offered(events))
             if payload:
                 return screen(payload)
-        return screen(body)
+        return read_text(body)

@@ -35,6 +35,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
+from channels import guard
 from channels.once import ID_FORM, MESSAGE_ID
 from channels.screening import ScreenedSocketIOInput
 
@@ -118,6 +119,9 @@ class WebChatInput(ScreenedSocketIOInput):
         webhook = super().blueprint(with_issued_session)
         sio = self.sio  # the socket.io server Rasa created for this blueprint
         sio.eio.cors_allowed_origins = list(self.cors_allowed_origins)
+        # A message over a websocket is capped as one in a POST (16 KB);
+        # Sanic's cap covers only the POSTs of long-polling.
+        sio.eio.max_http_buffer_size = guard.max_body_bytes()
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Any) -> None:

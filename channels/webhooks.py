@@ -1,8 +1,9 @@
 """What the Messenger, WhatsApp and Twilio connectors share: their secrets
-checked at start-up, Meta's signature and verification handshake, each
-message processed once (its id remembered when answered, channels/memory.py,
-and checked against the stored conversation, channels/once.py), and each
-visitor's turns run in order after the webhook has been acknowledged."""
+checked at start-up, the size of the bodies they take, Meta's signature and
+verification handshake, each message processed once (its id remembered when
+answered, channels/memory.py, and checked against the stored conversation,
+channels/once.py), and each visitor's turns run in order after the webhook
+has been acknowledged."""
 import asyncio
 import hashlib
 import hmac
@@ -16,17 +17,33 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard, outbound
 from channels.memory import Answered, Memory
 from channels.once import MESSAGE_ID
+from channels.screening import screen
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE = re.compile(r"^sha256=([0-9a-f]{64})$")
 ATTACHMENT = "/sent_attachment"  # a photo or file: a rule answers it (data/rules.yml)
+
+# The platforms' webhooks take larger bodies than the server-wide cap of
+# guard.MAX_BODY_BYTES (16 KB, one visitor's message on REST or the website
+# chat), each up to the largest delivery its platform documents:
+# - Meta: "Webhooks payloads can be up to 3MB" (WhatsApp Cloud API, Webhooks);
+#   the Graph API's webhooks are "sent in a batch with a maximum of 1000
+#   updates" (Webhooks, Getting Started): 3 KB an update for Messenger. A
+#   WhatsApp text of 4096 characters, its limit, is under 50 KB escaped.
+# - Twilio: a form of the message's parameters (Messaging, "Twilio's request
+#   to your incoming message Webhook URL"): a Body of up to 1600 characters,
+#   taken here up to WhatsApp's 4096, each at most 12 bytes percent-encoded
+#   (48 KB), and up to 10 media URLs and types and the other parameters.
+META_MAX_BODY_BYTES = 3 * 1024 * 1024
+TWILIO_MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,26 @@ def as_dict(value: Any) -> Dict[str, Any]:
 
 def as_list(value: Any) -> List[Any]:
     return value if isinstance(value, list) else []
+
+
+def read_text(text: Any) -> str:
+    """A platform message's text, screened (channels/screening.py); "" when
+    it has none (a location, a media message without a caption)."""
+    text = str(text or "")
+    return screen(text) if text.strip() else ""
+
+
+async def read_body(request: Request, channel: str, limit: int) -> bytes:
+    """The body of a request to a streaming route (`stream=True`, which lifts
+    the server-wide cap), up to `limit` bytes; PayloadTooLarge (HTTP 413)
+    beyond."""
+    request.stream.request_max_size = limit
+    try:
+        await request.receive_body()
+    except PayloadTooLarge:
+        logger.warning("webhook.refused channel=%s reason=too_large", channel)
+        raise
+    return request.body
 
 
 class ChannelConfigError(RasaException):
@@ -185,14 +222,15 @@ class MetaInput(Configured, InputChannel):
         async def verify(request: Request) -> HTTPResponse:
             return verification(request, self.verify_token)
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            if not signed_by(self.app_secret, request.body,
+            body = await read_body(request, channel, META_MAX_BODY_BYTES)
+            if not signed_by(self.app_secret, body,
                              request.headers.get("X-Hub-Signature-256")):
                 logger.warning("webhook.refused channel=%s reason=signature", channel)
                 return response.text("invalid signature", status=403)
             try:
-                update = json.loads(request.body)
+                update = json.loads(body)
             except ValueError:
                 return response.text("malformed JSON", status=400)
             if not isinstance(update, dict) or update.get("object") != self.OBJECT:

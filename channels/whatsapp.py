@@ -4,9 +4,11 @@ Incoming: /webhooks/whatsapp/webhook (see channels/webhooks.py for the
 signature check, the handshake, deduplication and the turns after the
 acknowledgement). Text messages are screened like on the REST channel;
 interactive replies (reply buttons, list rows) and template buttons send
-their payload; images, documents, audio, video and stickers get the polite
-"I can't look at images" reply; status callbacks (sent, delivered, read) and
-updates for another phone number are ignored.
+their payload; the caption of an image, video or document is read as text
+(an urgent symptom in it gets the urgent reply); media without a caption
+(and audio, stickers) get the polite "I can't look at images" reply; status
+callbacks (sent, delivered, read) and updates for another phone number are
+ignored.
 Outgoing: POST {graph_url}/{phone_number_id}/messages, rendered by
 channels/render.py.
 """
@@ -16,8 +18,8 @@ from rasa.core.channels.channel import OutputChannel
 
 from channels import outbound, render
 from channels.messenger import GRAPH_URL
-from channels.screening import screen
-from channels.webhooks import ATTACHMENT, Incoming, MetaInput, RenderedOutput, as_dict, as_list
+from channels.webhooks import (ATTACHMENT, Incoming, MetaInput, RenderedOutput, as_dict, as_list,
+                               read_text)
 
 MEDIA = {"image", "document", "audio", "video", "sticker"}
 
@@ -82,15 +84,15 @@ def read_message(message: Dict[str, Any]) -> Optional[Incoming]:
     (reactions, locations, contacts, unsupported types)."""
     kind = message.get("type")
     if kind == "text":
-        text = screen(str(as_dict(message.get("text")).get("body") or ""))
+        text = read_text(as_dict(message.get("text")).get("body"))
     elif kind == "interactive":
         interactive = as_dict(message.get("interactive"))
         reply = as_dict(interactive.get("button_reply") or interactive.get("list_reply"))
-        text = screen(str(reply.get("id") or ""))
+        text = read_text(reply.get("id"))
     elif kind == "button":  # a quick-reply button of a template message
-        text = screen(str(as_dict(message.get("button")).get("payload") or ""))
+        text = read_text(as_dict(message.get("button")).get("payload"))
     elif kind in MEDIA:
-        text = ATTACHMENT
+        text = read_text(as_dict(message.get(kind)).get("caption")) or ATTACHMENT
     else:
         return None
     sender, message_id = str(message.get("from") or ""), str(message.get("id") or "")

@@ -15,12 +15,18 @@ from typing import Dict, List
 import pytest
 import yaml
 
+from channels.webhooks import META_MAX_BODY_BYTES, TWILIO_MAX_BODY_BYTES
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 TEMPLATE = DEPLOY / "nginx.conf"
 ENDPOINTS = "endpoints.cluster.yml"
-PUBLIC_LOCATIONS = {"/webhooks/", "/socket.io/", "= /health", "/"}
+PUBLIC_LOCATIONS = {"/webhooks/", "/webhooks/messenger/", "/webhooks/whatsapp/",
+                    "/webhooks/twilio/", "/socket.io/", "= /health", "/"}
+# The platforms' webhooks take larger bodies, as the replicas do.
+WEBHOOK_CAPS = {"messenger": META_MAX_BODY_BYTES, "whatsapp": META_MAX_BODY_BYTES,
+                "twilio": TWILIO_MAX_BODY_BYTES}
 
 
 def compose() -> Dict:
@@ -150,6 +156,15 @@ def test_nginx_config_keeps_rasa_closed(where):
     assert re.search(r"location / \{\s*return 404;\s*\}", config)
     # Rasa's API (/model, /conversations, /status, ...) has no location: 404.
     assert set(re.findall(r"location ([^{]+?) \{", config)) == PUBLIC_LOCATIONS
+
+
+@pytest.mark.parametrize("where", ["template", "compose", "k8s"])
+def test_nginx_lets_the_platforms_webhooks_take_what_the_replicas_take(where):
+    configs = {"template": TEMPLATE.read_text(encoding="utf-8"), **nginx_configs()}
+    units = {"k": 1024, "m": 1024 * 1024}
+    caps = {channel: int(size) * units[unit] for channel, size, unit in re.findall(
+        r"location /webhooks/(\w+)/ \{\s*client_max_body_size (\d+)([km]);", configs[where])}
+    assert caps == WEBHOOK_CAPS
 
 
 def test_compose_file_is_valid():

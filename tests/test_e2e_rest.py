@@ -1,5 +1,6 @@
 """Short conversations with the real Rasa server and action server over REST."""
 import json
+import re
 import subprocess
 
 import pytest
@@ -73,6 +74,33 @@ CANNOT_HELP = "Sorry, I didn't understand."
 def is_fallback(replies) -> bool:
     """The assistant asked or said what it can do, and answered no topic."""
     return texts(replies)[0] == DID_YOU_MEAN or texts(replies)[0].startswith(CANNOT_HELP)
+
+
+@pytest.mark.parametrize("opening", ["", " \n", "/get_started", "/greet"])
+def test_an_empty_message_or_a_start_payload_is_greeted(assistant, opening):
+    """A chat widget's first message (rasa-webchat's initPayload) is no miss."""
+    sender = new_sender()
+    [greeting] = assistant.say(opening, sender, keep_disclosure=True)
+    assert greeting["text"].startswith("Hi! I'm the automated assistant")
+    assert payloads([greeting]) == [f"/{topic.intent}" for topic in KNOWLEDGE.suggested]
+
+
+@pytest.mark.parametrize("thumbs_up", ["👍", "👍🏽", "👍 👍"])
+def test_a_thumbs_up_is_acknowledged(assistant, thumbs_up):
+    sender = new_sender()
+    assistant.say("does it hurt?", sender)
+    [reply] = assistant.say(thumbs_up, sender)
+    assert reply["text"].startswith("You're welcome")
+
+
+@pytest.mark.parametrize("miss", ["blorptastic zinglewomp", "what about the needles"])
+def test_the_first_miss_never_says_still(assistant, miss):
+    """"Still" would blame the visitor for a miss that never happened."""
+    sender = new_sender()
+    assistant.say("", sender)  # a widget's empty opening message
+    replies = assistant.say(miss, sender)
+    assert is_fallback(replies)
+    assert not re.search(r"\bstill\b", " ".join(texts(replies)), re.IGNORECASE)
 
 
 def test_two_misses_in_a_row_offer_a_person_and_start_no_form(assistant):

@@ -1,6 +1,9 @@
 """Messenger through the running server: signed updates in Meta's shapes in,
 Send API calls out to the fake Graph server, checked for shape and limits."""
+import json
 import time
+
+import pytest
 
 from actions.actions import KNOWLEDGE
 from tests.channel_servers import SECRETS
@@ -55,6 +58,54 @@ def test_every_message_of_a_batch_once_and_no_echo_delivery_or_read(channels):
     assert to_ana.count(KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])) == 1
     recipients = {r.body["recipient"]["id"] for r in sent_to_messenger(channels, mark)}
     assert PAGE_ID not in recipients  # the echo was not answered
+
+
+# Each visitor of the batch asks these, in this order.
+BATCH_TOPICS = ["pain", "downtime", "sessions", "what_is", "permanence"]
+BATCH_QUESTIONS = ["Does microneedling hurt?", "How long is the downtime?",
+                   "how many sessions would I need", "What is microneedling?",
+                   "are the results permanent"]
+
+
+def test_a_batch_of_100_messages_is_answered_in_full_and_in_order(channels):
+    """Meta batches updates (up to 1000): 20 visitors' 5 questions each, in
+    one update of more than 16 KB, every one answered, each visitor's in the
+    order asked."""
+    visitors = [MessengerVisitor(channels) for _ in range(20)]
+    events = [messenger_text(visitor.sender, question)
+              for question in BATCH_QUESTIONS for visitor in visitors]
+    update = messenger_update(*events)
+    assert len(events) == 100 and len(json.dumps(update).encode()) > 16 * 1024
+    mark = channels.graph.mark()
+    assert channels.post_meta("messenger", update).status_code == 200
+    answers = [KNOWLEDGE.answer(KNOWLEDGE.by_id[topic]) for topic in BATCH_TOPICS]
+
+    def last_answer_to(visitor: MessengerVisitor):
+        return lambda request: (visitor.to_me(request)
+                                and messenger_reply(request).text == answers[-1])
+
+    for visitor in visitors:  # 100 turns on a shared machine: a longer wait
+        channels.graph.wait_for(last_answer_to(visitor), mark, timeout=120)
+        said = [messenger_reply(request).text for request in sent_to_messenger(channels, mark)
+                if visitor.to_me(request)]
+        assert said[0].startswith(DISCLOSURE)
+        assert [text for text in said if text in answers] == answers
+
+
+@pytest.mark.parametrize("sticker", ["369239263222822", "369239343222814", "369239383222810"])
+def test_a_like_is_acknowledged_never_taken_for_a_photo(channels, sticker):
+    """Messenger's like button sends a thumbs-up sticker as an image."""
+    visitor = MessengerVisitor(channels)
+    visitor.say("Does microneedling hurt?", KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]))
+    mark = channels.graph.mark()
+    image = {"url": "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_n.png",
+             "sticker_id": int(sticker)}
+    like = messenger_event(visitor.sender, message={
+        "mid": new_id("m_"), "sticker_id": int(sticker),
+        "attachments": [{"type": "image", "payload": image}]})
+    assert channels.post_meta("messenger", messenger_update(like)).status_code == 200
+    visitor.wait(mark, "You're welcome")
+    assert [reply.text for reply in visitor.turn if reply.text.startswith(CANNOT_VIEW)] == []
 
 
 def test_a_photo_gets_the_polite_reply(channels):

@@ -2,7 +2,7 @@
 import pytest
 
 from actions.actions import KNOWLEDGE
-from channels.screening import ALLOWED, screen
+from channels.screening import ACKNOWLEDGEMENT, ALLOWED, GREETING, screen
 from tests.test_booking_e2e import staff_list
 from tests.test_red_flags import is_urgent_reply
 
@@ -22,6 +22,21 @@ def test_the_assistants_own_button_payloads_pass(payload):
 ])
 def test_anything_else_typed_with_a_slash_is_read_as_text(typed, text):
     assert screen(typed) == text
+
+
+@pytest.mark.parametrize("opening", [None, "", "  ", "/get_started", "/GET_STARTED", "/greet"])
+def test_an_empty_message_or_a_start_payload_is_a_greeting(opening):
+    assert screen(opening) == GREETING
+
+
+@pytest.mark.parametrize("typed", ["👍", " 👍🏻", "👍🏿👍"])
+def test_a_thumbs_up_alone_is_thanks(typed):
+    assert screen(typed) == ACKNOWLEDGEMENT
+
+
+@pytest.mark.parametrize("text", ["👍 does it hurt?", "/get_started now", "greet"])
+def test_words_around_them_are_read_as_text(text):
+    assert screen(text) == text.lstrip("/")
 
 
 def test_every_button_the_knowledge_offers_is_allowed():

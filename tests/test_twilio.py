@@ -5,10 +5,14 @@ import requests
 
 from actions.actions import KNOWLEDGE
 from tests.channel_servers import SECRETS
-from tests.channel_visitors import (CANNOT_VIEW, TwilioVisitor, hold_the_conversation,
-                                    twilio_params, twilio_signed)
+from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, TwilioVisitor,
+                                    hold_the_conversation, twilio_params, twilio_reply,
+                                    twilio_signed)
+from tests.test_red_flags import is_urgent_reply
 
 LOCAL_URL = "{assistant}/webhooks/twilio/webhook"
+PHOTO = {"NumMedia": "1", "MediaContentType0": "image/jpeg",
+         "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"}
 
 
 def test_a_visitor_asks_chooses_and_books_through_twilio(channels):
@@ -44,6 +48,18 @@ def test_a_number_not_offered_is_read_as_text_and_media_get_the_polite_reply(cha
     visitor.say("Does microneedling hurt?", KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]))
     visitor.say("7", "Sorry")  # only 3 options were offered: not a choice
     mark = channels.twilio.mark()
-    visitor.post("", NumMedia="1", MediaContentType0="image/jpeg",
-                 MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1")
+    visitor.post("", **PHOTO)
     visitor.wait(mark, CANNOT_VIEW)
+
+
+def test_a_photo_captioned_with_urgent_symptoms_gets_the_urgent_reply_alone(channels):
+    visitor = TwilioVisitor(channels)
+    mark = channels.twilio.mark()
+    visitor.post("I have pus and a fever", **PHOTO)
+    urgent = visitor.wait(mark, "")
+    assert is_urgent_reply([{"text": urgent.text}])
+    visitor.say("thank you", "You're welcome")  # the urgent turn is over: nothing more came
+    texts = [twilio_reply(request).text for request in channels.twilio.since(mark)
+             if visitor.to_me(request)]
+    assert texts[0] == urgent.text and texts[1].startswith(DISCLOSURE)  # the thanks' turn
+    assert not any(text.startswith(CANNOT_VIEW) for text in texts)

@@ -1,6 +1,10 @@
 """WhatsApp Cloud API through the running server: signed updates in Meta's
 shapes in, message calls out to the fake Graph server, checked for shape and
 limits."""
+import json
+
+import pytest
+
 from actions.actions import KNOWLEDGE
 from tests.channel_servers import SECRETS
 from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, GREETING, WhatsAppVisitor,
@@ -59,11 +63,11 @@ def test_statuses_duplicates_and_other_numbers_are_not_answered(channels):
     assert KNOWLEDGE.answer(KNOWLEDGE.by_id["cost"]) not in texts
 
 
-def test_media_get_the_polite_reply_also_in_the_middle_of_a_booking(channels):
+def test_media_without_a_caption_get_the_polite_reply_also_in_a_booking(channels):
     visitor = WhatsAppVisitor(channels)
     mark = channels.graph.mark()
     photo = whatsapp_message(visitor.sender, "image", {
-        "caption": "my cheek", "mime_type": "image/jpeg", "id": "1479537139650973",
+        "mime_type": "image/jpeg", "id": "1479537139650973",
         "sha256": "HgmLoS3ixwIBdVoxbRjGY3D7zIpPrV3zZrZsMbWQsIg="})
     assert channels.post_meta("whatsapp", whatsapp_update(visitor.sender, photo)).status_code == 200
     visitor.wait(mark, CANNOT_VIEW)
@@ -85,3 +89,50 @@ def test_a_typed_intent_is_screened_as_on_the_rest_channel(channels):
     visitor.post("/urgent_emergency")
     first = visitor.wait(mark, "")
     assert not is_urgent_reply([{"text": first.text}])
+
+
+def media(kind: str, caption: str) -> dict:
+    return {"caption": caption, "mime_type": {"image": "image/jpeg", "video": "video/mp4",
+                                              "document": "application/pdf"}[kind],
+            "id": "1479537139650975", "sha256": "HgmLoS3ixwIBdVoxbRjGY3D7zIpPrV3zZrZsMbWQsIg="}
+
+
+@pytest.mark.parametrize("kind", ["image", "video", "document"])
+def test_a_caption_is_read_an_urgent_one_gets_the_urgent_reply_alone(channels, kind):
+    visitor = WhatsAppVisitor(channels)
+    mark = channels.graph.mark()
+    photo = whatsapp_message(visitor.sender, kind, media(kind, "I have pus and a fever"))
+    assert channels.post_meta("whatsapp", whatsapp_update(visitor.sender, photo)).status_code == 200
+    urgent = visitor.wait(mark, "")
+    assert is_urgent_reply([{"text": urgent.text}])
+    visitor.say("thank you", "You're welcome")  # the urgent turn is over: nothing more came
+    texts = [whatsapp_reply(r).text for r in sent_to_whatsapp(channels, mark)
+             if r.body["to"] == visitor.sender]
+    assert texts[0] == urgent.text and texts[1].startswith(DISCLOSURE)  # the thanks' turn
+    assert not any(text.startswith(CANNOT_VIEW) for text in texts)
+
+
+def test_a_captioned_question_is_answered_without_the_attachment_reply(channels):
+    visitor = WhatsAppVisitor(channels)
+    mark = channels.graph.mark()
+    photo = whatsapp_message(visitor.sender, "image", media("image", "Does microneedling hurt?"))
+    assert channels.post_meta("whatsapp", whatsapp_update(visitor.sender, photo)).status_code == 200
+    answer = visitor.wait(mark, KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"]))
+    assert visitor.turn[0].text.startswith(DISCLOSURE) and visitor.turn[1:] == [answer]
+
+
+def test_a_4000_character_message_in_greek_is_read_to_its_end(channels):
+    """Legal on WhatsApp (4096 characters at most), over 16 KB as Meta sends
+    it (JSON with \\u escapes): taken, and read to its last sentence, which
+    names urgent symptoms."""
+    visitor = WhatsAppVisitor(channels)
+    words = "Πονάει η θεραπεία με μικροβελόνες; Πόσο κοστίζει και πόσες συνεδρίες χρειάζομαι; "
+    last = " Now I have pus and a fever."
+    text = (words * 50)[:4000 - len(last)] + last
+    assert len(text) == 4000
+    update = whatsapp_update(visitor.sender, whatsapp_message(visitor.sender, "text",
+                                                              {"body": text}))
+    assert len(json.dumps(update).encode()) > 20 * 1024
+    mark = channels.graph.mark()
+    assert channels.post_meta("whatsapp", update).status_code == 200
+    assert is_urgent_reply([{"text": visitor.wait(mark, "").text}])
