@@ -88,9 +88,26 @@ def asks_to_resume(text: str) -> bool:
     return bool(RESUME.search(text))
 
 
+# "ok, it's Natalie Brooks", "my email is ...", "ok, skip": the answer after its lead-in.
+LEAD_IN = re.compile(r"^(?:\s*(?:ok|okay|sure|yes|yeah|yep|well|um|oh|alright)\b[\s,.!:;-]*)*"
+                     r"(?:(?:my (?:full )?(?:name|email|e-mail|phone|number|phone number|cell)"
+                     r"(?: is|'s)?|name(?: is|'s)|it's|it is|its|i'm|i am|this is|call me|"
+                     r"you can reach me (?:at|on))\b[\s,:;-]*)?", re.IGNORECASE)
+
+
+def without_lead_in(text: str) -> str:
+    return LEAD_IN.sub("", " ".join(text.split()), count=1) or text.strip()
+
+
+def skips(text: str) -> bool:
+    """"skip", "ok, skip", "not sure": no treatment area given."""
+    cleaned = without_lead_in(text)
+    return not cleaned or cleaned.lower().strip(".!") in SKIP_WORDS
+
+
 def treatment_area(text: str) -> str:
-    cleaned = " ".join(text.split())
-    if not cleaned or cleaned.lower().strip(".!") in SKIP_WORDS:
+    cleaned = without_lead_in(text)
+    if skips(text):
         return "not specified"
     if len(cleaned) > MAX_TREATMENT:
         raise Invalid("utter_invalid_treatment_area")
@@ -98,7 +115,7 @@ def treatment_area(text: str) -> str:
 
 
 def name(text: str) -> str:
-    cleaned = " ".join(text.split())
+    cleaned = without_lead_in(text)
     if not cleaned or len(cleaned) > MAX_NAME or len(cleaned.split()) > 6:
         raise Invalid("utter_invalid_name")
     if not re.fullmatch(r"[^\W\d_]+(?:[ '’.-][^\W\d_]*)*", cleaned):
@@ -113,7 +130,7 @@ class Contact:
 
 
 def contact(text: str, region: str) -> Contact:
-    cleaned = text.strip()
+    cleaned = without_lead_in(text)
     if len(cleaned) > 254:
         raise Invalid("utter_invalid_contact")
     if "@" in cleaned:

@@ -97,7 +97,9 @@ class ValidateBookingForm(FormValidationAction):
         return {slot: None}
 
     async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") == "treatment_area" and intent_of(tracker) == "deny":
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("requested_slot") == "treatment_area" and (
+                intent_of(tracker) == "deny" or booking.skips(text)):
             return {"treatment_area": "skip"}
         return self._answer("treatment_area", dispatcher, tracker)
 

@@ -130,8 +130,11 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
     def other_language(self, message: Message) -> bool:
         """Another language: lingua is sure of it, or the unknown words are
         mostly the small words of one ("¿Duele el microneedling?": "el"),
-        which lingua cannot weigh in so short a text."""
+        which lingua cannot weigh in so short a text), or it opens a question
+        or an exclamation the Spanish way ("¿Duele?")."""
         text = message.get(TEXT) or ""
+        if "¿" in text or "¡" in text:
+            return True
         if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE or any(
                 character.isalpha() and not character.isascii() for character in text):
             language = self.language(text)

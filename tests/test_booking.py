@@ -246,3 +246,20 @@ def test_a_plain_yes_agrees(text):
                                   "yes but change my phone", "the email is wrong"])
 def test_a_question_a_resume_or_a_correction_is_no_yes(text):
     assert not booking.agrees(text)
+
+
+@pytest.mark.parametrize("text, expected", [("ok, it's Natalie Brooks", "Natalie Brooks"),
+                                            ("my name is Wes Carter", "Wes Carter"),
+                                            ("Oksana Petrenko", "Oksana Petrenko")])
+def test_a_name_is_read_after_its_lead_in(text, expected):
+    assert booking.name(text) == expected
+
+
+def test_an_email_is_read_after_its_lead_in():
+    assert booking.contact("my email is ana@example.com", CLINIC.phone_region).value == \
+        "ana@example.com"
+
+
+@pytest.mark.parametrize("text", ["skip", "ok, skip", "not sure"])
+def test_a_skip_after_a_lead_in_skips_the_area(text):
+    assert booking.skips(text) and booking.treatment_area(text) == "not specified"

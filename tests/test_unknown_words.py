@@ -55,6 +55,7 @@ def test_a_fallback_already_decided_is_left_alone():
     "tut es weh",
     "cuanto cuesta el tratamiento para la cara",  # lingua is sure
     "微针疼吗",  # another script
+    "¿Duele?",  # a question opened the Spanish way
 ])
 def test_a_message_in_another_language_is_marked_so_whatever_the_classifier_thought(text):
     for intent in ("faq_pain", "nlu_fallback"):
