@@ -19,7 +19,8 @@ def test_a_visitors_turns_run_in_order_even_when_the_first_is_slower():
         turns.run("ana", turn("ana", "first", 0.2))
         turns.run("ana", turn("ana", "second", 0))
         turns.run("ben", turn("ben", "only", 0))
-        await asyncio.sleep(0.4)
+        while len(done) < 3:  # all three turns have run
+            await asyncio.sleep(0.01)
 
-    asyncio.run(main())
+    asyncio.run(asyncio.wait_for(main(), 10))
     assert done == [("ben", "only"), ("ana", "first"), ("ana", "second")]

@@ -96,7 +96,8 @@ def test_a_running_turn_keeps_its_lock_past_the_lease(replicas, monkeypatch):
                 log.append(("end", name))
 
         first = asyncio.create_task(turn(replicas[0], "long", 1.0))  # 3 leases long
-        await asyncio.sleep(0.05)
+        while ("start", "long") not in log:  # the long turn holds the lock
+            await asyncio.sleep(0.01)
         await asyncio.gather(first, turn(replicas[1], "short", 0.01))
         return log
 

@@ -1,8 +1,8 @@
 """The website chat's socket.io channel (channels/webchat.py): only the
 configured origins, sessions issued by the server, replies that arrive."""
 import asyncio
-import contextlib
 import json
+import uuid
 
 import pytest
 import requests
@@ -124,20 +124,23 @@ async def open_session(url: str, origin: str, session: object) -> tuple:
 
 async def converse(url: str, origin: str, session: object, messages: list[str]) -> dict:
     """Ask for `session` (open_session), send the messages, collect the
-    bot's replies until it falls silent."""
+    bot's replies. A last "/thanks" marks the end: a visitor's turns run in
+    order and every reply names its message (`reply_to`), so its reply
+    comes after all the others."""
     websocket, issued = await open_session(url, origin, session)
     try:
+        ids = [uuid.uuid4().hex for _ in messages]
+        end = uuid.uuid4().hex
+        for message, message_id in [*zip(messages, ids), ("/thanks", end)]:
+            await emit(websocket, "user_uttered", {"message": message, "session_id": issued,
+                                                   "metadata": {"message_id": message_id}})
         replies: list[dict] = []
-        for message in messages:
-            await emit(websocket, "user_uttered", {"message": message, "session_id": issued})
-            timeout = 30.0  # the first reply; then a second of silence ends the turn
-            with contextlib.suppress(asyncio.TimeoutError):
-                while True:
-                    event, reply = json.loads((await receive(websocket, timeout))[2:])
-                    assert event == "bot_uttered"
-                    replies.append(reply)
-                    timeout = 1.0
-        return {"session": issued, "replies": replies}
+        while not replies or replies[-1].get("reply_to") != end:
+            event, reply = json.loads((await receive(websocket, 30))[2:])
+            assert event == "bot_uttered"
+            replies.append(reply)
+        assert {reply["reply_to"] for reply in replies[:-1]} <= set(ids)
+        return {"session": issued, "replies": replies[:-1]}
     finally:
         await websocket.close()
 
