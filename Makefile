@@ -11,7 +11,7 @@ SPACY := build/en_clinic_lookup/meta.json build/es_clinic_lookup/meta.json
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WIDGET := web/dist/widget.js
 
-.PHONY: run run-cluster test shell train eval bench clean clean-model
+.PHONY: run run-cluster test shell train eval bench soak clean clean-model
 
 run: $(MODEL) $(WIDGET) ## start the assistant on http://localhost:5005
 	@scripts/run
@@ -33,6 +33,9 @@ eval: $(MODEL)       ## held-out accuracy, then the blind sets' messages and con
 
 bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 45 min)
 	$(PY) -m bench.run
+
+soak: $(MODEL)       ## 10 minutes of steady traffic: memory, open files, database size, latency
+	$(PY) -m bench.soak $(if $(MINUTES),--minutes $(MINUTES))
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(scripts/find-python) && echo "Using $$python" && \
