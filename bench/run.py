@@ -210,8 +210,10 @@ def serve(model: Path, folder: Path, runs: int, seed: str,
         figures["startup_s"] = servers.first_answer_s()
         for level, shape, messages in schedule(runs, seed):
             servers.nlu_cache("DELETE")  # no round answered from an earlier one's texts
+            before = load_average()
             result = load(servers.url, **shape, seed=messages)
             result["nlu_cache"] = servers.nlu_cache()
+            result["load_average"] = {"before": before, "after": load_average()}
             rounds[level].append(result)
         figures.update(servers.rss_mb())
     finally:
@@ -226,6 +228,7 @@ def serve(model: Path, folder: Path, runs: int, seed: str,
         if None not in rates:
             figures[f"nlu_cache_hit_rate_{level}"] = statistics.median(rates)
         figures[f"nlu_cache_{level}"] = [result["nlu_cache"] for result in results]
+        figures[f"load_average_{level}"] = [result["load_average"] for result in results]
     figures["latencies_ms"] = {level: [round(x, 2) for r in results for x in r["latencies_ms"]]
                                for level, results in rounds.items()}
     return figures
