@@ -17,7 +17,7 @@ RASA_WEBCHAT_VERSION := 1.0.1
 RASA_WEBCHAT_SHA512 := 2ddd73549bd301a4ebb3a039a7cb7bd1a80d36b2984725e5bea5d94600680ef28a5176c0d238492840a2e5b74f1a5691ea3b26a96b55ca51d2f98a88aa8d31f3
 RASA_WEBCHAT := build/rasa-webchat-$(RASA_WEBCHAT_VERSION)/index.js
 
-.PHONY: run run-cluster test shell train eval bench clean clean-model
+.PHONY: run run-cluster test shell train eval bench soak clean clean-model
 
 run: $(MODEL) $(WIDGET) ## start the assistant on http://localhost:5005
 	@scripts/run
@@ -39,6 +39,9 @@ eval: $(MODEL)       ## held-out accuracy, then the blind sets' messages and con
 
 bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 45 min)
 	$(PY) -m bench.run
+
+soak: $(MODEL)       ## 10 minutes of steady traffic: memory, open files, database size, latency
+	$(PY) -m bench.soak $(if $(MINUTES),--minutes $(MINUTES))
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(scripts/find-python) && echo "Using $$python" && \

@@ -1,11 +1,12 @@
 """The load generator of `make bench`: conversations over Rasa's REST channel.
 
 Runs a bounded number of conversations, `--concurrency` at a time, each
-sending the same fixed mix of turns one after the other (a greeting, FAQ
-questions, an out-of-scope question, booking turns), and prints one JSON
-object: the latency of every message, failures, and the wall time.
+sending its turns one after the other: a greeting, three FAQ questions dealt
+from the held-out pool by `--seed` (bench/traffic.py: the same seed, the same
+texts), an out-of-scope question and booking turns. Prints one JSON object:
+the latency of every message, failures, and the wall time.
 
-    python -m bench.load http://127.0.0.1:5005 --concurrency 20 --conversations 60
+    python -m bench.load http://127.0.0.1:5005 --concurrency 20 --conversations 60 --seed 18
 """
 from __future__ import annotations
 
@@ -19,28 +20,16 @@ from typing import List
 
 import aiohttp
 
+from bench.traffic import SEED, bench_conversations
 from channels.guard import ACTIONS_DOWN, UNAVAILABLE
 
-# One conversation: ten turns of the kinds a clinic's visitors send.
-TURNS = [
-    "hello",
-    "does microneedling hurt?",
-    "how many sessions will I need?",
-    "what is the capital of France?",
-    "is it permanent?",
-    "I'd like to book a consultation",
-    "acne scars",
-    "/affirm",
-    "Jordan Bench",
-    "stop",
-]
 TIMEOUT_S = 60
 
 
-async def conversation(session: aiohttp.ClientSession, webhook: str, latencies: List[float],
-                       failures: List[str]) -> None:
+async def conversation(session: aiohttp.ClientSession, webhook: str, texts: List[str],
+                       latencies: List[float], failures: List[str]) -> None:
     sender = f"bench-{uuid.uuid4().hex[:12]}"
-    for text in TURNS:
+    for text in texts:
         started = time.perf_counter()
         try:
             async with session.post(webhook, json={"sender": sender, "message": text}) as response:
@@ -59,24 +48,25 @@ async def conversation(session: aiohttp.ClientSession, webhook: str, latencies: 
         latencies.append(elapsed * 1000)
 
 
-async def run(url: str, concurrency: int, conversations: int) -> dict:
+async def run(url: str, concurrency: int, conversations: int, seed: str = SEED) -> dict:
     webhook = f"{url}/webhooks/rest/webhook"
     latencies: List[float] = []
     failures: List[str] = []
     limit = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
+    streams = bench_conversations(seed, conversations)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        async def one() -> None:
+        async def one(texts: List[str]) -> None:
             async with limit:
-                await conversation(session, webhook, latencies, failures)
+                await conversation(session, webhook, texts, latencies, failures)
 
         started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(conversations)))
+        await asyncio.gather(*(one(texts) for texts in streams))
         wall_s = time.perf_counter() - started
     return {"concurrency": concurrency, "conversations": conversations,
-            "messages": conversations * len(TURNS), "answered": len(latencies),
+            "seed": seed, "messages": sum(map(len, streams)), "answered": len(latencies),
             "failures": failures, "wall_s": wall_s, "latencies_ms": latencies}
 
 
@@ -85,8 +75,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("url", help="the Rasa server, e.g. http://127.0.0.1:5005")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--seed", default=SEED, help="the same seed, the same messages")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.url, args.concurrency, args.conversations))
+    result = asyncio.run(run(args.url, args.concurrency, args.conversations, args.seed))
     json.dump(result, sys.stdout)
     return 0 if not result["failures"] else 1
 

@@ -26,7 +26,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUtter
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.log_utils import configure_structlog
 
-from bench.load import TURNS
+from bench.traffic import SEED, bench_conversations
 from channels import speed
 from privacy.tracker_store import RedactingSQLTrackerStore
 
@@ -48,12 +48,13 @@ def ours() -> None:
 
 
 def conversation(model: Path) -> tuple[Agent, DialogueStateTracker]:
-    """The bench's turns but the last, answered by the model (the custom
-    actions fail without an action server: the events are what matter)."""
+    """The first conversation of the bench's load but its last turn, answered
+    by the model (the custom actions fail without an action server: the
+    events are what matter)."""
     agent = Agent.load(str(model))
 
     async def talk() -> DialogueStateTracker:
-        for text in TURNS[:-1]:
+        for text in bench_conversations(SEED, 1)[0][:-1]:
             await agent.handle_text(text, sender_id="micro")
         return await agent.tracker_store.retrieve("micro")
 
