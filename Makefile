@@ -37,10 +37,10 @@ eval: $(MODEL)       ## held-out accuracy, then the blind sets' messages and con
 	$(PY) -m clinic.evaluate
 	$(PY) -m clinic.blind
 
-bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 45 min)
+bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about an hour)
 	$(PY) -m bench.run
 
-soak: $(MODEL)       ## 10 minutes of steady traffic: memory, open files, database size, latency
+soak: $(MODEL)       ## 10 minutes of steady traffic (MINUTES=1: a short run), not in `make test`
 	$(PY) -m bench.soak $(if $(MINUTES),--minutes $(MINUTES))
 
 $(VENV)/.installed: requirements.lock pyproject.toml
