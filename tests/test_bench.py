@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from bench import run, server, traffic
 from channels import speed
 from clinic.evaluate import load_heldout
-from tests.conftest import ENV, ROOT
+from tests.support.project import ENV, ROOT
 
 
 def test_the_load_generator_gets_an_answer_to_every_message(assistant):

@@ -11,10 +11,9 @@ import websockets
 
 from channels.guard import MAX_BODY_BYTES
 from channels.webhooks import META_MAX_BODY_BYTES, TWILIO_MAX_BODY_BYTES
-from tests.channel_servers import meta_signature
-from tests.channel_visitors import messenger_event, messenger_update, twilio_params, twilio_signed
-from tests.test_meta_webhooks import APP_SECRET
-from tests.test_webchat_channel import emit, open_websocket, receive
+from tests.support.channels import APP_SECRET, meta_signature
+from tests.support.visitors import messenger_event, messenger_update, twilio_params, twilio_signed
+from tests.support.webchat import emit, open_websocket, receive
 
 
 def padded(update: dict, size: int) -> bytes:

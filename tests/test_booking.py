@@ -14,7 +14,8 @@ from sqlalchemy.exc import OperationalError
 import migrations
 from actions import booking, notify, store
 from actions.actions import KNOWLEDGE
-from tests.conftest import ENV, VENV_BIN, free_port
+from cluster.launch import free_port
+from tests.support.project import ENV, VENV_BIN
 
 CLINIC = KNOWLEDGE.clinic
 # A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.

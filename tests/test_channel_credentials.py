@@ -11,8 +11,8 @@ from channels.messenger import MessengerInput
 from channels.twilio import HardenedTwilioInput
 from channels.webhooks import ChannelConfigError
 from channels.whatsapp import WhatsAppInput
-from tests.channel_servers import SECRETS
-from tests.conftest import ENV, ROOT, VENV_BIN
+from tests.support.channels import SECRETS
+from tests.support.project import ENV, ROOT, VENV_BIN
 
 CHANNELS = {
     MessengerInput: {"verify_token": "FB_VERIFY_TOKEN", "app_secret": "FB_APP_SECRET",

@@ -6,7 +6,7 @@ from typing import List
 
 from actions.knowledge import load_knowledge
 from clinic.blind import BLIND, Reader, answers, held, load_set, run_conversation
-from tests.conftest import new_sender
+from tests.support.assistant import new_sender
 
 READER = Reader()
 KNOWLEDGE = load_knowledge()

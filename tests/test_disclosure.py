@@ -1,5 +1,6 @@
 """The first reply of every conversation says what the assistant is."""
-from tests.conftest import DISCLOSURE, new_sender
+from tests.support.assistant import new_sender
+from tests.support.replies import DISCLOSURE
 
 PRIVACY = "Privacy notice: ask Biorestoration Medical & Aesthetics at info@biorestoration.com."
 

@@ -6,8 +6,9 @@ import subprocess
 from sqlalchemy import update
 
 from actions import store
-from tests.conftest import ENV, VENV_BIN, new_sender
-from tests.test_booking_e2e import staff_list, up_to_confirmation
+from tests.support.assistant import new_sender
+from tests.support.booking import staff_list, up_to_confirmation
+from tests.support.project import ENV, VENV_BIN
 
 
 def events_of(assistant, sender: str) -> int:

@@ -10,7 +10,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import new_sender
+from tests.support.assistant import new_sender
 
 HEADERS = {"Content-Type": "application/json"}
 

@@ -12,7 +12,7 @@ import redis
 
 from channels.memory import (AnsweredIds, Memory, RateLimiter, SharedAnsweredIds,
                              SharedRateLimiter)
-from tests.cluster_servers import Redis
+from tests.support.cluster import Redis
 
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None,
                                  reason="needs redis-server (Debian: redis-server)")

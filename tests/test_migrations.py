@@ -22,8 +22,8 @@ from actions import store
 from cluster.launch import DEFAULTS, ROOT, create_database, postgres_url
 from migrations import BOOKINGS, BRANCHES, CONVERSATIONS
 from privacy import erase
-from tests.cluster_servers import Postgres, postgres_bin
-from tests.conftest import ENV, VENV_BIN
+from tests.support.cluster import Postgres, postgres_bin
+from tests.support.project import ENV, VENV_BIN
 
 TABLES = {"booking_requests", "erasures", "events"}
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
-import time
 import uuid
 from typing import Dict, List, Optional, Tuple
 
@@ -20,17 +18,17 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.actions import KNOWLEDGE
 from channels.once import replies_to
 from channels.webchat import DEMO_ORIGINS
-from tests.channel_servers import SECRETS, Channels, FakePlatform, channel_credentials
-from tests.channel_visitors import (MessengerVisitor, TwilioVisitor, Visitor, WhatsAppVisitor,
+from tests.support.assistant import (Assistant, new_sender, start_assistant, stop_all,
+                                     stored_by_now, stored_messages)
+from tests.support.channels import Channels, FakePlatform, SECRETS, channel_credentials
+from tests.support.visitors import (MessengerVisitor, TwilioVisitor, Visitor, WhatsAppVisitor,
                                     messenger_text, messenger_update, new_id, twilio_params,
                                     twilio_signed, whatsapp_message, whatsapp_update)
-from tests.conftest import Assistant, new_sender, start_assistant, stop_all
-from tests.test_webchat_channel import emit, open_session, receive
+from tests.support.webchat import emit, open_session, receive
 
 QUESTION = "does microneedling hurt?"
 ANSWER = KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
 NEXT, NEXT_ANSWER = "Where is the clinic?", KNOWLEDGE.clinic.name  # a later message
-STORED_TIMEOUT_S = 10
 PLATFORMS = {"messenger": (MessengerVisitor, "m_"), "whatsapp": (WhatsAppVisitor, "wamid."),
              "twilio": (TwilioVisitor, "SM")}
 
@@ -43,27 +41,6 @@ def post(assistant: Assistant, sender: str, text: str,
     reply = requests.post(assistant.webhook, json=body, timeout=30)
     reply.raise_for_status()
     return reply.json()
-
-
-def stored_messages(assistant: Assistant, sender: str) -> List[Tuple[str, Optional[str]]]:
-    """The visitor's stored messages: (text, message_id) in stored order."""
-    with sqlite3.connect(assistant.trackers) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' "
-                          "ORDER BY id", (sender,)).fetchall()
-    events = [json.loads(data) for (data,) in rows]
-    return [(event["text"], (event.get("metadata") or {}).get("message_id"))
-            for event in events]
-
-
-def stored_by_now(assistant: Assistant, sender: str,
-                  count: int) -> List[Tuple[str, Optional[str]]]:
-    """The visitor's stored messages once there are `count` (or more): a
-    turn is stored after its replies are sent."""
-    deadline = time.monotonic() + STORED_TIMEOUT_S
-    while len(stored := stored_messages(assistant, sender)) < count:
-        assert time.monotonic() < deadline, f"{stored} after {STORED_TIMEOUT_S} s"
-        time.sleep(0.05)
-    return stored
 
 
 def webchat(url: str, session: Optional[str],

@@ -5,8 +5,8 @@ import sqlite3
 import pytest
 
 from privacy.redaction import redact
-from tests.conftest import new_sender
-from tests.test_booking_e2e import up_to_confirmation
+from tests.support.assistant import new_sender
+from tests.support.booking import up_to_confirmation
 
 CLINIC_CONTACT = ("801-501-9797", "info@biorestoration.com")
 

@@ -14,14 +14,14 @@ from actions.actions import KNOWLEDGE, ActionClinicReply
 from clinic.spacy_model import fold
 from components.red_flags import (RED_FLAGS, RED_FLAGS_ES, RedFlagDetector, RedFlagGate,
                                   language_of, load_red_flags, load_spanish_pipeline)
-from tests.conftest import ROOT, new_sender
+from tests.support.assistant import new_sender
+from tests.support.replies import EMERGENCY_REPLY, is_urgent_reply
+from tests.support.project import ROOT
 
 SUITE = Path(__file__).resolve().parent / "red_flags"
 URGENT = yaml.safe_load((SUITE / "urgent.yml").read_text())
 NORMAL = yaml.safe_load((SUITE / "normal.yml").read_text())
 PRECISION = yaml.safe_load((SUITE / "precision.yml").read_text())
-EMERGENCY_REPLY = "This needs emergency care now: please call 911."
-CLINIC_REPLY = "Please don't wait with this: call Biorestoration Medical & Aesthetics now at 801-501-9797"
 # Spanish: written before the Spanish patterns; the blind part was measured
 # once against the finished patterns before it joined the suite.
 URGENT_ES = yaml.safe_load((SUITE / "urgent.es.yml").read_text())
@@ -31,12 +31,6 @@ BLIND_ES = yaml.safe_load((SUITE / "blind.es.yml").read_text())
 EMERGENCY_REPLY_ES = "Esto necesita atención de emergencia ahora: llame al 911."
 CLINIC_REPLY_ES = ("No espere con esto: llame ahora a Biorestoration Medical & Aesthetics al "
                    "801-501-9797")
-
-
-def is_urgent_reply(replies) -> bool:
-    """Exactly one message, the urgent one, with nothing after it."""
-    return (len(replies) == 1 and not replies[0].get("buttons")
-            and replies[0]["text"].startswith((EMERGENCY_REPLY, CLINIC_REPLY)))
 
 
 def is_spanish_urgent_reply(replies) -> bool:

@@ -3,8 +3,8 @@ import pytest
 
 from actions.actions import KNOWLEDGE
 from channels.screening import ACKNOWLEDGEMENT, ALLOWED, GREETING, screen
-from tests.test_booking_e2e import staff_list
-from tests.test_red_flags import is_urgent_reply
+from tests.support.booking import staff_list
+from tests.support.replies import is_urgent_reply
 
 
 @pytest.mark.parametrize("payload", ["/faq_pain", "/book_consultation", "/affirm", "/deny",

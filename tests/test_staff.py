@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from actions.knowledge import load_knowledge
-from tests.conftest import ROOT, VENV_BIN
-from tests.staff_helpers import clinic, copy_project, examples
+from tests.support.project import ROOT, VENV_BIN
+from tests.support.staff import clinic, copy_project, examples
 
 SUN_ANSWER = ("Keep out of direct sun for a week after microneedling and wear SPF 30 or higher "
               "every day; your skin is more sensitive while it heals.")

@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from actions import store
-from tests.staff_helpers import clinic, copy_project, examples
+from tests.support.staff import clinic, copy_project, examples
 
 DAY = 24 * 3600
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ENV, ROOT, VENV_BIN
+from tests.support.project import ENV, ROOT, VENV_BIN
 
 
 def test_every_test_story_passes(trained_model: Path, tmp_path: Path):

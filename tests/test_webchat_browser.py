@@ -2,22 +2,17 @@
 on the demo page, against the running Rasa server and action server."""
 import html
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import DEMO_SERVER, DISCLOSURE, ENV, ROOT
-from tests.test_booking_e2e import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
-                                    CONFIRM, staff_list)
+from tests.support.booking import staff_list
+from tests.support.project import ROOT
+from tests.support.replies import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
+                                   CONFIRM, DISCLOSURE)
+from tests.support.web import ARTIFACTS, ask, expect_answer, launcher
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-TIMEOUT_MS = 20000
 PAIN = KNOWLEDGE.by_id["pain"]
 # Notes whether the typing indicator was shown (it may be brief).
 WATCH_TYPING = """indicator => {
@@ -25,62 +20,6 @@ WATCH_TYPING = """indicator => {
   new MutationObserver(() => { window.typingShown ||= !indicator.hidden; })
     .observe(indicator, { attributes: true });
 }"""
-
-
-@pytest.fixture(scope="module")
-def widget() -> Path:
-    """The built widget: make rebuilds it when its sources or lock changed."""
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: the chat widget cannot be built")
-    subprocess.run(["make", "--no-print-directory", "web/dist/widget.js"], cwd=ROOT, env=ENV,
-                   check=True)
-    return ROOT / "web" / "dist" / "widget.js"
-
-
-@pytest.fixture(scope="module")
-def browser(widget):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian: apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--disable-gpu", "--disable-quic"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def demo(browser, assistant, web_site) -> Iterator:
-    """A new visitor (fresh browser context) on the demo page, whose one
-    script tag points the widget at the test's Rasa server."""
-    assert DEMO_SERVER in (ROOT / "web" / "index.html").read_text(encoding="utf-8")
-    contexts = []
-
-    def open_page(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{web_site}/index.html?server={assistant.url}")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def launcher(page):
-    return page.get_by_role("button", name="Open the chat: Biorestoration assistant")
-
-
-def ask(page, question: str) -> None:
-    page.get_by_role("textbox", name="Your message").fill(question)
-    page.get_by_role("textbox", name="Your message").press("Enter")
-
-
-def expect_answer(page, topic) -> None:
-    log = page.get_by_role("log", name="Conversation")
-    for paragraph in KNOWLEDGE.answer(topic).strip().split("\n\n"):
-        log.get_by_text(paragraph).wait_for()
 
 
 def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_reload(demo):

@@ -12,7 +12,9 @@ import yaml
 
 from actions.actions import KNOWLEDGE
 from channels.webchat import DEMO_ORIGINS, SESSION_ID, WebChatInput, allowed_origins, session_id
-from tests.conftest import DISCLOSURE, ROOT
+from tests.support.project import ROOT
+from tests.support.replies import DISCLOSURE
+from tests.support.webchat import emit, open_session, open_websocket, receive
 
 FORBIDDEN = "http://evil.example"
 PAIN = KNOWLEDGE.by_id["pain"]
@@ -80,46 +82,6 @@ def test_a_handshake_from_the_clinics_pages_is_accepted(assistant, origin):
     assert response.status_code == 200
     assert response.text.startswith("0{")  # engine.io "open" packet
     assert response.headers["Access-Control-Allow-Origin"] == origin
-
-
-async def open_websocket(url: str, origin: str):
-    """A websocket to the socket.io endpoint, opened from `origin`."""
-    address = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    return await websockets.connect(address, origin=origin, open_timeout=10)
-
-
-async def receive(websocket, timeout: float) -> str:
-    """The next packet within `timeout` seconds, engine.io pings answered on the way."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        packet = await asyncio.wait_for(websocket.recv(),
-                                        deadline - asyncio.get_running_loop().time())
-        if packet != "2":
-            return packet
-        await websocket.send("3")
-
-
-async def emit(websocket, event: str, data: object) -> None:
-    await websocket.send("42" + json.dumps([event, data]))
-
-
-async def open_session(url: str, origin: str, session: object) -> tuple:
-    """Speak socket.io as the widget does (engine.io 4, socket.io 5 packets
-    over a websocket from `origin`; python-engineio's own websocket client
-    needs a newer aiohttp than Rasa's): ask for `session`. The websocket and
-    the session the server issued."""
-    websocket = await open_websocket(url, origin)
-    try:
-        assert (await receive(websocket, 10)).startswith("0{")  # engine.io open
-        await websocket.send("40")  # socket.io connect
-        assert (await receive(websocket, 10)).startswith("40")
-        await emit(websocket, "session_request", {"session_id": session})
-        event, issued = json.loads((await receive(websocket, 10))[2:])
-        assert event == "session_confirm"
-        return websocket, issued
-    except BaseException:
-        await websocket.close()
-        raise
 
 
 async def converse(url: str, origin: str, session: object, messages: list[str]) -> dict:
