@@ -15,6 +15,9 @@ from tests.support.channels import SECRETS, Channels, FakePlatform, channel_cred
 from tests.support.project import ENV, MODEL, ROOT
 from tests.support.web import CHROMIUM, DEMO_SERVER, TIMEOUT_MS, serving_web
 
+# Every test is of one kind (unit, e2e, cluster, browser): checked at collection.
+pytest_plugins = ["tests.support.kinds"]
+
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:

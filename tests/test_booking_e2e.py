@@ -1,9 +1,13 @@
 """Booking conversations over REST with the real servers, and what staff see."""
+import pytest
+
 from actions.actions import KNOWLEDGE
 from tests.support.assistant import new_sender, start_assistant, stop_all
 from tests.support.booking import last_text, staff_list, up_to_confirmation
 from tests.support.replies import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
                                    CONFIRM)
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_visitor_books_and_staff_find_the_booking(assistant):

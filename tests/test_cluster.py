@@ -24,8 +24,9 @@ from tests.support.cluster import Postgres, Redis, missing_binaries
 from tests.support.load import TEXTS, converse, message_ids, record, send, turns_in_order
 from tests.support.replies import CONFIRM
 
-pytestmark = pytest.mark.skipif(bool(missing_binaries()),
-                                reason=f"cluster mode needs {', '.join(missing_binaries())}")
+pytestmark = [pytest.mark.cluster,
+              pytest.mark.skipif(bool(missing_binaries()),
+                                 reason=f"cluster mode needs {', '.join(missing_binaries())}")]
 
 CLINIC_PHONE = "801-501-9797"
 

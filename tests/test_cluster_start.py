@@ -19,8 +19,9 @@ from tests.support.assistant import Assistant, new_sender
 from tests.support.cluster import Postgres, Redis, missing_binaries
 from tests.support.load import record
 
-pytestmark = pytest.mark.skipif(bool(missing_binaries()),
-                                reason=f"cluster mode needs {', '.join(missing_binaries())}")
+pytestmark = [pytest.mark.cluster,
+              pytest.mark.skipif(bool(missing_binaries()),
+                                 reason=f"cluster mode needs {', '.join(missing_binaries())}")]
 
 STARTS = 5
 # What a replica that raced another to make a table logged (Rasa's store and

@@ -10,6 +10,8 @@ from actions.actions import KNOWLEDGE
 from tests.support.assistant import new_sender
 from tests.support.project import ENV, VENV_BIN
 
+pytestmark = pytest.mark.e2e
+
 PHONE = KNOWLEDGE.clinic.phone
 
 

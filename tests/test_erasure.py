@@ -3,12 +3,15 @@ import datetime
 import sqlite3
 import subprocess
 
+import pytest
 from sqlalchemy import update
 
 from actions import store
 from tests.support.assistant import new_sender
 from tests.support.booking import staff_list, up_to_confirmation
 from tests.support.project import ENV, VENV_BIN
+
+pytestmark = pytest.mark.e2e
 
 
 def events_of(assistant, sender: str) -> int:

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from tests.support.assistant import new_sender
 
+pytestmark = pytest.mark.e2e
+
 HEADERS = {"Content-Type": "application/json"}
 
 

@@ -8,6 +8,8 @@ import yaml
 
 from actions.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
 
+pytestmark = pytest.mark.unit
+
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 # The topics of ../shared/TOPICS.md and their safety classes.
 TOPICS = {

@@ -1,8 +1,11 @@
 """Only the channels are public: Rasa's HTTP API is off without a token, and
 the action server answers only the Rasa server, never echoing a conversation."""
+import pytest
 import requests
 
 from tests.support.assistant import ACTION_SECRETS
+
+pytestmark = pytest.mark.e2e
 
 CANARY = "Quillon Brightwater 801-555-0199"
 

@@ -12,6 +12,8 @@ from tests.support.visitors import (MessengerVisitor, PAGE_ID, hold_the_conversa
                                     messenger_event, messenger_reply, messenger_text,
                                     messenger_update, new_id)
 
+pytestmark = pytest.mark.e2e
+
 
 def sent_to_messenger(channels, mark=0):
     return [request for request in channels.graph.since(mark) if request.path == "/me/messages"]

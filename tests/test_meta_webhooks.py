@@ -11,6 +11,8 @@ import requests
 from tests.support.channels import APP_SECRET, SECRETS, meta_signature
 from tests.support.visitors import messenger_event, messenger_update, whatsapp_update
 
+pytestmark = pytest.mark.e2e
+
 VERIFY_TOKEN = {"messenger": SECRETS["FB_VERIFY_TOKEN"],
                 "whatsapp": SECRETS["WHATSAPP_VERIFY_TOKEN"]}
 

@@ -48,7 +48,10 @@ def postgres() -> Iterator[Postgres]:
         server.remove()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# Each migration runs as `python -m migrations` (end to end); PostgreSQL needs
+# a server of its own (the cluster kind).
+@pytest.fixture(params=[pytest.param("sqlite", marks=pytest.mark.e2e),
+                        pytest.param("postgresql", marks=pytest.mark.cluster)])
 def url(request, tmp_path) -> str:
     """A new, empty database."""
     if request.param == "sqlite":
@@ -184,6 +187,7 @@ def test_a_database_migrated_by_newer_code_is_refused(url, engine):
     assert done.returncode == 1 and "newer version" in done.stderr
 
 
+@pytest.mark.unit
 def test_a_sqlite_file_is_brought_up_to_date_when_a_server_opens_it(tmp_path):
     from privacy.tracker_store import RedactingSQLTrackerStore
 
@@ -199,6 +203,7 @@ def test_a_sqlite_file_is_brought_up_to_date_when_a_server_opens_it(tmp_path):
     assert set(inspect(bookings).get_table_names()) == {"alembic_version", "booking_requests"}
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("url", ["postgresql"], indirect=True)
 def test_a_server_makes_no_table_and_refuses_a_database_not_up_to_date(url, engine, postgres):
     from privacy.tracker_store import RedactingSQLTrackerStore

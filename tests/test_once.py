@@ -99,6 +99,7 @@ def ask_again(channels: Channels, visitor: Visitor, message_id: str) -> List[str
     return [reply.text for reply in visitor.turn]
 
 
+@pytest.mark.e2e
 def test_a_message_sent_again_is_stored_once_and_answered_with_the_same_reply(assistant):
     sender = new_sender()
     first = post(assistant, sender, "hello", "m-1")
@@ -110,6 +111,7 @@ def test_a_message_sent_again_is_stored_once_and_answered_with_the_same_reply(as
     assert stored_messages(assistant, sender) == [("hello", "m-1"), (QUESTION, "m-2")]
 
 
+@pytest.mark.e2e
 def test_the_same_id_in_another_conversation_is_another_message(assistant):
     one, other = new_sender(), new_sender()
     post(assistant, one, QUESTION, "m-1")
@@ -118,6 +120,7 @@ def test_the_same_id_in_another_conversation_is_another_message(assistant):
     assert stored_messages(assistant, other) == [(QUESTION, "m-1")]
 
 
+@pytest.mark.e2e
 def test_a_message_without_an_id_is_taken_each_time_as_before(assistant):
     sender = new_sender()
     post(assistant, sender, "hello")
@@ -128,6 +131,7 @@ def test_a_message_without_an_id_is_taken_each_time_as_before(assistant):
                                                   (QUESTION, None)]
 
 
+@pytest.mark.e2e
 def test_a_website_chat_message_sent_again_is_stored_once_and_answered_again(assistant):
     first, next_ = uuid.uuid4().hex, uuid.uuid4().hex
     session, replies = webchat(assistant.url, None, [(QUESTION, first), (NEXT, next_)])
@@ -142,6 +146,7 @@ def test_a_website_chat_message_sent_again_is_stored_once_and_answered_again(ass
                                                     (NEXT, again_next)]
 
 
+@pytest.mark.e2e
 def test_a_website_chat_message_id_not_of_the_form_is_dropped(assistant):
     session, replies = webchat(assistant.url, None, [(QUESTION, "not an id!")])
 
@@ -149,6 +154,7 @@ def test_a_website_chat_message_id_not_of_the_form_is_dropped(assistant):
     assert stored_by_now(assistant, session, 1) == [(QUESTION, None)]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("platform", list(PLATFORMS))
 def test_a_platform_message_delivered_again_is_stored_and_answered_once(channels, platform):
     visitor_class, prefix = PLATFORMS[platform]
@@ -160,6 +166,7 @@ def test_a_platform_message_delivered_again_is_stored_and_answered_once(channels
     assert question == (QUESTION, message_id) and next_[0] == NEXT
 
 
+@pytest.mark.e2e
 def test_a_message_sent_again_after_a_restart_is_stored_once_on_every_channel(
         trained_model, tmp_path):
     """Nothing of the check is kept in memory: the ids are the stored events'.
@@ -207,6 +214,7 @@ def conversation(*events) -> DialogueStateTracker:
     return DialogueStateTracker.from_events("visitor", list(events))
 
 
+@pytest.mark.unit
 def test_the_replies_to_a_message_are_the_bots_utterances_up_to_the_next_message():
     tracker = conversation(
         ActionExecuted("action_listen"),
@@ -221,6 +229,7 @@ def test_the_replies_to_a_message_are_the_bots_utterances_up_to_the_next_message
     assert [bot.text for bot in replies_to(tracker, "m-2")] == ["A numbing cream..."]
 
 
+@pytest.mark.unit
 def test_a_message_not_in_the_conversation_has_no_replies():
     tracker = conversation(UserUttered("hello"), BotUttered("Hi!"),
                            UserUttered("hi", metadata={"message_id": "m-1"}))

@@ -15,6 +15,8 @@ from tests.support.project import ENV, ROOT
 from tests.support.replies import DISCLOSURE, GREETING
 from tests.support.web import ARTIFACTS, TIMEOUT_MS
 
+pytestmark = pytest.mark.browser
+
 VERSION = "1.0.1"  # RASA_WEBCHAT_VERSION of the Makefile
 SCRIPT = ROOT / "build" / f"rasa-webchat-{VERSION}" / "index.js"
 PAIN = KNOWLEDGE.by_id["pain"]

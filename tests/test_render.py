@@ -4,6 +4,8 @@ import pytest
 from channels import render
 from channels.render import Option
 
+pytestmark = pytest.mark.unit
+
 LONG_TITLE = "A title much longer than twenty characters"
 MANY = [Option(f"Topic number {n} with a long title", f"/faq_{n}") for n in range(1, 13)]
 TWO = [Option("Yes, I agree", "/affirm"), Option("No", "/deny")]

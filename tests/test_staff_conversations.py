@@ -14,6 +14,8 @@ import pytest
 from actions import store
 from tests.support.staff import clinic, copy_project, examples
 
+pytestmark = pytest.mark.e2e
+
 DAY = 24 * 3600
 
 

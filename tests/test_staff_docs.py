@@ -1,5 +1,9 @@
 """The README's reference of the clinic command is its --help, verbatim."""
+import pytest
+
 from clinic import docs
+
+pytestmark = pytest.mark.unit
 
 
 def test_the_readme_section_for_staff_is_the_generated_help():

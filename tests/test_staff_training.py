@@ -21,6 +21,8 @@ import yaml
 from tests.support.assistant import new_sender, start_assistant, stop_all
 from tests.support.staff import clinic, copy_project
 
+pytestmark = pytest.mark.e2e
+
 TOKEN = f"token-{uuid.uuid4().hex}"
 VOUCHER_ANSWER = ("Yes: {clinic_name} sells gift vouchers for any treatment or amount. "
                   "Call {clinic_phone} or email {clinic_email} to buy one.")

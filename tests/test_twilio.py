@@ -9,6 +9,8 @@ from tests.support.replies import CANNOT_VIEW, DISCLOSURE, is_urgent_reply
 from tests.support.visitors import (TwilioVisitor, hold_the_conversation, twilio_params,
                                     twilio_reply, twilio_signed)
 
+pytestmark = pytest.mark.e2e
+
 LOCAL_URL = "{assistant}/webhooks/twilio/webhook"
 PHOTO = {"NumMedia": "1", "MediaContentType0": "image/jpeg",
          "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"}

@@ -22,6 +22,7 @@ WATCH_TYPING = """indicator => {
 }"""
 
 
+@pytest.mark.browser
 def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_reload(demo):
     page = demo(viewport={"width": 1280, "height": 800})
     launcher(page).click()
@@ -54,6 +55,7 @@ def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_r
     page.screenshot(path=ARTIFACTS / "webchat.png")
 
 
+@pytest.mark.browser
 def test_a_visitor_books_a_consultation_in_the_chat(demo, assistant):
     page = demo()
     launcher(page).click()
@@ -87,6 +89,7 @@ def test_a_visitor_books_a_consultation_in_the_chat(demo, assistant):
     assert booking["name"] == "Robin Webchat" and booking["contact"] == "+18015550142"
 
 
+@pytest.mark.browser
 def test_the_keyboard_opens_the_chat_sends_and_closes_it(demo):
     page = demo()
     button = launcher(page)
@@ -110,6 +113,7 @@ def test_the_keyboard_opens_the_chat_sends_and_closes_it(demo):
            ).to_be_focused()
 
 
+@pytest.mark.browser
 def test_markup_typed_by_a_visitor_is_shown_as_text(demo):
     page = demo()
     launcher(page).click()
@@ -121,6 +125,7 @@ def test_markup_typed_by_a_visitor_is_shown_as_text(demo):
     assert page.title() != "pwned"
 
 
+@pytest.mark.browser
 def test_on_a_phone_the_chat_takes_the_whole_screen(demo):
     phone = {"width": 390, "height": 844}
     page = demo(viewport=phone, has_touch=True, is_mobile=True)
@@ -136,6 +141,7 @@ def test_on_a_phone_the_chat_takes_the_whole_screen(demo):
     page.screenshot(path=ARTIFACTS / "webchat-phone.png")
 
 
+@pytest.mark.browser
 def test_a_stored_conversation_is_shown_bounded_and_as_text(demo):
     """What the tab kept (sessionStorage) is read defensively: at most the last
     60 messages, markup as text, malformed entries left out."""
@@ -154,6 +160,7 @@ def test_a_stored_conversation_is_shown_bounded_and_as_text(demo):
     assert page.locator(".log img").count() == 0
 
 
+@pytest.mark.unit
 def test_the_demo_page_shows_the_clinics_details_from_its_profile():
     page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
     clinic = KNOWLEDGE.clinic

@@ -6,12 +6,15 @@ the server's `bot_uttered` packets while `window.dropReplies` is set."""
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from actions.actions import KNOWLEDGE
 from tests.support.assistant import stored_by_now
 from tests.support.replies import DISCLOSURE
 from tests.support.web import ask, expect_answer, launcher
+
+pytestmark = pytest.mark.browser
 
 PAIN = KNOWLEDGE.by_id["pain"]
 # Runs before the widget's script: the socket.io client takes WebSocket as

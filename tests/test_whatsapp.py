@@ -11,6 +11,8 @@ from tests.support.replies import CANNOT_VIEW, DISCLOSURE, GREETING, is_urgent_r
 from tests.support.visitors import (WhatsAppVisitor, hold_the_conversation, whatsapp_message,
                                     whatsapp_reply, whatsapp_update)
 
+pytestmark = pytest.mark.e2e
+
 MESSAGES_PATH = f"/{SECRETS['WHATSAPP_PHONE_NUMBER_ID']}/messages"
 
 
