@@ -58,10 +58,6 @@ class Scores:
     normal_escalated: int
     normal_total: int
 
-    @property
-    def urgent_recall(self) -> float:
-        return self.urgent_answered / self.urgent_total if self.urgent_total else 1.0
-
 
 def _suite(project: Project, name: str) -> List[str]:
     path = project.red_flags_suite / f"{name}.yml"

@@ -11,11 +11,6 @@ MANY = [Option(f"Topic number {n} with a long title", f"/faq_{n}") for n in rang
 TWO = [Option("Yes, I agree", "/affirm"), Option("No", "/deny")]
 
 
-def test_the_web_gets_the_message_unchanged():
-    message = {"text": "Hi", "buttons": [{"title": LONG_TITLE, "payload": "/x"}] * 12}
-    assert render.for_web(message) == message
-
-
 def test_options_are_read_from_buttons_or_quick_replies():
     assert render.options({"buttons": [{"title": "No", "payload": "/deny"}]}) == [TWO[1]]
     assert render.options({"quick_replies": [{"title": "No", "payload": "/deny"}]}) == [TWO[1]]
