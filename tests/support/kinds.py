@@ -3,7 +3,7 @@ exactly one kind, so that each kind can run alone (`pytest -m unit`, the
 `make test-fast` of the developers), and collection fails on a test of no
 kind or of two, or on a unit test that asks for the model or a server.
 
-    unit     in-process and quick: no trained model, widget build or server
+    unit     quick, with no trained model, widget build or server
     e2e      the real programs: the trained model, the Rasa and action
              servers, the staff command, Rasa's own commands
     cluster  needs PostgreSQL, Redis or nginx on this machine
