@@ -34,8 +34,7 @@ CLINIC_REPLY_ES = ("No espere con esto: llame ahora a Biorestoration Medical & A
 
 
 def is_spanish_urgent_reply(replies) -> bool:
-    return (len(replies) == 1 and not replies[0].get("buttons")
-            and replies[0]["text"].startswith((EMERGENCY_REPLY_ES, CLINIC_REPLY_ES)))
+    return is_urgent_reply(replies, (EMERGENCY_REPLY_ES, CLINIC_REPLY_ES))
 
 
 @pytest.mark.unit

@@ -19,7 +19,7 @@ CLINIC_REPLY = ("Please don't wait with this: call Biorestoration Medical & Aest
                 "801-501-9797")
 
 
-def is_urgent_reply(replies) -> bool:
+def is_urgent_reply(replies, openings=(EMERGENCY_REPLY, CLINIC_REPLY)) -> bool:
     """Exactly one message, the urgent one, with nothing after it."""
     return (len(replies) == 1 and not replies[0].get("buttons")
-            and replies[0]["text"].startswith((EMERGENCY_REPLY, CLINIC_REPLY)))
+            and replies[0]["text"].startswith(openings))
