@@ -19,6 +19,7 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /app
 
 # The pinned packages first: this layer is rebuilt only when the lock changes.
+# The servers' packages only: the test tools are in requirements-dev.lock.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 

@@ -44,7 +44,7 @@ import requests
 from bench.server import ROUTE
 from bench.traffic import SEED
 from cluster.launch import free_port
-from tests.conftest import SECRETS, endpoints_yml
+from tests.support.assistant import ACTION_SECRETS, endpoints_yml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -112,7 +112,7 @@ class Servers:
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         endpoints = folder / "endpoints.yml"
         endpoints.write_text(endpoints_yml(self.actions_port, folder / "trackers.db"))
-        env = {**ENV, **SECRETS, "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
+        env = {**ENV, **ACTION_SECRETS, "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
                **(extra_env or {})}
         self.log = (folder / "servers.log").open("w")
         self.started = time.perf_counter()

@@ -42,7 +42,7 @@ import aiohttp
 
 from bench.traffic import SEED, Visitors
 from channels.guard import ACTIONS_DOWN, UNAVAILABLE
-from tests.conftest import start_assistant, stop_all  # the tests' own launcher
+from tests.support.assistant import start_assistant, stop_all  # the tests' own launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "test-artifacts" / "soak"

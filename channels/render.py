@@ -90,13 +90,6 @@ def _text_or_titles(text: str, offered: List[Option]) -> str:
     return text.strip() or "\n".join(option.title for option in offered)
 
 
-# The web -----------------------------------------------------------------
-
-def for_web(message: Dict[str, Any]) -> Dict[str, Any]:
-    """The web widget shows every button with its full title."""
-    return message
-
-
 # Messenger ---------------------------------------------------------------
 
 def for_messenger(text: str, offered: Iterable[Option]) -> List[Dict[str, Any]]:

@@ -255,7 +255,10 @@ def figures(results: List[Result], conversations: List[Conversation]) -> Dict[st
     compound = [r for r in topical if len(r.expected) > 1]
     asked = [r for r in single if r.asked]
     wrong = [r for r in single if not r.right and not r.asked]
-    by = lambda *labels: [r for r in results if r.expected[0] in labels and len(r.expected) == 1]
+
+    def by(*labels: str) -> List[Result]:
+        return [r for r in results if r.expected[0] in labels and len(r.expected) == 1]
+
     urgent = by("urgent")
     alarms = [r for r in results if "urgent" not in r.expected and "urgent" in r.labels]
     turns = [turn for conversation in conversations for turn in conversation.turns]

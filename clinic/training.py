@@ -59,10 +59,6 @@ class Scores:
     normal_escalated: int
     normal_total: int
 
-    @property
-    def urgent_recall(self) -> float:
-        return self.urgent_answered / self.urgent_total if self.urgent_total else 1.0
-
 
 def _suite(project: Project, name: str) -> List[str]:
     path = project.red_flags_suite / f"{name}.yml"
@@ -173,8 +169,9 @@ def put_in_service(project: Project, model: Path) -> None:
 
 
 def _keep_unrecorded_served(project: Project, history: List[Dict], scores: Scores) -> None:
-    """The model in service before the first `clinic train` (trained by make)
-    joins the history, so that a rollback can return to it."""
+    """A model in service that no `clinic train` recorded (trained by make
+    before make went through the gate, or copied in by hand) joins the
+    history, so that a rollback can return to it."""
     if history or not project.served_model.is_file():
         return
     made = datetime.datetime.fromtimestamp(project.served_model.stat().st_mtime)

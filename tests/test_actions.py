@@ -13,6 +13,8 @@ from actions.actions import (KNOWLEDGE, ActionAnswerFaq, ActionClinicReply,
                              ActionDidYouMean)
 from actions.forms import ActionHandoff
 
+pytestmark = pytest.mark.unit
+
 
 def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = (),
             disclosed: bool = True, questions: List[str] = (), topic: str = None) -> Tracker:

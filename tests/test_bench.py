@@ -8,12 +8,15 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import pytest
+
 from bench import run, server, traffic
 from channels import speed
 from clinic.evaluate import load_heldout
-from tests.conftest import ENV, ROOT
+from tests.support.project import ENV, ROOT
 
 
+@pytest.mark.e2e
 def test_the_load_generator_gets_an_answer_to_every_message(assistant):
     done = subprocess.run([sys.executable, "-m", "bench.load", assistant.url, "--concurrency",
                            "2", "--conversations", "2"],
@@ -24,6 +27,7 @@ def test_the_load_generator_gets_an_answer_to_every_message(assistant):
     assert len(result["latencies_ms"]) == result["answered"]
 
 
+@pytest.mark.unit
 def test_the_table_gives_the_ratio_of_ours_to_the_baseline():
     ours = {key: 2.0 for key, *_ in run.ROWS}
     baseline = {key: 4.0 for key, *_ in run.ROWS}
@@ -41,6 +45,7 @@ def questions_and_names(conversations):
     return asked, named
 
 
+@pytest.mark.unit
 def test_both_variants_get_the_same_messages_and_each_round_other_ones():
     first, second = run.schedule(3, "18"), run.schedule(3, "18")
     assert first == second  # the schedule knows nothing of the variant
@@ -53,6 +58,7 @@ def test_both_variants_get_the_same_messages_and_each_round_other_ones():
     assert streams[0] != streams[2]  # the same level in the next round
 
 
+@pytest.mark.unit
 def test_the_questions_are_held_out_faq_messages_none_twice_in_a_round():
     pool = traffic.faq_pool()
     heldout = {text for text, intent in load_heldout() if intent.startswith("faq_")}
@@ -63,17 +69,20 @@ def test_the_questions_are_held_out_faq_messages_none_twice_in_a_round():
     assert len(named) == len(set(named)) == busiest
 
 
+@pytest.mark.unit
 def test_questions_are_dealt_again_in_a_new_order_once_the_pool_is_used_up():
     dealt = traffic.dealt(["a", "b", "c"], "seed")
     first, second = [next(dealt) for _ in range(3)], [next(dealt) for _ in range(3)]
     assert sorted(first) == sorted(second) == ["a", "b", "c"]
 
 
+@pytest.mark.unit
 def test_the_hit_rate_is_the_share_of_lookups_the_cache_answered():
     assert run.hit_rate({"size": 2048, "hits": 3, "misses": 1}) == 0.75
     assert run.hit_rate({"size": 0, "hits": 0, "misses": 0}) is None  # cache off
 
 
+@pytest.mark.unit
 def test_the_bench_route_reads_and_empties_the_nlu_cache(monkeypatch):
     cache = speed.NLUCache(size=4)
     monkeypatch.setattr(speed, "nlu_cache", cache)
@@ -89,6 +98,7 @@ def test_the_bench_route_reads_and_empties_the_nlu_cache(monkeypatch):
     assert speed.nlu_cache.get("model", "hello")[1] is None
 
 
+@pytest.mark.unit
 def test_the_bench_server_is_rasas_app_with_the_route_added():
     added = []
     app = SimpleNamespace(add_route=lambda handler, uri, methods: added.append((uri, methods)))
@@ -96,6 +106,7 @@ def test_the_bench_server_is_rasas_app_with_the_route_added():
     assert added == [(server.ROUTE, ["GET", "DELETE"])]
 
 
+@pytest.mark.unit
 def test_the_cache_table_gives_with_over_without():
     ours = {key: 2.0 for key in run.LOAD_KEYS}
     ours["without_nlu_cache"] = {key: 4.0 for key in run.LOAD_KEYS}

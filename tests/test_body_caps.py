@@ -11,10 +11,9 @@ import websockets
 
 from channels.guard import MAX_BODY_BYTES
 from channels.webhooks import META_MAX_BODY_BYTES, TWILIO_MAX_BODY_BYTES
-from tests.channel_servers import meta_signature
-from tests.channel_visitors import messenger_event, messenger_update, twilio_params, twilio_signed
-from tests.test_meta_webhooks import APP_SECRET
-from tests.test_webchat_channel import emit, open_websocket, receive
+from tests.support.channels import APP_SECRET, meta_signature
+from tests.support.visitors import messenger_event, messenger_update, twilio_params, twilio_signed
+from tests.support.webchat import emit, open_websocket, receive
 
 
 def padded(update: dict, size: int) -> bytes:
@@ -46,6 +45,7 @@ def post_twilio(channels, size: int) -> requests.Response:
                              **twilio_signed(params)}, timeout=30)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("channel", ["messenger", "whatsapp"])
 def test_a_meta_webhook_takes_up_to_3_mb_and_refuses_more(channels, channel):
     update = receipt() if channel == "messenger" else {
@@ -54,17 +54,20 @@ def test_a_meta_webhook_takes_up_to_3_mb_and_refuses_more(channels, channel):
     assert post_meta(channels, channel, padded(update, META_MAX_BODY_BYTES + 1)).status_code == 413
 
 
+@pytest.mark.e2e
 def test_the_twilio_webhook_takes_up_to_64_kb_and_refuses_more(channels):
     assert post_twilio(channels, TWILIO_MAX_BODY_BYTES).status_code == 200
     assert post_twilio(channels, TWILIO_MAX_BODY_BYTES + 1).status_code == 413
 
 
+@pytest.mark.e2e
 def test_the_rest_channel_keeps_its_16_kb(channels):
     url = f"{channels.assistant.url}/webhooks/rest/webhook"
     body = padded({"sender": "caps-1", "message": "hi"}, MAX_BODY_BYTES + 1)
     assert requests.post(url, data=body, timeout=30).status_code == 413
 
 
+@pytest.mark.e2e
 def test_the_website_chats_long_polling_keeps_its_16_kb(channels):
     """socket.io's long-polling POST, the widget's first transport."""
     url = f"{channels.assistant.url}/socket.io/?EIO=4&transport=polling"
@@ -95,12 +98,14 @@ async def say_over_a_websocket(url: str, size: int) -> str:
         await websocket.close()
 
 
+@pytest.mark.e2e
 def test_the_website_chats_websocket_keeps_its_16_kb(channels):
     url = channels.assistant.url
     assert asyncio.run(say_over_a_websocket(url, MAX_BODY_BYTES)) == "bot_uttered"
     assert asyncio.run(say_over_a_websocket(url, MAX_BODY_BYTES + 1)) == "closed"
 
 
+@pytest.mark.unit
 def test_the_twilio_cap_fits_the_longest_whatsapp_text_in_any_script():
     """4096 characters of 4 bytes in UTF-8 (emoji), percent-encoded, with 10
     media: the form stays under the cap."""

@@ -14,7 +14,8 @@ from sqlalchemy.exc import OperationalError
 import migrations
 from core import booking, notify, store
 from actions.actions import KNOWLEDGE
-from tests.conftest import ENV, VENV_BIN, free_port
+from cluster.launch import free_port
+from tests.support.project import ENV, VENV_BIN
 
 CLINIC = KNOWLEDGE.clinic
 # A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.
@@ -22,6 +23,7 @@ NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo(CLINIC.timezone))
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the machine's server
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, expected", [
     ("Maria Lopez", "Maria Lopez"), ("  O'Brien-Smith ", "O'Brien-Smith"),
     ("张伟", "张伟"), ("José   María", "José María"), ("محمد", "محمد"),
@@ -30,6 +32,7 @@ def test_names_are_kept_tidy(text, expected):
     assert booking.name(text) == expected
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["", "x" * 10_000, "R2D2", "😍😍", "<script>", "a b c d e f g",
                                   '[1, 2]', "@@@"])
 def test_hostile_or_impossible_names_are_refused(text):
@@ -38,6 +41,7 @@ def test_hostile_or_impossible_names_are_refused(text):
     assert refused.value.response == "utter_invalid_name"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, value, kind", [
     ("801-555-0123", "+18015550123", "phone"),
     ("(801) 501 9797", "+18015019797", "phone"),
@@ -48,6 +52,7 @@ def test_phone_numbers_and_emails_are_normalised(text, value, kind):
     assert booking.contact(text, CLINIC.phone_region) == booking.Contact(value, kind)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["not a phone", "12345", "a@b", "[1, 2]", "📞📞", "9" * 300,
                                   "me@@example.com"])
 def test_anything_else_is_not_a_contact(text):
@@ -56,6 +61,7 @@ def test_anything_else_is_not_a_contact(text):
     assert refused.value.response == "utter_invalid_contact"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, expected", [
     ("next Tuesday afternoon", "Tuesday 24 November 2026 at 2:00 PM"),
     ("Monday 10am", "Monday 23 November 2026 at 10:00 AM"),
@@ -71,6 +77,7 @@ def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
     assert booking.preferred_time(text, CLINIC, NOW).text() == expected
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, response", [
     ("yesterday", "utter_invalid_preferred_time_past"),
     ("today at 9am", "utter_invalid_preferred_time_past"),
@@ -86,6 +93,7 @@ def test_past_closed_and_unreadable_times_are_refused_with_the_reason(text, resp
     assert refused.value.response == response
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["skip", "No", "not sure", "/deny"])
 def test_the_treatment_can_be_skipped(text):
     assert booking.treatment_area(text) == "not specified"
@@ -121,7 +129,9 @@ def postgres_or_skip() -> Iterator[str]:
         server.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# SQLite in-process; PostgreSQL needs a server of its own (the cluster kind).
+@pytest.fixture(params=[pytest.param("sqlite", marks=pytest.mark.unit),
+                        pytest.param("postgresql", marks=pytest.mark.cluster)])
 def database(request, tmp_path):
     with contextlib.ExitStack() as stack:
         url = (f"sqlite:///{tmp_path / 'clinic.db'}" if request.param == "sqlite"
@@ -152,6 +162,7 @@ def test_different_requests_are_different_bookings_newest_first(database):
     assert [b.reference for b in store.newest_first(database)] == [newer.reference, older.reference]
 
 
+@pytest.mark.e2e
 def test_the_clinic_command_lists_and_exports_bookings(tmp_path):
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     store.engine.cache_clear()
@@ -192,6 +203,7 @@ def mail_server():
     controller.stop()
 
 
+@pytest.mark.e2e
 def test_a_failed_email_waits_in_the_outbox_and_is_sent_on_retry(tmp_path, mail_server):
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     store.engine.cache_clear()
@@ -217,6 +229,7 @@ def test_a_failed_email_waits_in_the_outbox_and_is_sent_on_retry(tmp_path, mail_
     store.engine.cache_clear()
 
 
+@pytest.mark.unit
 def test_a_booking_is_never_confirmed_when_the_database_is_down(monkeypatch):
     import asyncio
 
@@ -237,17 +250,20 @@ def test_a_booking_is_never_confirmed_when_the_database_is_down(monkeypatch):
     assert {"event": "slot", "name": "contact", "value": None, "timestamp": None} in events
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["yes you can keep my details", "confirm", "that's correct", "sure"])
 def test_a_plain_yes_agrees(text):
     assert booking.agrees(text)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["ok, how long is the recovery", "ok carry on", "no",
                                   "yes but change my phone", "the email is wrong"])
 def test_a_question_a_resume_or_a_correction_is_no_yes(text):
     assert not booking.agrees(text)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, expected", [("ok, it's Natalie Brooks", "Natalie Brooks"),
                                             ("my name is Wes Carter", "Wes Carter"),
                                             ("Oksana Petrenko", "Oksana Petrenko")])
@@ -255,11 +271,13 @@ def test_a_name_is_read_after_its_lead_in(text, expected):
     assert booking.name(text) == expected
 
 
+@pytest.mark.unit
 def test_an_email_is_read_after_its_lead_in():
     assert booking.contact("my email is ana@example.com", CLINIC.phone_region).value == \
         "ana@example.com"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["skip", "ok, skip", "not sure"])
 def test_a_skip_after_a_lead_in_skips_the_area(text):
     assert booking.skips(text) and booking.treatment_area(text) == "not specified"

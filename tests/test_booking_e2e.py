@@ -1,37 +1,13 @@
 """Booking conversations over REST with the real servers, and what staff see."""
-import json
-import subprocess
+import pytest
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import ENV, VENV_BIN, new_sender, start_assistant, stop_all
+from tests.support.assistant import new_sender, start_assistant, stop_all
+from tests.support.booking import last_text, staff_list, up_to_confirmation
+from tests.support.replies import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
+                                   CONFIRM)
 
-ASK_TREATMENT = "Happy to help you book a consultation."
-ASK_NAME = "What name should the clinic use for you?"
-ASK_CONTACT = "What phone number or email address can the clinic reach you at?"
-ASK_TIME = "Which day and time would suit you?"
-ASK_CONSENT = "Next I'll ask for your name and a phone number or email."
-CONFIRM = "Here is your request:"
-RESUME = "Shall we continue with your booking?"
-
-
-def last_text(replies) -> str:
-    return replies[-1]["text"]
-
-
-def staff_list(assistant) -> list:
-    listed = subprocess.run([str(VENV_BIN / "clinic"), "bookings", "list", "--json"],
-                            env={**ENV, "DATABASE_URL": assistant.database_url},
-                            capture_output=True, text=True, check=True)
-    return json.loads(listed.stdout)
-
-
-def up_to_confirmation(assistant, sender: str, name: str, contact: str = "801-555-0123") -> list:
-    assert last_text(assistant.say("I'd like to book a consultation", sender)).startswith(ASK_TREATMENT)
-    assert last_text(assistant.say("acne scars on my cheeks", sender)).startswith(ASK_CONSENT)
-    assert last_text(assistant.say("/affirm", sender)) == ASK_NAME
-    assert last_text(assistant.say(name, sender)) == ASK_CONTACT
-    assert last_text(assistant.say(contact, sender)).startswith(ASK_TIME)
-    return assistant.say("next Tuesday afternoon", sender)
+pytestmark = pytest.mark.e2e
 
 
 def test_a_visitor_books_and_staff_find_the_booking(assistant):

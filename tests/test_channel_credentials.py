@@ -11,8 +11,8 @@ from channels.messenger import MessengerInput
 from channels.twilio import HardenedTwilioInput
 from channels.webhooks import ChannelConfigError
 from channels.whatsapp import WhatsAppInput
-from tests.channel_servers import SECRETS
-from tests.conftest import ENV, ROOT, VENV_BIN
+from tests.support.channels import SECRETS
+from tests.support.project import ENV, ROOT, VENV_BIN
 
 CHANNELS = {
     MessengerInput: {"verify_token": "FB_VERIFY_TOKEN", "app_secret": "FB_APP_SECRET",
@@ -28,6 +28,7 @@ CHANNELS = {
 }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("channel", list(CHANNELS), ids=lambda channel: channel.name())
 @pytest.mark.parametrize("bad", ["", "${VAR}", None])
 def test_an_empty_unsubstituted_or_missing_secret_is_refused_by_name(channel, bad):
@@ -42,10 +43,12 @@ def test_an_empty_unsubstituted_or_missing_secret_is_refused_by_name(channel, ba
     assert not any(value in str(refused.value) for value in SECRETS.values())
 
 
+@pytest.mark.unit
 def test_no_variables_set_enables_no_platform_channel():
     assert yaml.safe_load(merged({})) == yaml.safe_load((ROOT / "credentials.yml").read_text())
 
 
+@pytest.mark.unit
 def test_a_channel_is_enabled_when_its_variables_are_set():
     enabled = yaml.safe_load(merged({"WHATSAPP_APP_SECRET": "x"}))
     assert "channels.whatsapp.WhatsAppInput" in enabled
@@ -53,6 +56,7 @@ def test_a_channel_is_enabled_when_its_variables_are_set():
     assert enabled["channels.whatsapp.WhatsAppInput"]["app_secret"] == "${WHATSAPP_APP_SECRET}"
 
 
+@pytest.mark.e2e
 def test_the_server_refuses_to_start_with_an_empty_secret(trained_model, tmp_path):
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(merged({"FB_APP_SECRET": ""}))

@@ -2,7 +2,11 @@
 tests/test_once.py, tests/test_memory.py)."""
 import asyncio
 
+import pytest
+
 from channels.webhooks import Turns
+
+pytestmark = pytest.mark.unit
 
 
 def test_a_visitors_turns_run_in_order_even_when_the_first_is_slower():

@@ -15,11 +15,13 @@ import sqlalchemy
 import migrations
 from cluster.launch import Cluster, create_database, free_port, postgres_url
 from migrations import BRANCHES
-from tests.cluster_servers import Postgres, Redis, missing_binaries, record
-from tests.conftest import Assistant, new_sender
+from tests.support.assistant import Assistant, new_sender
+from tests.support.cluster import Postgres, Redis, missing_binaries
+from tests.support.load import record
 
-pytestmark = pytest.mark.skipif(bool(missing_binaries()),
-                                reason=f"cluster mode needs {', '.join(missing_binaries())}")
+pytestmark = [pytest.mark.cluster,
+              pytest.mark.skipif(bool(missing_binaries()),
+                                 reason=f"cluster mode needs {', '.join(missing_binaries())}")]
 
 STARTS = 5
 # What a replica that raced another to make a table logged (Rasa's store and

@@ -4,9 +4,13 @@ a form they did not ask for, and the conversation patterns of a real visit
 go as a clinic would want. `make eval` reports how many go fully right."""
 from typing import List
 
+import pytest
+
 from core.knowledge import load_knowledge
 from clinic.blind import BLIND, Reader, answers, held, load_set, run_conversation
-from tests.conftest import new_sender
+from tests.support.assistant import new_sender
+
+pytestmark = pytest.mark.e2e
 
 READER = Reader()
 KNOWLEDGE = load_knowledge()

@@ -17,6 +17,8 @@ import yaml
 
 from channels.webhooks import META_MAX_BODY_BYTES, TWILIO_MAX_BODY_BYTES
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"

@@ -1,5 +1,10 @@
 """The first reply of every conversation says what the assistant is."""
-from tests.conftest import DISCLOSURE, new_sender
+import pytest
+
+from tests.support.assistant import new_sender
+from tests.support.replies import DISCLOSURE
+
+pytestmark = pytest.mark.e2e
 
 PRIVACY = "Privacy notice: ask Biorestoration Medical & Aesthetics at info@biorestoration.com."
 

@@ -6,24 +6,15 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Iterator, List, Set, Tuple
 
 import pytest
+
+pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
-# What the docs already name while the other branches of issue 19 make or
-# remove it (the branch in the value). The lead empties this after merging:
-# test_the_planned_paths_are_still_to_come fails once they have landed.
-PLANNED: Dict[str, str] = {
-    "rasa_patches/": "patches",
-    "tests/support/": "testkit",
-    "make test-fast": "testkit",
-    "make lint": "testkit",
-}
-LEAVING: Dict[str, str] = {
-}
 # Made by the commands, never in git.
 GENERATED = (".venv/", "build/", "models/", "var/", "web/dist/", "web/node_modules/",
              "test-artifacts/")
@@ -64,7 +55,7 @@ def links() -> Iterator[Tuple[Path, str]]:
 
 def named_paths() -> Iterator[Tuple[Path, str]]:
     top = {name.split("/")[0] for name in tracked()} | {
-        path.split("/")[0] for path in [*PLANNED, *LEAVING, *GENERATED]}
+        path.split("/")[0] for path in GENERATED}
     for document in DOCUMENTS:
         for path in PATH.findall(document.read_text(encoding="utf-8")):
             path = path.rstrip(".,")
@@ -100,7 +91,7 @@ def test_every_relative_link_of_the_readme_and_docs_resolves():
 def test_every_path_the_docs_name_exists():
     missing = {f"{document.name}: {path}" for document, path in named_paths()
                if not (ROOT / path).exists()
-               and not path.startswith((*PLANNED, *LEAVING, *GENERATED))}
+               and not path.startswith(GENERATED)}
     assert not missing
 
 
@@ -108,7 +99,7 @@ def test_every_make_target_the_docs_name_exists():
     targets = makefile_targets()
     missing = {f"{document.name}: make {target}" for document in DOCUMENTS
                for target in MAKE.findall(document.read_text(encoding="utf-8"))
-               if target not in targets and f"make {target}" not in PLANNED}
+               if target not in targets}
     assert not missing
 
 
@@ -117,22 +108,10 @@ def test_every_folder_is_in_the_readmes_where_things_are():
     assert top_level_folders() - listed == set()
 
 
-def test_where_things_are_names_only_folders_that_exist_or_are_planned():
+def test_where_things_are_names_only_folders_that_exist():
     listed = set(where_things_are())
     assert {folder for folder in listed
-            if not (ROOT / folder).is_dir() and folder not in {*PLANNED, *LEAVING}} == set()
-
-
-@pytest.mark.parametrize("path", [path for path in PLANNED if not path.startswith("make ")])
-def test_the_planned_paths_are_still_to_come(path):
-    assert not (ROOT / path).exists(), (
-        f"{path} has landed: remove it from PLANNED in tests/test_docs.py")
-
-
-@pytest.mark.parametrize("path", list(LEAVING))
-def test_the_leaving_paths_are_still_here(path):
-    assert (ROOT / path).exists(), (
-        f"{path} is gone: remove it from LEAVING in tests/test_docs.py and from the README")
+            if not (ROOT / folder).is_dir()} == set()
 
 
 def test_the_readme_is_a_front_door_of_at_most_250_lines():

@@ -7,7 +7,10 @@ import pytest
 import requests
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import ENV, VENV_BIN, new_sender
+from tests.support.assistant import new_sender
+from tests.support.project import ENV, VENV_BIN
+
+pytestmark = pytest.mark.e2e
 
 PHONE = KNOWLEDGE.clinic.phone
 

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -21,8 +22,11 @@ from actions.forms import ActionForgetMe
 from core import erasure, store
 from core.erasure import ERASURE_SLOT
 from stores.tracker_store import RedactingSQLTrackerStore
-from tests.conftest import ENV, ROOT, VENV_BIN, new_sender
-from tests.test_booking_e2e import staff_list, up_to_confirmation
+from tests.support.assistant import new_sender
+from tests.support.booking import staff_list, up_to_confirmation
+from tests.support.project import ENV, ROOT, VENV_BIN
+
+pytestmark = pytest.mark.e2e
 
 
 def events_in(trackers: Path, sender: str) -> int:

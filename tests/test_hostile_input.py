@@ -10,7 +10,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import new_sender
+from tests.support.assistant import new_sender
+
+pytestmark = pytest.mark.e2e
 
 HEADERS = {"Content-Type": "application/json"}
 

@@ -9,6 +9,8 @@ import yaml
 from core.knowledge import KnowledgeError, load_knowledge
 from core.paths import KNOWLEDGE_DIR
 
+pytestmark = pytest.mark.unit
+
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 # The topics of ../shared/TOPICS.md and their safety classes.
 TOPICS = {

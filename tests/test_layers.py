@@ -13,6 +13,8 @@ from typing import Set
 import pytest
 import tomli
 
+pytestmark = pytest.mark.e2e  # runs lint-imports, a program
+
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"  # the venv's, as `make lint`'s
 SETTINGS = tomli.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][

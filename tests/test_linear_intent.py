@@ -7,6 +7,8 @@ from rasa.nlu.tokenizers.tokenizer import Token
 
 from components.linear_intent import LinearIntentClassifier, lemmas, parts
 
+pytestmark = pytest.mark.unit
+
 
 def tokens(text: str) -> List[Token]:
     """Whitespace tokens (punctuation stays on its word, unlike spaCy's)."""

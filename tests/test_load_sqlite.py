@@ -5,10 +5,12 @@ import json
 import sqlite3
 
 import aiohttp
+import pytest
 
-from tests.cluster_servers import record
-from tests.conftest import new_sender
-from tests.test_cluster import TEXTS, converse, turns_in_order
+from tests.support.assistant import new_sender
+from tests.support.load import TEXTS, converse, record, turns_in_order
+
+pytestmark = pytest.mark.e2e
 
 MESSAGES = TEXTS + [f"{text}!" for text in TEXTS]  # 20 different messages
 

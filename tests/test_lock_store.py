@@ -45,12 +45,14 @@ async def take_turns(stores, conversation: str, count: int) -> list:
     return log
 
 
+@pytest.mark.cluster
 def test_turns_of_one_conversation_never_overlap_and_run_in_arrival_order(replicas):
     log = asyncio.run(take_turns(replicas, "visitor-a", 20))
 
     assert log == [step for index in range(20) for step in (("start", index), ("end", index))]
 
 
+@pytest.mark.cluster
 def test_other_conversations_do_not_wait(replicas):
     async def both() -> list:
         log = []
@@ -69,6 +71,7 @@ def test_other_conversations_do_not_wait(replicas):
     assert log.index(("end", "visitor-c")) < log.index(("end", "visitor-b"))
 
 
+@pytest.mark.cluster
 def test_a_dead_replicas_ticket_runs_out_and_the_next_turn_goes_ahead(replicas, monkeypatch):
     monkeypatch.setattr(lock_store, "LEASE_S", 0.3)
     dead = replicas[0]
@@ -83,6 +86,7 @@ def test_a_dead_replicas_ticket_runs_out_and_the_next_turn_goes_ahead(replicas, 
     assert replicas[1].red.zcard(queue) == 0  # the dead ticket is gone, and ours released
 
 
+@pytest.mark.cluster
 def test_a_running_turn_keeps_its_lock_past_the_lease(replicas, monkeypatch):
     monkeypatch.setattr(lock_store, "LEASE_S", 0.3)
 
@@ -105,6 +109,7 @@ def test_a_running_turn_keeps_its_lock_past_the_lease(replicas, monkeypatch):
                                              ("start", "short"), ("end", "short")]
 
 
+@pytest.mark.unit
 def test_redis_down_is_an_error_the_channel_answers():
     store = AtomicRedisLockStore(host="127.0.0.1", port=1, db=0, socket_timeout=1)
 

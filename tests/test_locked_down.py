@@ -1,8 +1,11 @@
 """Only the channels are public: Rasa's HTTP API is off without a token, and
 the action server answers only the Rasa server, never echoing a conversation."""
+import pytest
 import requests
 
-from tests.conftest import SECRETS
+from tests.support.assistant import ACTION_SECRETS
+
+pytestmark = pytest.mark.e2e
 
 CANARY = "Quillon Brightwater 801-555-0199"
 
@@ -24,7 +27,7 @@ def test_rasas_http_api_is_off_without_a_token(assistant):
 def test_the_action_server_refuses_calls_without_the_secret(assistant):
     webhook = f"{assistant.actions_url}/webhook"
     for headers in [{}, {"X-Action-Secret": ""}, {"X-Action-Secret": "guess"},
-                    {"X-Action-Secret": SECRETS["ACTION_SERVER_SECRET"] + "x"}]:
+                    {"X-Action-Secret": ACTION_SECRETS["ACTION_SERVER_SECRET"] + "x"}]:
         reply = requests.post(webhook, json=action_call("action_disclose"), headers=headers,
                               timeout=10)
         assert reply.status_code == 403 and CANARY not in reply.text
@@ -34,7 +37,7 @@ def test_the_action_server_refuses_calls_without_the_secret(assistant):
 
 def test_the_action_server_runs_calls_with_the_secret(assistant):
     reply = requests.post(f"{assistant.actions_url}/webhook", json=action_call("action_disclose"),
-                          headers={"X-Action-Secret": SECRETS["ACTION_SERVER_SECRET"]},
+                          headers={"X-Action-Secret": ACTION_SECRETS["ACTION_SERVER_SECRET"]},
                           timeout=10)
 
     assert reply.status_code == 200
@@ -42,7 +45,7 @@ def test_the_action_server_runs_calls_with_the_secret(assistant):
 
 
 def test_the_action_servers_errors_do_not_echo_the_conversation(assistant):
-    headers = {"X-Action-Secret": SECRETS["ACTION_SERVER_SECRET"]}
+    headers = {"X-Action-Secret": ACTION_SECRETS["ACTION_SERVER_SECRET"]}
     broken = action_call("action_answer_faq")
     broken["tracker"]["latest_message"]["intent"] = ["not", "a", "mapping"]
     for body in [broken, action_call("action_that_does_not_exist")]:

@@ -12,7 +12,7 @@ import redis
 
 from channels.memory import (AnsweredIds, Memory, RateLimiter, SharedAnsweredIds,
                              SharedRateLimiter)
-from tests.cluster_servers import Redis
+from tests.support.cluster import Redis
 
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None,
                                  reason="needs redis-server (Debian: redis-server)")
@@ -33,6 +33,7 @@ def replicas(server: Redis) -> list[redis.Redis]:
     return [redis.Redis(port=server.port, socket_timeout=2) for _ in range(2)]
 
 
+@pytest.mark.unit
 def test_an_answered_id_is_known_and_the_memory_is_bounded():
     answered = AnsweredIds(size=2)
     assert not answered.has("m_1")
@@ -43,12 +44,14 @@ def test_an_answered_id_is_known_and_the_memory_is_bounded():
     assert not answered.has("m_1") and answered.has("m_2") and answered.has("m_3")
 
 
+@pytest.mark.unit
 def test_the_process_limit_lets_a_burst_through_then_refuses():
     limiter = RateLimiter(per_minute=3)
     assert [limiter.allow("ana") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("ben")  # per sender
 
 
+@pytest.mark.cluster
 @needs_redis
 def test_the_shared_limit_is_one_for_both_replicas(redis_server):
     one, other = (SharedRateLimiter(client, per_minute=3) for client in replicas(redis_server))
@@ -58,6 +61,7 @@ def test_the_shared_limit_is_one_for_both_replicas(redis_server):
     assert 0 < redis.Redis(port=redis_server.port).pttl("clinic:rate:ana") <= 60_000
 
 
+@pytest.mark.cluster
 @needs_redis
 def test_an_id_answered_at_one_replica_is_known_at_the_other(redis_server):
     one, other = (SharedAnsweredIds(client, "whatsapp") for client in replicas(redis_server))
@@ -69,6 +73,7 @@ def test_an_id_answered_at_one_replica_is_known_at_the_other(redis_server):
     assert 0 < kept_s <= 24 * 3600
 
 
+@pytest.mark.unit
 @needs_redis
 def test_with_redis_down_a_message_is_let_through_and_nothing_remembered():
     server = Redis()
@@ -81,6 +86,7 @@ def test_with_redis_down_a_message_is_let_through_and_nothing_remembered():
     assert not answered.has("m_1")  # the turn decides (channels/once.py)
 
 
+@pytest.mark.cluster
 @needs_redis
 def test_a_channel_remembers_in_the_lock_stores_redis_if_there_is_one(redis_server):
     memory = Memory("rest")

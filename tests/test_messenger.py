@@ -6,10 +6,13 @@ import time
 import pytest
 
 from actions.actions import KNOWLEDGE
-from tests.channel_servers import SECRETS
-from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, PAGE_ID, MessengerVisitor,
-                                    hold_the_conversation, messenger_event, messenger_reply,
-                                    messenger_text, messenger_update, new_id)
+from tests.support.channels import SECRETS
+from tests.support.replies import CANNOT_VIEW, DISCLOSURE
+from tests.support.visitors import (MessengerVisitor, PAGE_ID, hold_the_conversation,
+                                    messenger_event, messenger_reply, messenger_text,
+                                    messenger_update, new_id)
+
+pytestmark = pytest.mark.e2e
 
 
 def sent_to_messenger(channels, mark=0):

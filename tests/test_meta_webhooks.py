@@ -8,10 +8,11 @@ import json
 import pytest
 import requests
 
-from tests.channel_servers import SECRETS, meta_signature
-from tests.channel_visitors import messenger_event, messenger_update, whatsapp_update
+from tests.support.channels import APP_SECRET, SECRETS, meta_signature
+from tests.support.visitors import messenger_event, messenger_update, whatsapp_update
 
-APP_SECRET = {"messenger": SECRETS["FB_APP_SECRET"], "whatsapp": SECRETS["WHATSAPP_APP_SECRET"]}
+pytestmark = pytest.mark.e2e
+
 VERIFY_TOKEN = {"messenger": SECRETS["FB_VERIFY_TOKEN"],
                 "whatsapp": SECRETS["WHATSAPP_VERIFY_TOKEN"]}
 

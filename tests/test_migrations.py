@@ -21,8 +21,8 @@ import migrations
 from cluster.launch import DEFAULTS, ROOT, create_database, postgres_url
 from core import erasure, store
 from migrations import BOOKINGS, BRANCHES, CONVERSATIONS
-from tests.cluster_servers import Postgres, postgres_bin
-from tests.conftest import ENV, VENV_BIN
+from tests.support.cluster import Postgres, postgres_bin
+from tests.support.project import ENV, VENV_BIN
 
 TABLES = {"booking_requests", "erasures", "events"}
 # Made by the migrations, no longer used by the code: the version before
@@ -55,7 +55,10 @@ def postgres() -> Iterator[Postgres]:
         server.remove()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# Each migration runs as `python -m migrations` (end to end); PostgreSQL needs
+# a server of its own (the cluster kind).
+@pytest.fixture(params=[pytest.param("sqlite", marks=pytest.mark.e2e),
+                        pytest.param("postgresql", marks=pytest.mark.cluster)])
 def url(request, tmp_path) -> str:
     """A new, empty database."""
     if request.param == "sqlite":
@@ -191,6 +194,7 @@ def test_a_database_migrated_by_newer_code_is_refused(url, engine):
     assert done.returncode == 1 and "newer version" in done.stderr
 
 
+@pytest.mark.unit
 def test_a_sqlite_file_is_brought_up_to_date_when_a_server_opens_it(tmp_path):
     from stores.tracker_store import RedactingSQLTrackerStore
 
@@ -206,6 +210,7 @@ def test_a_sqlite_file_is_brought_up_to_date_when_a_server_opens_it(tmp_path):
     assert set(inspect(bookings).get_table_names()) == {"alembic_version", "booking_requests"}
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("url", ["postgresql"], indirect=True)
 def test_a_server_makes_no_table_and_refuses_a_database_not_up_to_date(url, engine, postgres):
     from stores.tracker_store import RedactingSQLTrackerStore

@@ -1,7 +1,11 @@
 """Held-out NLU accuracy: messages written apart from the training data."""
 from pathlib import Path
 
+import pytest
+
 from clinic.evaluate import evaluate
+
+pytestmark = pytest.mark.e2e
 
 MIN_ACCURACY = 0.90
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
-import time
 import uuid
 from typing import Dict, List, Optional, Tuple
 
@@ -20,17 +18,17 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.actions import KNOWLEDGE
 from channels.once import replies_to
 from channels.webchat import DEMO_ORIGINS
-from tests.channel_servers import SECRETS, Channels, FakePlatform, channel_credentials
-from tests.channel_visitors import (MessengerVisitor, TwilioVisitor, Visitor, WhatsAppVisitor,
+from tests.support.assistant import (Assistant, new_sender, start_assistant, stop_all,
+                                     stored_by_now, stored_messages)
+from tests.support.channels import Channels, FakePlatform, SECRETS, channel_credentials
+from tests.support.visitors import (MessengerVisitor, TwilioVisitor, Visitor, WhatsAppVisitor,
                                     messenger_text, messenger_update, new_id, twilio_params,
                                     twilio_signed, whatsapp_message, whatsapp_update)
-from tests.conftest import Assistant, new_sender, start_assistant, stop_all
-from tests.test_webchat_channel import emit, open_session, receive
+from tests.support.webchat import emit, open_session, receive
 
 QUESTION = "does microneedling hurt?"
 ANSWER = KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
 NEXT, NEXT_ANSWER = "Where is the clinic?", KNOWLEDGE.clinic.name  # a later message
-STORED_TIMEOUT_S = 10
 PLATFORMS = {"messenger": (MessengerVisitor, "m_"), "whatsapp": (WhatsAppVisitor, "wamid."),
              "twilio": (TwilioVisitor, "SM")}
 
@@ -43,27 +41,6 @@ def post(assistant: Assistant, sender: str, text: str,
     reply = requests.post(assistant.webhook, json=body, timeout=30)
     reply.raise_for_status()
     return reply.json()
-
-
-def stored_messages(assistant: Assistant, sender: str) -> List[Tuple[str, Optional[str]]]:
-    """The visitor's stored messages: (text, message_id) in stored order."""
-    with sqlite3.connect(assistant.trackers) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' "
-                          "ORDER BY id", (sender,)).fetchall()
-    events = [json.loads(data) for (data,) in rows]
-    return [(event["text"], (event.get("metadata") or {}).get("message_id"))
-            for event in events]
-
-
-def stored_by_now(assistant: Assistant, sender: str,
-                  count: int) -> List[Tuple[str, Optional[str]]]:
-    """The visitor's stored messages once there are `count` (or more): a
-    turn is stored after its replies are sent."""
-    deadline = time.monotonic() + STORED_TIMEOUT_S
-    while len(stored := stored_messages(assistant, sender)) < count:
-        assert time.monotonic() < deadline, f"{stored} after {STORED_TIMEOUT_S} s"
-        time.sleep(0.05)
-    return stored
 
 
 def webchat(url: str, session: Optional[str],
@@ -122,6 +99,7 @@ def ask_again(channels: Channels, visitor: Visitor, message_id: str) -> List[str
     return [reply.text for reply in visitor.turn]
 
 
+@pytest.mark.e2e
 def test_a_message_sent_again_is_stored_once_and_answered_with_the_same_reply(assistant):
     sender = new_sender()
     first = post(assistant, sender, "hello", "m-1")
@@ -133,6 +111,7 @@ def test_a_message_sent_again_is_stored_once_and_answered_with_the_same_reply(as
     assert stored_messages(assistant, sender) == [("hello", "m-1"), (QUESTION, "m-2")]
 
 
+@pytest.mark.e2e
 def test_the_same_id_in_another_conversation_is_another_message(assistant):
     one, other = new_sender(), new_sender()
     post(assistant, one, QUESTION, "m-1")
@@ -141,6 +120,7 @@ def test_the_same_id_in_another_conversation_is_another_message(assistant):
     assert stored_messages(assistant, other) == [(QUESTION, "m-1")]
 
 
+@pytest.mark.e2e
 def test_a_message_without_an_id_is_taken_each_time_as_before(assistant):
     sender = new_sender()
     post(assistant, sender, "hello")
@@ -151,6 +131,7 @@ def test_a_message_without_an_id_is_taken_each_time_as_before(assistant):
                                                   (QUESTION, None)]
 
 
+@pytest.mark.e2e
 def test_a_website_chat_message_sent_again_is_stored_once_and_answered_again(assistant):
     first, next_ = uuid.uuid4().hex, uuid.uuid4().hex
     session, replies = webchat(assistant.url, None, [(QUESTION, first), (NEXT, next_)])
@@ -165,6 +146,7 @@ def test_a_website_chat_message_sent_again_is_stored_once_and_answered_again(ass
                                                     (NEXT, again_next)]
 
 
+@pytest.mark.e2e
 def test_a_website_chat_message_id_not_of_the_form_is_dropped(assistant):
     session, replies = webchat(assistant.url, None, [(QUESTION, "not an id!")])
 
@@ -172,6 +154,7 @@ def test_a_website_chat_message_id_not_of_the_form_is_dropped(assistant):
     assert stored_by_now(assistant, session, 1) == [(QUESTION, None)]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("platform", list(PLATFORMS))
 def test_a_platform_message_delivered_again_is_stored_and_answered_once(channels, platform):
     visitor_class, prefix = PLATFORMS[platform]
@@ -183,6 +166,7 @@ def test_a_platform_message_delivered_again_is_stored_and_answered_once(channels
     assert question == (QUESTION, message_id) and next_[0] == NEXT
 
 
+@pytest.mark.e2e
 def test_a_message_sent_again_after_a_restart_is_stored_once_on_every_channel(
         trained_model, tmp_path):
     """Nothing of the check is kept in memory: the ids are the stored events'.
@@ -230,6 +214,7 @@ def conversation(*events) -> DialogueStateTracker:
     return DialogueStateTracker.from_events("visitor", list(events))
 
 
+@pytest.mark.unit
 def test_the_replies_to_a_message_are_the_bots_utterances_up_to_the_next_message():
     tracker = conversation(
         ActionExecuted("action_listen"),
@@ -244,6 +229,7 @@ def test_the_replies_to_a_message_are_the_bots_utterances_up_to_the_next_message
     assert [bot.text for bot in replies_to(tracker, "m-2")] == ["A numbing cream..."]
 
 
+@pytest.mark.unit
 def test_a_message_not_in_the_conversation_has_no_replies():
     tracker = conversation(UserUttered("hello"), BotUttered("Hi!"),
                            UserUttered("hi", metadata={"message_id": "m-1"}))

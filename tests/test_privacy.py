@@ -5,12 +5,13 @@ import sqlite3
 import pytest
 
 from core.redaction import redact
-from tests.conftest import new_sender
-from tests.test_booking_e2e import up_to_confirmation
+from tests.support.assistant import new_sender
+from tests.support.booking import up_to_confirmation
 
 CLINIC_CONTACT = ("801-501-9797", "info@biorestoration.com")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, masked", [
     ("call me on 801-555-0123 or me@example.com", "call me on [phone] or [email]"),
     ("my number is +44 20 7946 0958", "my number is [phone]"),
@@ -22,6 +23,7 @@ def test_phone_numbers_and_emails_are_masked(text, masked):
     assert redact(text, "US", keep=CLINIC_CONTACT) == masked
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["I need 3 sessions, 2 weeks apart", "next tuesday at 2pm",
                                   "on 12/03/2026 at 11",
                                   "call 801-501-9797 or info@biorestoration.com"])
@@ -36,6 +38,7 @@ def stored_messages(assistant, sender):
     return [(kind, json.loads(data)) for kind, data in rows]
 
 
+@pytest.mark.e2e
 def test_stored_conversations_hold_no_visitor_phone_or_email(assistant):
     sender = new_sender()
     assistant.say("hi, my number is 801-555-0123 and my email is pat@example.com", sender)
@@ -51,6 +54,7 @@ def test_stored_conversations_hold_no_visitor_phone_or_email(assistant):
             assert "pat@example.com" not in dumped
 
 
+@pytest.mark.e2e
 def test_personal_details_are_cleared_from_the_slots_once_saved(assistant):
     sender = new_sender()
     up_to_confirmation(assistant, sender, "Sam Slots")
@@ -66,6 +70,7 @@ def test_personal_details_are_cleared_from_the_slots_once_saved(assistant):
     assert personal and all(event["value"] is None for event in personal)
 
 
+@pytest.mark.e2e
 def test_no_log_holds_a_visitors_message_or_details(assistant):
     """A canary: unique details go in through every path, errors included,
     and must come out in no server log."""

@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect
 
 from actions.actions import KNOWLEDGE
-from tests.channel_visitors import GREETING
-from tests.conftest import DISCLOSURE, ENV, ROOT
-# The headless Chromium of the project's own widget test (its fixture builds
-# that widget first, which `make test` does anyway).
-from tests.test_webchat_browser import ARTIFACTS, TIMEOUT_MS, browser, widget  # noqa: F401
+from tests.support.project import ENV, ROOT
+from tests.support.replies import DISCLOSURE, GREETING
+from tests.support.web import ARTIFACTS, TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
 
 VERSION = "1.0.1"  # RASA_WEBCHAT_VERSION of the Makefile
 SCRIPT = ROOT / "build" / f"rasa-webchat-{VERSION}" / "index.js"
@@ -48,7 +48,7 @@ def rasa_webchat() -> Path:
 
 
 @pytest.fixture
-def visitor(browser, rasa_webchat, assistant, web_site):  # noqa: F811 - the fixture
+def visitor(browser, rasa_webchat, assistant, web_site):
     """A new visitor (a fresh browser context), to whom the tests' web site
     serves a page embedding rasa-webchat; `visitor(**props)` opens it with
     the widget's props."""

@@ -14,14 +14,14 @@ from actions.actions import KNOWLEDGE, ActionClinicReply
 from clinic.spacy_model import fold
 from components.red_flags import (RED_FLAGS, RED_FLAGS_ES, RedFlagDetector, RedFlagGate,
                                   language_of, load_red_flags, load_spanish_pipeline)
-from tests.conftest import ROOT, new_sender
+from tests.support.assistant import new_sender
+from tests.support.replies import EMERGENCY_REPLY, is_urgent_reply
+from tests.support.project import ROOT
 
 SUITE = Path(__file__).resolve().parent / "red_flags"
 URGENT = yaml.safe_load((SUITE / "urgent.yml").read_text())
 NORMAL = yaml.safe_load((SUITE / "normal.yml").read_text())
 PRECISION = yaml.safe_load((SUITE / "precision.yml").read_text())
-EMERGENCY_REPLY = "This needs emergency care now: please call 911."
-CLINIC_REPLY = "Please don't wait with this: call Biorestoration Medical & Aesthetics now at 801-501-9797"
 # Spanish: written before the Spanish patterns; the blind part was measured
 # once against the finished patterns before it joined the suite.
 URGENT_ES = yaml.safe_load((SUITE / "urgent.es.yml").read_text())
@@ -33,38 +33,36 @@ CLINIC_REPLY_ES = ("No espere con esto: llame ahora a Biorestoration Medical & A
                    "801-501-9797")
 
 
-def is_urgent_reply(replies) -> bool:
-    """Exactly one message, the urgent one, with nothing after it."""
-    return (len(replies) == 1 and not replies[0].get("buttons")
-            and replies[0]["text"].startswith((EMERGENCY_REPLY, CLINIC_REPLY)))
-
-
 def is_spanish_urgent_reply(replies) -> bool:
-    return (len(replies) == 1 and not replies[0].get("buttons")
-            and replies[0]["text"].startswith((EMERGENCY_REPLY_ES, CLINIC_REPLY_ES)))
+    return is_urgent_reply(replies, (EMERGENCY_REPLY_ES, CLINIC_REPLY_ES))
 
 
+@pytest.mark.unit
 def test_the_suite_is_large_enough():
     assert len(URGENT) >= 60 and len(NORMAL) >= 40 and len(PRECISION) >= 150
     assert not set(URGENT) & (set(NORMAL) | set(PRECISION))
 
 
+@pytest.mark.e2e
 def test_every_urgent_message_gets_the_urgent_reply(assistant):
     missed = [text for text in URGENT
               if not is_urgent_reply(assistant.say(text, keep_disclosure=True))]
     assert missed == [], f"{len(missed)} of {len(URGENT)} urgent messages missed"
 
 
+@pytest.mark.e2e
 def test_no_normal_reaction_is_escalated(assistant):
     escalated = [text for text in NORMAL if is_urgent_reply(assistant.say(text))]
     assert escalated == [], f"{len(escalated)} of {len(NORMAL)} normal messages escalated"
 
 
+@pytest.mark.e2e
 def test_no_symptom_word_in_another_sense_is_escalated(assistant):
     escalated = [text for text in PRECISION if is_urgent_reply(assistant.say(text))]
     assert escalated == [], f"{len(escalated)} of {len(PRECISION)} precision messages escalated"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("text", [
     "i cant breathe properly since the treatment",
     "my throat feels like its closing up",
@@ -76,6 +74,7 @@ def test_breathing_throat_and_high_fever_send_to_the_emergency_number(assistant,
     assert KNOWLEDGE.clinic.phone in reply["text"]
 
 
+@pytest.mark.e2e
 def test_an_urgent_symptom_wins_in_the_middle_of_a_conversation(assistant):
     sender = new_sender()
     assistant.say("hi", sender)
@@ -96,12 +95,14 @@ def detect(detector: RedFlagDetector, text: str):
     return detector.detect(detector.nlp(text.lower()))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["no fever, just a bit pink", "without any pus or oozing",
                                   "my face is a bit puffy but going down"])
 def test_negated_and_softened_reactions_are_not_escalated(detector, text):
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("my lips swelled up", "lip_swelling"),
     ("the swelling of my lips", "lip_swelling"),
@@ -115,12 +116,14 @@ def test_word_forms_and_word_order_do_not_matter(detector, text, symptom):
     assert detect(detector, text).symptom == symptom
 
 
+@pytest.mark.unit
 def test_words_of_a_combination_must_stand_close_together(detector):
     far = "my eye cream " + "and other products I use every morning " * 3 + "are a problem"
     assert detect(detector, far) is None
     assert detect(detector, "my eye is a problem, it hurts").symptom == "vision"
 
 
+@pytest.mark.unit
 def test_a_broken_pattern_file_names_the_file_and_field(tmp_path):
     data = yaml.safe_load(RED_FLAGS.read_text())
     data["symptoms"][0]["level"] = "soon"
@@ -130,6 +133,7 @@ def test_a_broken_pattern_file_names_the_file_and_field(tmp_path):
         load_red_flags(broken)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [("no fever, but my lips are swollen", "lip_swelling"),
                                            ("no fever but pus", "pus"),
                                            ("without fever and now oozing", "pus")])
@@ -137,6 +141,7 @@ def test_a_negation_does_not_reach_past_a_comma_but_or_and(detector, text, sympt
     assert detect(detector, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["I'm on blood thinners, is that ok?",
                                   "my blood pressure is a bit high", "I get hay fever every spring",
                                   "can I take a fever reducer before?",
@@ -148,6 +153,7 @@ def test_a_symptom_word_inside_a_set_phrase_does_not_count(detector, text):
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("my own blood is pouring out of the holes", "bleeding"),
     ("dark spots in my vision since the treatment", "vision"),
@@ -157,12 +163,14 @@ def test_a_set_phrase_does_not_hide_a_symptom_around_it(detector, text, symptom)
     assert detect(detector, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["i don't have a fever", "i didn't have any blisters",
                                   "nothing is infected", "there's not any pus"])
 def test_a_negation_may_be_several_words(detector, text):
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [("i can not breathe", "breathing"),
                                            ("it won't stop bleeding", "bleeding"),
                                            ("i don't have a fever but my lips are swollen",
@@ -171,6 +179,7 @@ def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector
     assert detect(detector, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["what if my lips swell up after?", "if I see pus, do I call you?",
                                   "does it cause blisters?", "could I have a fever if I'm tired?",
                                   "how do I know if it's infected?",
@@ -179,6 +188,7 @@ def test_a_general_question_about_the_treatment_is_not_escalated(detector, text)
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("is it normal to have pus coming out", "pus"),
     ("what should i do, my lips are swollen", "lip_swelling"),
@@ -189,6 +199,7 @@ def test_a_question_that_reports_a_symptom_stays_urgent(detector, text, symptom)
     assert detect(detector, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["I had a fever last year", "I had pus two months ago",
                                   "a little swelling in my face but it went away",
                                   "some bleeding during the session but it stopped right away"])
@@ -196,6 +207,7 @@ def test_a_symptom_that_is_over_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("I've had a fever since last week", "fever"),
     ("had it done last week and now I have a fever", "fever"),
@@ -207,12 +219,14 @@ def test_a_symptom_still_going_on_stays_urgent(detector, text, symptom):
     assert detect(detector, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["my cat has a fever", "my grandma has trouble breathing",
                                   "my friend had her lips swell from filler"])
 def test_someone_elses_symptom_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["my mom has a fever since my microneedling",
                                   "my husband says my lips are swollen",
                                   "my daughter had microneedling and now she has a fever"])
@@ -220,6 +234,7 @@ def test_someone_else_speaking_of_the_visitor_or_the_treatment_stays_urgent(dete
     assert detect(detector, text).symptom in {"fever", "lip_swelling"}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["I have a blister from my new shoes",
                                   "I can't see the booking page on my phone",
                                   "I have blonde streaks in my hair",
@@ -230,6 +245,7 @@ def test_a_symptom_word_about_something_else_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("I have a blister from my new shoes and my face is blistering", "blistering"),
     ("blisters on my feet and face", "blistering"),
@@ -242,6 +258,7 @@ def test_another_cause_or_a_negated_softener_only_counts_in_its_own_clause(detec
 
 # Spanish ---------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_the_spanish_suite_is_large_enough():
     assert len(URGENT_ES) >= 60 and len(NORMAL_ES) >= 40
     assert len(BLIND_ES["urgent"]) >= 20 and len(BLIND_ES["normal"]) >= 15
@@ -249,6 +266,7 @@ def test_the_spanish_suite_is_large_enough():
     assert not urgent & (set(NORMAL_ES) | set(BLIND_ES["normal"]) | set(PRECISION_ES))
 
 
+@pytest.mark.e2e
 def test_every_spanish_urgent_message_gets_the_spanish_urgent_reply(assistant):
     urgent = URGENT_ES + BLIND_ES["urgent"]
     missed = [text for text in urgent
@@ -256,6 +274,7 @@ def test_every_spanish_urgent_message_gets_the_spanish_urgent_reply(assistant):
     assert missed == [], f"{len(missed)} of {len(urgent)} Spanish urgent messages missed"
 
 
+@pytest.mark.e2e
 def test_no_spanish_normal_reaction_is_escalated(assistant):
     normal = NORMAL_ES + BLIND_ES["normal"] + PRECISION_ES
     escalated = [text for text in normal
@@ -264,6 +283,7 @@ def test_no_spanish_normal_reaction_is_escalated(assistant):
     assert escalated == [], f"{len(escalated)} of {len(normal)} Spanish messages escalated"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("text", ["no puedo respirar bien desde el tratamiento",
                                   "se me esta cerrando la garganta",
                                   "tengo fiebre de 40 desde el microneedling"])
@@ -273,6 +293,7 @@ def test_breathing_throat_and_high_fever_in_spanish_send_to_the_emergency_number
     assert KNOWLEDGE.clinic.phone in reply["text"]
 
 
+@pytest.mark.e2e
 def test_a_spanish_urgent_symptom_wins_in_the_middle_of_a_conversation(assistant):
     sender = new_sender()
     assistant.say("hola", sender)
@@ -289,6 +310,7 @@ def urgent_reply_to(latest_message: dict) -> str:
     return message["response"]
 
 
+@pytest.mark.unit
 def test_the_action_gives_the_spanish_urgent_reply_when_the_spanish_patterns_matched():
     for intent in ("urgent_emergency", "urgent_clinic"):
         latest = {"intent": {"name": intent, "confidence": 1.0}, "text": "..."}
@@ -307,6 +329,7 @@ def detect_es(spanish: RedFlagDetector, text: str):
     return spanish.detect(spanish.nlp(spanish.read(text)))
 
 
+@pytest.mark.unit
 def test_english_messages_are_judged_as_before(detector, spanish):
     """The gate with both languages decides every English suite message as the
     English patterns alone do, and never in Spanish."""
@@ -317,6 +340,7 @@ def test_english_messages_are_judged_as_before(detector, spanish):
         assert not alarm or language == "en", text
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, language", [
     ("there is pus on my cheek", "en"), ("tengo pus en la mejilla", "es"),
     ("my face esta muy hinchada y no para", "es"), ("fiebre alta", None),
@@ -325,12 +349,14 @@ def test_the_language_is_told_by_the_small_words(spanish, text, language):
     assert language_of(spanish.nlp(spanish.read(text))) == language
 
 
+@pytest.mark.unit
 def test_a_spanish_message_is_judged_by_the_spanish_patterns_alone(detector, spanish):
     gate = RedFlagGate(load_red_flags(), spanish)
     text = "sin pus ni nada, solo reseca"  # "pus" is an English pattern too
     assert gate.detect(detector, detector.nlp(text.lower()), text) == (None, "es")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["no tengo fiebre, solo un poco roja", "sin pus ni nada",
                                   "no hay ampollas", "no me duele el ojo",
                                   "no tengo nada de fiebre ni escalofrios"])
@@ -338,6 +364,7 @@ def test_spanish_negations_are_not_escalated(spanish, text):
     assert detect_es(spanish, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("no puedo respirar", "breathing"), ("no me para de sangrar", "bleeding"),
     ("no veo bien del ojo", "vision"), ("no tengo fiebre pero tengo los labios hinchados",
@@ -346,6 +373,7 @@ def test_spanish_no_before_a_verb_is_not_a_negation(spanish, text, symptom):
     assert detect_es(spanish, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("se me hincharon los labios", "lip_swelling"),
     ("tengo los labios hinchados", "lip_swelling"),
@@ -357,6 +385,7 @@ def test_spanish_word_forms_accents_and_word_order_do_not_matter(spanish, text, 
     assert detect_es(spanish, text).symptom == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("tengo la cara un poco hinchada", None),
     ("la cara hinchada pero ya esta bajando", None),
@@ -367,12 +396,14 @@ def test_spanish_softeners_count_for_face_swelling_only(spanish, text, symptom):
     assert (alarm and alarm.symptom) == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["tomo anticoagulantes", "me hice un análisis de sangre",
                                   "tengo fiebre del heno", "tengo la presion alta"])
 def test_a_spanish_symptom_word_inside_a_set_phrase_does_not_count(spanish, text):
     assert detect_es(spanish, text) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("¿qué pasa si se me hinchan los labios?", None),
     ("¿el microneedling causa ampollas?", None),
@@ -386,6 +417,7 @@ def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish,
     assert (alarm and alarm.symptom) == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("tuve fiebre el año pasado", None),
     ("se me hincharon los labios pero ya se me quitó", None),
@@ -396,6 +428,7 @@ def test_a_symptom_over_in_spanish_is_not_escalated_unless_it_goes_on(spanish, t
     assert (alarm and alarm.symptom) == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("mi mamá tiene fiebre", None), ("mi hijo tiene calentura, puedo cambiar la cita?", None),
     ("mi esposo dice que tengo los labios hinchados", "lip_swelling"),
@@ -405,6 +438,7 @@ def test_someone_elses_symptom_in_spanish_is_not_escalated(spanish, text, sympto
     assert (alarm and alarm.symptom) == symptom
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("tengo una ampolla por los zapatos nuevos", None),
     ("no puedo ver la pagina para reservar", None),
@@ -415,6 +449,7 @@ def test_a_spanish_symptom_word_about_something_else_counts_only_in_its_clause(s
     assert (alarm and alarm.symptom) == symptom
 
 
+@pytest.mark.unit
 def test_a_broken_spanish_pattern_file_names_the_file_and_field(tmp_path):
     data = yaml.safe_load(RED_FLAGS_ES.read_text())
     data["grammar"]["not_reach"] = 0

@@ -4,14 +4,11 @@ import pytest
 from channels import render
 from channels.render import Option
 
+pytestmark = pytest.mark.unit
+
 LONG_TITLE = "A title much longer than twenty characters"
 MANY = [Option(f"Topic number {n} with a long title", f"/faq_{n}") for n in range(1, 13)]
 TWO = [Option("Yes, I agree", "/affirm"), Option("No", "/deny")]
-
-
-def test_the_web_gets_the_message_unchanged():
-    message = {"text": "Hi", "buttons": [{"title": LONG_TITLE, "payload": "/x"}] * 12}
-    assert render.for_web(message) == message
 
 
 def test_options_are_read_from_buttons_or_quick_replies():

@@ -7,6 +7,8 @@ import pytest
 from bench import soak, traffic
 from channels.guard import UNAVAILABLE
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_same_seed_sends_the_same_visitors_and_another_seed_others():
     def first(seed, count=50):

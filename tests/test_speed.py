@@ -23,6 +23,8 @@ from rasa.utils.endpoints import EndpointConfig
 from channels import speed
 from components.linear_intent import LinearIntentClassifier
 
+pytestmark = pytest.mark.unit
+
 EXAMPLES = {
     "faq_pain": ["does it hurt", "is microneedling painful", "will the needles hurt"],
     "faq_cost": ["how much does it cost", "what is the price", "is it expensive"],

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from core.knowledge import load_knowledge
-from tests.conftest import ROOT, VENV_BIN
-from tests.staff_helpers import clinic, copy_project, examples
+from tests.support.project import ROOT, VENV_BIN
+from tests.support.staff import clinic, copy_project, examples
 
 SUN_ANSWER = ("Keep out of direct sun for a week after microneedling and wear SPF 30 or higher "
               "every day; your skin is more sensitive while it heals.")
@@ -25,6 +25,7 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+@pytest.mark.e2e
 def test_faq_list_shows_every_topic_with_its_figures(project):
     result = clinic(project, "faq", "list")
     assert result.returncode == 0, result.stderr
@@ -36,6 +37,7 @@ def test_faq_list_shows_every_topic_with_its_figures(project):
     assert re.search(rf"^pain\s+faq_pain\s+{len(pain)}\s", result.stdout, re.MULTILINE)
 
 
+@pytest.mark.e2e
 def test_faq_show_gives_the_answer_and_a_bad_topic_says_what_to_do(project):
     result = clinic(project, "faq", "show", "pain")
     knowledge = load_knowledge(ROOT / "knowledge")
@@ -47,6 +49,7 @@ def test_faq_show_gives_the_answer_and_a_bad_topic_says_what_to_do(project):
     assert "there is no topic 'tattoos'" in missing.stderr and "clinic faq list" in missing.stderr
 
 
+@pytest.mark.e2e
 def test_examples_are_added_and_the_file_keeps_its_layout(project):
     nlu = project / "data" / "nlu.yml"
     before = nlu.read_text()
@@ -62,6 +65,7 @@ def test_examples_are_added_and_the_file_keeps_its_layout(project):
                                               "will i feel the little needles"]
 
 
+@pytest.mark.e2e
 def test_duplicates_are_refused_ignoring_case_punctuation_and_spacing(project):
     nlu = project / "data" / "nlu.yml"
     before = nlu.read_text()
@@ -74,6 +78,7 @@ def test_duplicates_are_refused_ignoring_case_punctuation_and_spacing(project):
     assert nlu.read_text() == before
 
 
+@pytest.mark.e2e
 def test_a_test_question_cannot_become_a_training_example(project):
     heldout = examples(project / "tests" / "nlu_heldout.yml")["faq_pain"][0]
     result = clinic(project, "examples", "add", "faq_pain", heldout)
@@ -81,6 +86,7 @@ def test_a_test_question_cannot_become_a_training_example(project):
     assert "it is a test question of faq_pain" in result.stdout
 
 
+@pytest.mark.e2e
 def test_an_unknown_intent_is_misuse_with_a_hint(project):
     result = clinic(project, "examples", "add", "faq_pains", "ouch")
     assert result.returncode == 2
@@ -89,6 +95,7 @@ def test_an_unknown_intent_is_misuse_with_a_hint(project):
     assert clinic(project, "examples", "add", "faq_pain").returncode == 2  # no text
 
 
+@pytest.mark.e2e
 def test_a_look_alike_of_another_intent_is_added_with_a_warning_naming_it(project):
     result = clinic(project, "examples", "add", "clinic_contact",
                     "I'd rather talk to someone at the clinic please")
@@ -99,6 +106,7 @@ def test_a_look_alike_of_another_intent_is_added_with_a_warning_naming_it(projec
         examples(project / "data" / "nlu.yml")["clinic_contact"]
 
 
+@pytest.mark.e2e
 def test_an_unrelated_example_gets_no_warning(project):
     result = clinic(project, "examples", "add", "faq_cost", "what would three sessions set me back")
     assert result.returncode == 0 and "warning" not in result.stdout
@@ -115,6 +123,7 @@ def _new_topic_flags(count: int = 25, tests: int = 8):
     return flags
 
 
+@pytest.mark.e2e
 def test_faq_add_updates_the_four_files_consistently(project):
     result = clinic(project, *_new_topic_flags())
     assert result.returncode == 0, result.stderr
@@ -134,6 +143,7 @@ def test_faq_add_updates_the_four_files_consistently(project):
     assert "problem" not in checked.stdout, checked.stdout
 
 
+@pytest.mark.e2e
 def test_faq_add_asks_for_what_the_flags_do_not_give(project):
     answers = "\n".join(["sun_exposure", "Sun afterwards?", SUN_ANSWER, "answer",
                          "002_5be5231892821ceb.txt", "can I sunbathe after microneedling",
@@ -150,6 +160,7 @@ def test_faq_add_asks_for_what_the_flags_do_not_give(project):
     assert "faq_sun_exposure has 1 test questions" in checked.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("flags, message", [
     (["--title", "A title that is far too long"], "ensure this value has at most 20 characters"),
     (["--related", "tattoos"], "--related names unknown topics ['tattoos']"),
@@ -168,6 +179,7 @@ def test_faq_add_refuses_a_bad_topic_and_changes_nothing(project, flags, message
     assert {path: path.read_text() for path in project.rglob("*.yml")} == before
 
 
+@pytest.mark.e2e
 def test_check_lists_each_kind_of_problem(project):
     knowledge = project / "knowledge" / "microneedling.yml"
     text = knowledge.read_text()
@@ -195,6 +207,7 @@ def test_check_lists_each_kind_of_problem(project):
            "look alike" in result.stdout
 
 
+@pytest.mark.e2e
 def test_check_passes_rasa_validation_of_the_project_as_it_is(project):
     result = clinic(project, "check")
     assert "problem" not in result.stdout, result.stdout
@@ -204,6 +217,7 @@ def test_check_passes_rasa_validation_of_the_project_as_it_is(project):
     assert result.returncode == 1 and "data/nlu.yml" in result.stdout + result.stderr
 
 
+@pytest.mark.e2e
 def test_help_of_every_command_has_an_example():
     from clinic.cli import parser
 
@@ -219,6 +233,7 @@ def test_help_of_every_command_has_an_example():
         assert result.returncode == 0 and "Example:" in result.stdout, command
 
 
+@pytest.mark.unit
 def test_the_action_servers_knowledge_follows_its_file_and_survives_a_broken_edit(tmp_path):
     folder = tmp_path / "knowledge"
     shutil.copytree(ROOT / "knowledge", folder)

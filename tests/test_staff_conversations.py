@@ -12,7 +12,9 @@ from typing import Dict, List, Tuple
 import pytest
 
 from core import store
-from tests.staff_helpers import clinic, copy_project, examples
+from tests.support.staff import clinic, copy_project, examples
+
+pytestmark = pytest.mark.e2e
 
 DAY = 24 * 3600
 

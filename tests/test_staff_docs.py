@@ -18,6 +18,8 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 INLINE = re.compile(r"`(?:\.venv/bin/)?clinic ((?:[a-z]+ ?)+)")
 FENCE = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 
+pytestmark = pytest.mark.unit
+
 
 def shown_command_lines() -> Iterator[str]:
     """The clinic command lines of the docs' shell examples, without the

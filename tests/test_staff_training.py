@@ -18,8 +18,10 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import new_sender, start_assistant, stop_all
-from tests.staff_helpers import clinic, copy_project
+from tests.support.assistant import new_sender, start_assistant, stop_all
+from tests.support.staff import clinic, copy_project
+
+pytestmark = pytest.mark.e2e
 
 TOKEN = f"token-{uuid.uuid4().hex}"
 VOUCHER_ANSWER = ("Yes: {clinic_name} sells gift vouchers for any treatment or amount. "

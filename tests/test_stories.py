@@ -2,9 +2,12 @@
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.conftest import ENV, ROOT, VENV_BIN
+from tests.support.project import ENV, ROOT, VENV_BIN
+
+pytestmark = pytest.mark.e2e
 
 
 def test_every_test_story_passes(trained_model: Path, tmp_path: Path):

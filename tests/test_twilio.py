@@ -4,11 +4,12 @@ import pytest
 import requests
 
 from actions.actions import KNOWLEDGE
-from tests.channel_servers import SECRETS
-from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, TwilioVisitor,
-                                    hold_the_conversation, twilio_params, twilio_reply,
-                                    twilio_signed)
-from tests.test_red_flags import is_urgent_reply
+from tests.support.channels import SECRETS
+from tests.support.replies import CANNOT_VIEW, DISCLOSURE, is_urgent_reply
+from tests.support.visitors import (TwilioVisitor, hold_the_conversation, twilio_params,
+                                    twilio_reply, twilio_signed)
+
+pytestmark = pytest.mark.e2e
 
 LOCAL_URL = "{assistant}/webhooks/twilio/webhook"
 PHOTO = {"NumMedia": "1", "MediaContentType0": "image/jpeg",

@@ -7,6 +7,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.unknown_words import UnknownWordsGuard, words
 
+pytestmark = pytest.mark.unit
+
 VOCABULARY = {"do", "microneedling", "hurt", "how", "much", "cost"}
 
 

@@ -2,22 +2,17 @@
 on the demo page, against the running Rasa server and action server."""
 import html
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import DEMO_SERVER, DISCLOSURE, ENV, ROOT
-from tests.test_booking_e2e import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
-                                    CONFIRM, staff_list)
+from tests.support.booking import staff_list
+from tests.support.project import ROOT
+from tests.support.replies import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
+                                   CONFIRM, DISCLOSURE)
+from tests.support.web import ARTIFACTS, ask, expect_answer, launcher
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-TIMEOUT_MS = 20000
 PAIN = KNOWLEDGE.by_id["pain"]
 # Notes whether the typing indicator was shown (it may be brief).
 WATCH_TYPING = """indicator => {
@@ -27,62 +22,7 @@ WATCH_TYPING = """indicator => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def widget() -> Path:
-    """The built widget: make rebuilds it when its sources or lock changed."""
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: the chat widget cannot be built")
-    subprocess.run(["make", "--no-print-directory", "web/dist/widget.js"], cwd=ROOT, env=ENV,
-                   check=True)
-    return ROOT / "web" / "dist" / "widget.js"
-
-
-@pytest.fixture(scope="module")
-def browser(widget):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian: apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--disable-gpu", "--disable-quic"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def demo(browser, assistant, web_site) -> Iterator:
-    """A new visitor (fresh browser context) on the demo page, whose one
-    script tag points the widget at the test's Rasa server."""
-    assert DEMO_SERVER in (ROOT / "web" / "index.html").read_text(encoding="utf-8")
-    contexts = []
-
-    def open_page(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{web_site}/index.html?server={assistant.url}")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def launcher(page):
-    return page.get_by_role("button", name="Open the chat: Biorestoration assistant")
-
-
-def ask(page, question: str) -> None:
-    page.get_by_role("textbox", name="Your message").fill(question)
-    page.get_by_role("textbox", name="Your message").press("Enter")
-
-
-def expect_answer(page, topic) -> None:
-    log = page.get_by_role("log", name="Conversation")
-    for paragraph in KNOWLEDGE.answer(topic).strip().split("\n\n"):
-        log.get_by_text(paragraph).wait_for()
-
-
+@pytest.mark.browser
 def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_reload(demo):
     page = demo(viewport={"width": 1280, "height": 800})
     launcher(page).click()
@@ -115,6 +55,7 @@ def test_a_visitor_asks_clicks_a_suggestion_and_keeps_the_conversation_after_a_r
     page.screenshot(path=ARTIFACTS / "webchat.png")
 
 
+@pytest.mark.browser
 def test_a_visitor_books_a_consultation_in_the_chat(demo, assistant):
     page = demo()
     launcher(page).click()
@@ -148,6 +89,7 @@ def test_a_visitor_books_a_consultation_in_the_chat(demo, assistant):
     assert booking["name"] == "Robin Webchat" and booking["contact"] == "+18015550142"
 
 
+@pytest.mark.browser
 def test_the_keyboard_opens_the_chat_sends_and_closes_it(demo):
     page = demo()
     button = launcher(page)
@@ -171,6 +113,7 @@ def test_the_keyboard_opens_the_chat_sends_and_closes_it(demo):
            ).to_be_focused()
 
 
+@pytest.mark.browser
 def test_markup_typed_by_a_visitor_is_shown_as_text(demo):
     page = demo()
     launcher(page).click()
@@ -182,6 +125,7 @@ def test_markup_typed_by_a_visitor_is_shown_as_text(demo):
     assert page.title() != "pwned"
 
 
+@pytest.mark.browser
 def test_on_a_phone_the_chat_takes_the_whole_screen(demo):
     phone = {"width": 390, "height": 844}
     page = demo(viewport=phone, has_touch=True, is_mobile=True)
@@ -197,6 +141,7 @@ def test_on_a_phone_the_chat_takes_the_whole_screen(demo):
     page.screenshot(path=ARTIFACTS / "webchat-phone.png")
 
 
+@pytest.mark.browser
 def test_a_stored_conversation_is_shown_bounded_and_as_text(demo):
     """What the tab kept (sessionStorage) is read defensively: at most the last
     60 messages, markup as text, malformed entries left out."""
@@ -215,6 +160,7 @@ def test_a_stored_conversation_is_shown_bounded_and_as_text(demo):
     assert page.locator(".log img").count() == 0
 
 
+@pytest.mark.unit
 def test_the_demo_page_shows_the_clinics_details_from_its_profile():
     page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
     clinic = KNOWLEDGE.clinic

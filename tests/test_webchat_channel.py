@@ -12,7 +12,9 @@ import yaml
 
 from actions.actions import KNOWLEDGE
 from channels.webchat import DEMO_ORIGINS, SESSION_ID, WebChatInput, allowed_origins, session_id
-from tests.conftest import DISCLOSURE, ROOT
+from tests.support.project import ROOT
+from tests.support.replies import DISCLOSURE
+from tests.support.webchat import emit, open_session, open_websocket, receive
 
 FORBIDDEN = "http://evil.example"
 PAIN = KNOWLEDGE.by_id["pain"]
@@ -24,6 +26,7 @@ def handshake(url: str, origin: str) -> requests.Response:
                         headers={"Origin": origin}, timeout=10)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("value, expected", [
     (["https://www.example-clinic.com"], ["https://www.example-clinic.com"]),
     ("https://www.example-clinic.com", ["https://www.example-clinic.com"]),
@@ -34,6 +37,7 @@ def test_allowed_origins_are_read_as_a_list(value, expected):
     assert allowed_origins(value) == expected
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("value", [
     [], None, "*", ["*"], ["https://www.example-clinic.com/"], ["www.example-clinic.com"],
     ["https://www.example-clinic.com/chat"], ["ftp://example-clinic.com"], [8080],
@@ -45,6 +49,7 @@ def test_an_empty_wildcard_or_malformed_origin_stops_the_server(value):
         WebChatInput.from_credentials({"cors_allowed_origins": value})
 
 
+@pytest.mark.unit
 def test_the_shipped_credentials_open_the_chat_to_the_demo_page_only():
     credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
     channel = WebChatInput.from_credentials(credentials["channels.webchat.WebChatInput"])
@@ -52,6 +57,7 @@ def test_the_shipped_credentials_open_the_chat_to_the_demo_page_only():
     assert channel.session_persistence is True
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("data", [
     None, "text", {}, {"session_id": None}, {"session_id": "15551234567"},
     {"session_id": "+15551234567"}, {"session_id": "A" * 32}, {"session_id": "a" * 33},
@@ -63,10 +69,12 @@ def test_a_session_id_not_of_the_servers_form_is_replaced_by_a_new_one(data):
     assert SESSION_ID.fullmatch(new) and new != requested
 
 
+@pytest.mark.unit
 def test_a_session_id_the_server_issued_is_kept():
     assert session_id({"session_id": "0123456789abcdef" * 2}) == "0123456789abcdef" * 2
 
 
+@pytest.mark.e2e
 def test_a_handshake_from_another_origin_is_refused(assistant):
     response = handshake(assistant.url, FORBIDDEN)
     assert response.status_code == 400
@@ -74,52 +82,13 @@ def test_a_handshake_from_another_origin_is_refused(assistant):
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("origin", DEMO_ORIGINS)
 def test_a_handshake_from_the_clinics_pages_is_accepted(assistant, origin):
     response = handshake(assistant.url, origin)
     assert response.status_code == 200
     assert response.text.startswith("0{")  # engine.io "open" packet
     assert response.headers["Access-Control-Allow-Origin"] == origin
-
-
-async def open_websocket(url: str, origin: str):
-    """A websocket to the socket.io endpoint, opened from `origin`."""
-    address = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    return await websockets.connect(address, origin=origin, open_timeout=10)
-
-
-async def receive(websocket, timeout: float) -> str:
-    """The next packet within `timeout` seconds, engine.io pings answered on the way."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        packet = await asyncio.wait_for(websocket.recv(),
-                                        deadline - asyncio.get_running_loop().time())
-        if packet != "2":
-            return packet
-        await websocket.send("3")
-
-
-async def emit(websocket, event: str, data: object) -> None:
-    await websocket.send("42" + json.dumps([event, data]))
-
-
-async def open_session(url: str, origin: str, session: object) -> tuple:
-    """Speak socket.io as the widget does (engine.io 4, socket.io 5 packets
-    over a websocket from `origin`; python-engineio's own websocket client
-    needs a newer aiohttp than Rasa's): ask for `session`. The websocket and
-    the session the server issued."""
-    websocket = await open_websocket(url, origin)
-    try:
-        assert (await receive(websocket, 10)).startswith("0{")  # engine.io open
-        await websocket.send("40")  # socket.io connect
-        assert (await receive(websocket, 10)).startswith("40")
-        await emit(websocket, "session_request", {"session_id": session})
-        event, issued = json.loads((await receive(websocket, 10))[2:])
-        assert event == "session_confirm"
-        return websocket, issued
-    except BaseException:
-        await websocket.close()
-        raise
 
 
 async def converse(url: str, origin: str, session: object, messages: list[str]) -> dict:
@@ -145,12 +114,14 @@ async def converse(url: str, origin: str, session: object, messages: list[str]) 
         await websocket.close()
 
 
+@pytest.mark.e2e
 def test_a_websocket_from_another_origin_is_refused(assistant):
     with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
         asyncio.run(open_websocket(assistant.url, FORBIDDEN))
     assert refused.value.status_code == 400
 
 
+@pytest.mark.e2e
 def test_the_python_socketio_client_from_another_origin_is_refused(assistant):
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError, match="status code 400"):
@@ -158,6 +129,7 @@ def test_the_python_socketio_client_from_another_origin_is_refused(assistant):
                        wait_timeout=10)
 
 
+@pytest.mark.e2e
 def test_the_website_chat_answers_and_continues_its_session_after_a_reconnect(
         assistant, web_site):
     first = asyncio.run(converse(assistant.url, web_site, None, ["does microneedling hurt?"]))
@@ -176,6 +148,7 @@ def test_the_website_chat_answers_and_continues_its_session_after_a_reconnect(
         KNOWLEDGE.answer(KNOWLEDGE.by_id["sessions"])]
 
 
+@pytest.mark.e2e
 def test_a_page_cannot_choose_another_channels_sender_id(assistant, web_site):
     talk = asyncio.run(converse(assistant.url, web_site, "15551234567", ["does it hurt"]))
     assert SESSION_ID.fullmatch(talk["session"])

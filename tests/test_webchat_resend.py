@@ -6,15 +6,17 @@ the server's `bot_uttered` packets while `window.dropReplies` is set."""
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from actions.actions import KNOWLEDGE
-from tests.conftest import DISCLOSURE
-from tests.test_once import stored_by_now
-from tests.test_webchat_browser import PAIN, ask, browser, demo, expect_answer, launcher, widget
+from tests.support.assistant import stored_by_now
+from tests.support.replies import DISCLOSURE
+from tests.support.web import ask, expect_answer, launcher
 
-__all__ = ["browser", "demo", "widget"]  # the fixtures of tests/test_webchat_browser.py
+pytestmark = pytest.mark.browser
 
+PAIN = KNOWLEDGE.by_id["pain"]
 # Runs before the widget's script: the socket.io client takes WebSocket as
 # it loads. `upgraded` once the client has moved from polling to the
 # websocket (engine.io's "5" packet): from then on every reply comes by it.

@@ -6,11 +6,12 @@ import json
 import pytest
 
 from actions.actions import KNOWLEDGE
-from tests.channel_servers import SECRETS
-from tests.channel_visitors import (CANNOT_VIEW, DISCLOSURE, GREETING, WhatsAppVisitor,
-                                    hold_the_conversation, whatsapp_message, whatsapp_reply,
-                                    whatsapp_update)
-from tests.test_red_flags import is_urgent_reply
+from tests.support.channels import SECRETS
+from tests.support.replies import CANNOT_VIEW, DISCLOSURE, GREETING, is_urgent_reply
+from tests.support.visitors import (WhatsAppVisitor, hold_the_conversation, whatsapp_message,
+                                    whatsapp_reply, whatsapp_update)
+
+pytestmark = pytest.mark.e2e
 
 MESSAGES_PATH = f"/{SECRETS['WHATSAPP_PHONE_NUMBER_ID']}/messages"
 

@@ -9,7 +9,7 @@ from typing import Dict, Optional
 
 import yaml
 
-from tests.conftest import ENV, ROOT, VENV_BIN
+from tests.support.project import ENV, ROOT, VENV_BIN
 
 COPIED = ["knowledge", "data", "domain.yml", "config.yml", "credentials.yml", "endpoints.yml"]
 COMMAND_TIMEOUT_S = 1200  # clinic train: a training and two evaluations

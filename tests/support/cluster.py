@@ -4,7 +4,6 @@ stop and restart them without touching the machine's own servers."""
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import subprocess
@@ -93,15 +92,3 @@ class Redis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
-
-
-FIGURES = Path(__file__).resolve().parent.parent / "test-artifacts" / "resilience.json"
-
-
-def record(test: str, **figures) -> None:
-    """Keep a test's measured figures in test-artifacts/resilience.json, for
-    docs/benchmarks.md and the issue notes."""
-    FIGURES.parent.mkdir(exist_ok=True)
-    kept = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-    kept[test] = figures
-    FIGURES.write_text(json.dumps(kept, indent=2, sort_keys=True))

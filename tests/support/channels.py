@@ -1,8 +1,8 @@
 """The platform channels under test: one extra Rasa server (with its action
 server) enabling Messenger, WhatsApp and Twilio with test secrets, pointed
 at fake Graph API and Twilio API servers on loopback that record what the
-assistant sends. Started once per test run (fixture `channels`, imported by
-tests/conftest.py)."""
+assistant sends. Started once per test run by the fixture `channels`
+(tests/conftest.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,14 +13,13 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs
 
-import pytest
 import requests
 
 from channels.credentials import merged
-from tests.conftest import Assistant, start_assistant, stop_all
+from tests.support.assistant import Assistant
 
 SECRETS = {
     "FB_VERIFY_TOKEN": "test-fb-verify-token", "FB_APP_SECRET": "test-fb-app-secret",
@@ -32,6 +31,8 @@ SECRETS = {
     "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
     "TWILIO_WEBHOOK_URL": "https://clinic.example.org/webhooks/twilio/webhook",
 }
+# The app secret each Meta webhook signs with.
+APP_SECRET = {"messenger": SECRETS["FB_APP_SECRET"], "whatsapp": SECRETS["WHATSAPP_APP_SECRET"]}
 REPLY_TIMEOUT_S = 30
 
 
@@ -143,17 +144,3 @@ def channel_credentials(folder: Path, graph: FakePlatform, twilio: FakePlatform)
     path = folder / "credentials.yml"
     path.write_text(text)
     return path
-
-
-@pytest.fixture(scope="session")
-def channels(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Channels]:
-    graph, twilio = FakePlatform(), FakePlatform()
-    folder = tmp_path_factory.mktemp("channels")
-    running, servers = start_assistant(folder, trained_model,
-                                       channel_credentials(folder, graph, twilio), env=SECRETS)
-    try:
-        yield Channels(running, graph, twilio)
-    finally:
-        stop_all(servers)
-        graph.stop()
-        twilio.stop()

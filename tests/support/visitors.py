@@ -16,16 +16,13 @@ from twilio.request_validator import RequestValidator
 
 from actions.actions import KNOWLEDGE
 from channels.render import Option
-from tests.channel_servers import SECRETS, Channels, Received
-from tests.conftest import DISCLOSURE
-from tests.test_booking_e2e import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
-                                    CONFIRM, staff_list)
+from tests.support.booking import staff_list
+from tests.support.channels import SECRETS, Channels, Received
+from tests.support.replies import (ASK_CONSENT, ASK_CONTACT, ASK_NAME, ASK_TIME, ASK_TREATMENT,
+                                   CONFIRM, DISCLOSURE, GREETING, SAVED)
 
 PAGE_ID = "1067280970047460"
 WABA_ID = "102290129340398"
-SAVED = "Thank you! Your request is with"
-GREETING = "Hi! I'm the automated assistant"
-CANNOT_VIEW = "Thank you, but I can't look at images or files"
 _ids = itertools.count(1)
 
 
