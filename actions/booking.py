@@ -180,7 +180,7 @@ def clock_times(text: str) -> str:
 
 
 def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] = None) -> Preferred:
-    """A future day (and time) when the clinic is open."""
+    """A future day (and time), when the clinic is open if its hours are confirmed."""
     zone = ZoneInfo(clinic.timezone)
     now = now or datetime.datetime.now(zone)
     cleaned = " ".join(text.split())[:100].lower()
@@ -196,9 +196,12 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
     has_time = context.hasTime
     if (when if has_time else when.replace(hour=23, minute=59)) <= now:
         raise Invalid("utter_invalid_preferred_time_past")
-    hours = clinic.opening_hours.open_on(when)
-    if hours is None:
-        raise Invalid("utter_invalid_preferred_time_closed")
-    if has_time and not hours[0] <= when.time() < hours[1]:
-        raise Invalid("utter_invalid_preferred_time_closed")
+    if clinic.opening_hours.confirmed:
+        # Placeholder hours are not the clinic's: the assistant tells
+        # visitors the hours are not published, so it refuses no day by them.
+        hours = clinic.opening_hours.open_on(when)
+        if hours is None:
+            raise Invalid("utter_invalid_preferred_time_closed")
+        if has_time and not hours[0] <= when.time() < hours[1]:
+            raise Invalid("utter_invalid_preferred_time_closed")
     return Preferred(when, has_time)

@@ -17,7 +17,9 @@ from actions.actions import KNOWLEDGE
 from tests.conftest import ENV, VENV_BIN, free_port
 
 CLINIC = KNOWLEDGE.clinic
-# A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.
+# The same clinic once its (today placeholder) Mon-Fri 9-17 hours are confirmed.
+OPEN_MON_FRI = CLINIC.copy(update={"opening_hours": CLINIC.opening_hours.copy(update={"confirmed": True})})
+# A Saturday morning in the clinic's time zone.
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo(CLINIC.timezone))
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the machine's server
 
@@ -82,8 +84,14 @@ def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
 ])
 def test_past_closed_and_unreadable_times_are_refused_with_the_reason(text, response):
     with pytest.raises(booking.Invalid) as refused:
-        booking.preferred_time(text, CLINIC, NOW)
+        booking.preferred_time(text, OPEN_MON_FRI, NOW)
     assert refused.value.response == response
+
+
+@pytest.mark.parametrize("text", ["sunday", "monday 7pm"])
+def test_placeholder_opening_hours_refuse_no_day(text):
+    assert not CLINIC.opening_hours.confirmed
+    assert booking.preferred_time(text, CLINIC, NOW).when > NOW
 
 
 @pytest.mark.parametrize("text", ["skip", "No", "not sure", "/deny"])
