@@ -123,6 +123,19 @@ def name(text: str) -> str:
     return cleaned
 
 
+# Words a request starts with: "Call Me Back" is no name, "Sadie Call" is.
+REQUEST_WORDS = {"book", "call", "ring", "phone", "please", "talk", "speak", "can", "could",
+                 "i", "i'd", "id", "yes", "no", "ok", "okay", "need", "want", "get", "make"}
+
+
+def looks_like_a_name(text: str) -> bool:
+    """"Sadie Call", "Anna Booker": two to four capitalised words, read as a
+    name at the name step even when they also sound like a request."""
+    words = text.split()
+    return (2 <= len(words) <= 4 and words[0].lower() not in REQUEST_WORDS
+            and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
+
+
 @dataclass(frozen=True)
 class Contact:
     value: str  # E.164 phone number or normalised email address

@@ -29,6 +29,8 @@ INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"} 
 # Asked again after these ("yes" is no name), and after "carry on".
 NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "affirm",
                  "request_callback"}
+# Requests that can also be a name at the name step ("Sadie Call").
+REQUESTS = {"request_callback", "request_human", "book_consultation"}
 # Answered with their own reply when asked as a question, then the step again.
 REPLIED_IN_FORM = {"bot_challenge", "other_language", "out_of_scope"}
 ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
@@ -66,6 +68,9 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != slot or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = tracker.latest_message.get("text") or ""
+        change = _to_change(slot, tracker)
+        if change:
+            return change
         if parses and _parses(parses, text) and not _asks_something(tracker):
             return {slot: text}
         return self._digression(slot, dispatcher, tracker) or {slot: text}
@@ -104,6 +109,10 @@ class ValidateBookingForm(FormValidationAction):
         return self._answer("treatment_area", dispatcher, tracker)
 
     async def extract_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        if (tracker.get_slot("requested_slot") == "name" and intent_of(tracker) in REQUESTS
+                and booking.looks_like_a_name(text)):
+            return {"name": text}
         return self._answer("name", dispatcher, tracker)
 
     async def extract_contact(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -190,6 +199,18 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_consent")
             return {"consent": None}
         return {"consent": value}
+
+
+def _to_change(slot: Text, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+    """"wait, I gave the wrong phone number": at any step, a detail given
+    before is cleared, so the form asks for it again before going on."""
+    text = (tracker.latest_message.get("text") or "").lower()
+    if not booking.asks_to_change(text):
+        return None
+    for earlier, words in CORRECTIONS.items():
+        if earlier != slot and tracker.get_slot(earlier) and any(word in text for word in words):
+            return {earlier: None}
+    return None
 
 
 def _asks_something(tracker: Tracker) -> bool:

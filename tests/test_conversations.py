@@ -133,3 +133,16 @@ def test_confirm_saves_and_a_wrong_detail_at_the_read_back_is_asked_again(assist
 def test_how_long_does_that_last_after_a_passing_reaction_asks_about_it(assistant):
     assert outcomes(assistant, ["what are the side effects?", "how long does that last?"]) == [
         ["side_effects"], ["side_effects"]]
+
+
+def test_a_detail_given_earlier_can_be_changed_at_a_later_step(assistant):
+    steps = outcomes(assistant, ["book a consultation", "skip", "yes", "Dana Whit",
+                                 "dana@example.com", "wait, I got my name wrong, can I change it?",
+                                 "Dana White", "friday morning at 10"])
+    assert steps[4:] == [["ask:preferred_time"], ["ask:name"], ["ask:preferred_time"],
+                         ["ask:confirm"]]
+
+
+def test_a_name_that_sounds_like_a_request_is_taken_as_the_name(assistant):
+    assert outcomes(assistant, ["can someone call me back", "yes", "Sadie Call"]) == [
+        ["ask:consent"], ["ask:name"], ["ask:contact"]]
