@@ -55,7 +55,7 @@ def lemmas(tokens: List[Token]) -> str:
 # Where a message's questions part: after a sentence's end, and before a
 # comma, "and", "&", "+", "also", "plus" or "but" that start a new question
 # ("what's the price and is there any downtime").
-BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|\s*[+&]|,?\s+(?:and|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
+BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|\s*[+&]|,?\s+(?:and|n|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
                       r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
                       re.IGNORECASE)
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
