@@ -30,7 +30,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from components import unstretched
+from components import MIN_CORRECTED, one_typo_away, unstretched
 
 # The fitted model is kept as data only (JSON and numpy arrays, no pickle),
 # so a model file cannot run code. (skops would do that too, but importing
@@ -41,6 +41,34 @@ QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 WEIGHTS_FILE = "weights.npz"
 SMALL_TALK = ("affirm", "deny", "thanks", "greet", "goodbye")
+
+
+class Speller:
+    """Reads a word never seen in training as the training word one typo
+    away from it, the most frequent one if several are ("offten" -> "often")."""
+
+    def __init__(self, forms: Dict[str, List]) -> None:
+        self.forms = forms  # a word as written in training -> [its lemma, how often]
+        self.known = set(forms) | {lemma for lemma, _ in forms.values()}
+
+    @classmethod
+    def learn(cls, messages: List[Message]) -> "Speller":
+        forms: Dict[str, List] = {}
+        for message in messages:
+            for token in message.get(TEXT_TOKENS, []):
+                form = unstretched(token.text)
+                entry = forms.setdefault(form, [unstretched(token.lemma or token.text), 0])
+                entry[1] += 1
+        return cls(forms)
+
+    def correct(self, lemma: str) -> str:
+        if lemma in self.known or len(lemma) < MIN_CORRECTED or not lemma.isalpha():
+            return lemma
+        candidates = [form for form in set(one_typo_away(lemma)) if form in self.forms]
+        if not candidates:
+            return lemma
+        best = max(candidates, key=lambda form: (self.forms[form][1], form))
+        return self.forms[best][0]
 
 
 def lemma_text(message: Message) -> str:
@@ -112,6 +140,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                  model: Optional[Dict[str, Any]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self.model = model  # {"words": vectorizer, "chars": vectorizer, "classifier": ...}
+        self.speller = Speller({})
         self._model_storage = model_storage
         self._resource = resource
 
@@ -138,6 +167,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples
         texts = [lemma_text(example) for example in examples]
+        self.speller = Speller.learn(examples)
         self.model = {name: vectorizer.fit(texts)
                       for name, vectorizer in self._vectorizers().items()}
         # newton-cg from a fixed start: the same data always gives the same
@@ -157,6 +187,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 "words": {term: int(index) for term, index in words.vocabulary_.items()},
                 "chars": {term: int(index) for term, index in chars.vocabulary_.items()},
                 "classes": [str(name) for name in classifier.classes_],
+                "forms": self.speller.forms,
             }))
             np.savez(directory / WEIGHTS_FILE, words_idf=words.idf_, chars_idf=chars.idf_,
                      coef=classifier.coef_, intercept=classifier.intercept_)
@@ -175,7 +206,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 classifier.classes_ = np.array(vocabularies["classes"])
                 classifier.coef_, classifier.intercept_ = weights["coef"], weights["intercept"]
         component.model = {**model, "classifier": classifier}
+        component.speller = Speller(vocabularies.get("forms", {}))
         return component
+
+    def spelt(self, text: str) -> str:
+        return " ".join(self.speller.correct(word) for word in text.split())
 
     def probabilities(self, texts: List[str]) -> np.ndarray:
         """What the classifier's predict_proba gives (the softmax of its
@@ -203,8 +238,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if len(split) < 2:
                 split = []
             # the whole message and its parts in one call of the classifier
-            ranking, *scored = self.rankings(
-                [lemma_text(message)] + [lemmas(tokens) for _, tokens in split])
+            texts = [lemma_text(message)] + [lemmas(tokens) for _, tokens in split]
+            ranking, *scored = self.rankings([self.spelt(text) for text in texts])
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
             message.set(INTENT, ranking[0], add_to_output=True)
