@@ -5,7 +5,7 @@ from typing import List
 import pytest
 from rasa.nlu.tokenizers.tokenizer import Token
 
-from components.linear_intent import LinearIntentClassifier, lemmas, parts
+from components.linear_intent import LinearIntentClassifier, Speller, lemmas, parts
 
 
 def tokens(text: str) -> List[Token]:
@@ -96,3 +96,22 @@ def test_a_sure_question_after_small_talk_is_what_the_message_asks():
     ranking, _ = CLASSIFIER._by_parts(top("affirm", 0.9), [
         (False, top("affirm", 0.99)), (True, top("clinic_contact", 0.8))])
     assert ranking[0]["name"] == "clinic_contact"
+
+
+SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
+                   "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40]})
+
+
+@pytest.mark.parametrize("typo, meant", [
+    ("offten", "often"),      # a letter too many
+    ("contcat", "contact"),   # two letters swapped
+    ("sesions", "session"),   # a letter missing: the lemma of the word meant
+    ("sessiom", "sessio"),    # one typo from "sessio" only
+])
+def test_a_word_one_typo_from_a_training_word_is_read_as_it(typo, meant):
+    assert SPELLER.correct(typo) == meant
+
+
+@pytest.mark.parametrize("word", ["wat", "often", "blorpzingle", "covid19"])
+def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
+    assert SPELLER.correct(word) == word
