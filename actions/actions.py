@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, URGENT_INTENTS,
-                             answer, asked_in, clinic_reply, disclose_first, intent_of,
+from actions.replies import (BOOKING_INTENT, CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE,
+                             URGENT_INTENTS, answer, asked_in, clinic_reply, disclose_first, intent_of,
                              language_of, refers_back)
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -18,16 +18,18 @@ MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 
 
-def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
+def answered(topic_ids: List[Text], offered: bool, told_more: bool = False) -> List[Dict[Text, Any]]:
     """Remember the topic just answered, if any (for "tell me more" and "is
-    that permanent?"), and whether a consultation was just offered (so that
-    "yes" books one)."""
-    return [SlotSet("offered", offered), SlotSet("topic", topic_ids[-1] if topic_ids else None)]
+    that permanent?"), whether its "more" was told, and whether a
+    consultation was just offered (so that "yes" books one)."""
+    return [SlotSet("offered", offered), SlotSet("topic", topic_ids[-1] if topic_ids else None),
+            SlotSet("told_more", told_more)]
 
 
 class ActionAnswerFaq(Action):
     """Answers the questions of the latest message, in the order asked, from
-    the knowledge file; "tell me more" gets the next topic after the last one."""
+    the knowledge file. "tell me more" gets more of the topic just answered
+    (its `more`), and after that the next topic."""
 
     def name(self) -> Text:
         return "action_answer_faq"
@@ -38,6 +40,9 @@ class ActionAnswerFaq(Action):
         events = disclose_first(dispatcher, tracker)
         asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
+            topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
+            if topic and topic.more and not tracker.get_slot("told_more"):
+                return events + tell_more(dispatcher, topic)
             asked = follow_up(tracker.get_slot("topic"))
         if not asked:
             dispatcher.utter_message(response="utter_help",
@@ -51,6 +56,19 @@ def answer_all(dispatcher: CollectingDispatcher, asked: List[Text]) -> List[Dict
     """Answer `asked` in order; remember the last topic and any consultation offer."""
     topics = answer(dispatcher, asked)
     return answered(topics, any(KNOWLEDGE.by_id[topic].safety == "consult" for topic in topics))
+
+
+def tell_more(dispatcher: CollectingDispatcher, topic) -> List[Dict[Text, Any]]:
+    """The `more` of `topic`, with its related topics as buttons (or the
+    consultation offer, for a topic of safety class `consult`)."""
+    related = [other.intent for other in KNOWLEDGE.related(topic)]
+    consult = topic.safety == "consult"
+    dispatcher.utter_message(text=KNOWLEDGE.more(topic),
+                             buttons=[] if consult else KNOWLEDGE.buttons(related))
+    if consult:
+        dispatcher.utter_message(response="utter_offer_consultation",
+                                 buttons=KNOWLEDGE.buttons([BOOKING_INTENT] + related))
+    return answered([topic.id], consult, told_more=True)
 
 
 def suggestions() -> List[Text]:

@@ -92,14 +92,17 @@ class ValidateBookingForm(FormValidationAction):
         if intent in NOT_AN_ANSWER or (intent == CONTINUE_INTENT and booking.asks_to_resume(text)):
             return {slot: None}
         asked = asked_in(tracker)
+        answered = {}
         if asked and booking.looks_like_question(text):
-            answer(dispatcher, asked, offer=False)
+            topics = answer(dispatcher, asked, offer=False)
+            if topics:  # "does it hurt?", then "how long does that last?"
+                answered = {"topic": topics[-1], "told_more": False}
         elif "?" in text:
             dispatcher.utter_message(response="utter_question_not_understood", **KNOWLEDGE.values)
         else:
             return None
         dispatcher.utter_message(response="utter_booking_resume")
-        return {slot: None}
+        return {slot: None, **answered}
 
     async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = tracker.latest_message.get("text") or ""

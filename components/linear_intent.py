@@ -104,6 +104,26 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
                          re.IGNORECASE)
 
 
+# "price, pain, downtime?", "price and hours pls": a short message that lists
+# what it asks about, each item a question of its own.
+LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n)\b)\s*", re.IGNORECASE)
+MAX_LIST_WORDS = 8
+
+
+def listed(text: str, tokens: List[Token]) -> List[tuple]:
+    """The items of a short list of subjects ("price, pain, downtime?")."""
+    if len(text.split()) > MAX_LIST_WORDS:
+        return []
+    found, start = [], 0
+    for boundary in [*LIST_SEPARATOR.finditer(text), None]:
+        end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
+        chunk = [token for token in tokens if start <= token.start < end]
+        if chunk:
+            found.append((True, chunk))
+        start = after
+    return found if len(found) > 1 else []
+
+
 def parts(text: str, tokens: List[Token]) -> List[tuple]:
     """The message's sentences and clauses: (is a question, tokens) each."""
     found, start = [], 0
@@ -116,7 +136,7 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
                               or SUBORDINATE.match(text[start:after])))
             found.append((asks, chunk))
         start = after
-    return found
+    return found if len(found) > 1 else listed(text, tokens) or found
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

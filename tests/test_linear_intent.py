@@ -37,6 +37,9 @@ def tokens(text: str) -> List[Token]:
      [(False, "When I come in,"), (True, "what do you do first?")]),
     ("what about side effects and who shouldnt get it",
      [(True, "what about side effects"), (True, "who shouldnt get it")]),
+    ("Price, pain, downtime?",  # a short list of subjects: each one asked
+     [(True, "Price,"), (True, "pain,"), (True, "downtime?")]),
+    ("price and hours pls", [(True, "price"), (True, "hours pls")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
