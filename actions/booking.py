@@ -123,16 +123,22 @@ def name(text: str) -> str:
     return cleaned
 
 
-# Words a request starts with: "Call Me Back" is no name, "Sadie Call" is.
-REQUEST_WORDS = {"book", "call", "ring", "phone", "please", "talk", "speak", "can", "could",
-                 "i", "i'd", "id", "yes", "no", "ok", "okay", "need", "want", "get", "make"}
+# Words a request, a question or small talk starts with: "Call Me Back" and
+# "Thank You" are no names, "Sadie Call" and "Ty Nguyen" are.
+NOT_A_FIRST_NAME = {
+    "book", "call", "ring", "phone", "please", "talk", "speak", "can", "could", "i", "i'd", "id",
+    "yes", "no", "ok", "okay", "need", "want", "get", "make", "thank", "thanks", "hello", "hi",
+    "hey", "good", "great", "sure", "not", "never", "stop", "cancel", "wait", "hold", "what",
+    "where", "when", "how", "who", "why", "which", "is", "are", "do", "does", "will", "would",
+    "my", "the", "a", "an", "it", "that", "this", "just", "never", "carry", "go", "continue"}
 
 
 def looks_like_a_name(text: str) -> bool:
-    """"Sadie Call", "Anna Booker": two to four capitalised words, read as a
-    name at the name step even when they also sound like a request."""
+    """"Sadie Call", "Ty Nguyen": two to four capitalised words, read as a
+    name at the name step even when they also sound like a request or a
+    thank-you."""
     words = text.split()
-    return (2 <= len(words) <= 4 and words[0].lower() not in REQUEST_WORDS
+    return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
             and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
 
 

@@ -29,8 +29,6 @@ INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"} 
 # Asked again after these ("yes" is no name), and after "carry on".
 NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "affirm",
                  "request_callback"}
-# Requests that can also be a name at the name step ("Sadie Call").
-REQUESTS = {"request_callback", "request_human", "book_consultation"}
 # Answered with their own reply when asked as a question, then the step again.
 REPLIED_IN_FORM = {"bot_challenge", "other_language", "out_of_scope"}
 ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
@@ -113,7 +111,7 @@ class ValidateBookingForm(FormValidationAction):
 
     async def extract_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = (tracker.latest_message.get("text") or "").strip()
-        if (tracker.get_slot("requested_slot") == "name" and intent_of(tracker) in REQUESTS
+        if (tracker.get_slot("requested_slot") == "name" and intent_of(tracker) not in INTERRUPTIONS
                 and booking.looks_like_a_name(text)):
             return {"name": text}
         return self._answer("name", dispatcher, tracker)

@@ -80,10 +80,10 @@ def lemmas(tokens: List[Token]) -> str:
     return " ".join(unstretched(token.lemma or token.text) for token in tokens)
 
 
-# Where a message's questions part: after a sentence's end, and before a
+# Where a message's questions part: after a sentence's end (or an emoji), and before a
 # comma, "and", "&", "+", "also", "plus" or "but" that start a new question
 # ("what's the price and is there any downtime").
-BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|\s*[+&]|,?\s+(?:and|n|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
+BOUNDARY = re.compile(r"(?:[.?!;]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+(?:and|n|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
                       r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
                       re.IGNORECASE)
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"

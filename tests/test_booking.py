@@ -271,3 +271,12 @@ def test_an_email_is_read_after_its_lead_in():
 @pytest.mark.parametrize("text", ["skip", "ok, skip", "not sure"])
 def test_a_skip_after_a_lead_in_skips_the_area(text):
     assert booking.skips(text) and booking.treatment_area(text) == "not specified"
+
+
+@pytest.mark.parametrize("text, is_name", [
+    ("Sadie Call", True), ("Ty Nguyen", True), ("Maria Lopez Garcia", True),
+    ("Mary-Jane O'Neil", True), ("Thank You", False), ("Call Me Back", False),
+    ("Book Now", False), ("Where Are You", False), ("sadie call", False), ("Sadie", False),
+])
+def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
+    assert booking.looks_like_a_name(text) is is_name

@@ -40,6 +40,8 @@ def tokens(text: str) -> List[Token]:
     ("Price, pain, downtime?",  # a short list of subjects: each one asked
      [(True, "Price,"), (True, "pain,"), (True, "downtime?")]),
     ("price and hours pls", [(True, "price"), (True, "hours pls")]),
+    ("sorry my cat walked on my phone 😂 how much is it",  # an emoji ends a sentence
+     [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
