@@ -23,7 +23,7 @@ RASA_WEBCHAT := build/rasa-webchat-$(RASA_WEBCHAT_VERSION)/index.js
 run: $(MODEL) $(WIDGET) ## start the assistant on http://localhost:5005
 	@scripts/run
 
-run-cluster: $(MODEL) $(WIDGET) ## 2 replicas behind nginx on PostgreSQL and Redis (README: Cluster mode)
+run-cluster: $(MODEL) $(WIDGET) ## 2 replicas behind nginx on PostgreSQL and Redis (docs/operations.md)
 	$(PY) -m cluster.launch $(if $(REPLICAS),--replicas $(REPLICAS))
 
 test: $(MODEL) $(WIDGET) $(RASA_WEBCHAT) ## the whole test suite

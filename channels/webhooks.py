@@ -98,8 +98,8 @@ def required(channel: str, credentials: Optional[Mapping[str, Any]],
         if not value or "${" in value:
             raise ChannelConfigError(
                 f"The {channel} channel is enabled but '{key}' is empty or was not "
-                f"substituted: set the environment variable {variable} (see the README, "
-                f"'Connecting the channels').")
+                f"substituted: set the environment variable {variable} (see "
+                f"docs/channels.md).")
         values[key] = value
     return values
 

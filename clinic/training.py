@@ -12,10 +12,11 @@ model in service:
   gets the urgent reply,
 - no normal reaction (tests/red_flags/normal.yml) is escalated,
 - held-out accuracy (tests/nlu_heldout.yml) is at most TOLERANCE lower.
-TOLERANCE is one percentage point: retraining the same data with another
-random seed moves held-out accuracy by 0.8 points (93.4-94.2 % over seeds
-1, 7 and 2024, config.yml), so a smaller drop is chance, a larger one is the
-data. On 243 held-out messages one point is two or three messages.
+TOLERANCE is one percentage point, two or three of the 243 held-out
+messages: a new topic's examples may take a message or two from a
+look-alike topic without the model being worse. The classifier (logistic
+regression, components/linear_intent.py) trains the same model from the
+same data, so the difference between two models is the data's, not chance.
 
 A running Rasa server then loads the new model through its HTTP API
 (PUT /model), when RASA_API_TOKEN is set (the server must be started with
@@ -98,7 +99,8 @@ def score(project: Project, model: Path) -> Scores:
 @contextmanager
 def _quiet(log: Path) -> Iterator[None]:
     """TensorFlow's and Rasa's warnings go to `log`, not to the staff's screen
-    (file descriptor 2: TensorFlow writes there from C++ too)."""
+    (file descriptor 2: TensorFlow, which Rasa imports although this pipeline
+    runs no TensorFlow model, writes there from C++ too)."""
     sys.stderr.flush()
     saved = os.dup(2)
     with log.open("a") as handle:

@@ -3,8 +3,8 @@ character n-grams (scikit-learn), in place of Rasa's DIET.
 
 On this project's ~1,400 short examples it is both more accurate and far
 cheaper than DIET: it trains in seconds instead of minutes and classifies a
-message in well under a millisecond, with no TensorFlow at run time. The
-figures and how the settings were chosen are in config.yml.
+message in well under a millisecond, with no TensorFlow at run time. How
+the settings were chosen: config.yml; the figures: docs/benchmarks.md.
 
 Words are the lemmas of the pipeline's tokens (SpacyTokenizer), so
 "sessions" and "session" are one word; character n-grams within words
@@ -192,8 +192,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                       for name, vectorizer in self._vectorizers().items()}
         # newton-cg from a fixed start: the same data always gives the same
         # model. It reaches lbfgs's optimum (probabilities within 1e-4 on the
-        # held-out file) in 18 iterations instead of ~100: 3.3 s instead of
-        # 7.7 s of fitting here, which is most of a retraining's own work.
+        # held-out file) in about a fifth of the iterations, and the fitting
+        # is most of a retraining's own work (docs/benchmarks.md).
         self.model["classifier"] = LogisticRegression(
             C=self.config["C"], solver="newton-cg", max_iter=5000).fit(
             self.features(texts), [example.get(INTENT) for example in examples])
@@ -235,7 +235,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def probabilities(self, texts: List[str]) -> np.ndarray:
         """What the classifier's predict_proba gives (the softmax of its
         scores: multinomial), without its input checks, which took most of
-        the 2 ms of a call."""
+        a call's time."""
         classifier = self.model["classifier"]
         scores = self.features(texts) @ classifier.coef_.T + classifier.intercept_
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))

@@ -67,7 +67,7 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         return {
             "min_known_ratio": 0.5,
             # The languages told apart: English and those most spoken in Utah
-            # after it. Fewer languages load faster (3 s for these).
+            # after it. Fewer languages load faster (docs/benchmarks.md).
             "languages": ["ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN",
                           "VIETNAMESE", "CHINESE", "KOREAN", "JAPANESE", "ARABIC", "RUSSIAN",
                           "TAGALOG", "DUTCH", "POLISH", "UKRAINIAN", "HINDI", "PERSIAN"],

@@ -100,7 +100,7 @@ FIGURES = Path(__file__).resolve().parent.parent / "test-artifacts" / "resilienc
 
 def record(test: str, **figures) -> None:
     """Keep a test's measured figures in test-artifacts/resilience.json, for
-    the README and the issue notes."""
+    docs/benchmarks.md and the issue notes."""
     FIGURES.parent.mkdir(exist_ok=True)
     kept = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
     kept[test] = figures
