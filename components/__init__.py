@@ -25,6 +25,8 @@ def unstretched(word: str) -> str:
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MIN_CORRECTED = 4  # shorter words have too many neighbours ("wat": what, was, way ...)
+# Nor is a word read as a short one: names are ("dana" is not "data", "mary" not "many").
+MIN_MEANT = 5
 
 
 def one_typo_away(word: str) -> List[str]:

@@ -30,7 +30,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from components import MIN_CORRECTED, one_typo_away, unstretched
+from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, unstretched
 
 # The fitted model is kept as data only (JSON and numpy arrays, no pickle),
 # so a model file cannot run code. (skops would do that too, but importing
@@ -64,7 +64,8 @@ class Speller:
     def correct(self, lemma: str) -> str:
         if lemma in self.known or len(lemma) < MIN_CORRECTED or not lemma.isalpha():
             return lemma
-        candidates = [form for form in set(one_typo_away(lemma)) if form in self.forms]
+        candidates = [form for form in set(one_typo_away(lemma))
+                      if form in self.forms and len(form) >= MIN_MEANT]
         if not candidates:
             return lemma
         best = max(candidates, key=lambda form: (self.forms[form][1], form))
@@ -108,6 +109,7 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 # what it asks about, each item a question of its own.
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n)\b)\s*", re.IGNORECASE)
 MAX_LIST_WORDS = 8
+MAX_NAMED_WORDS = 3
 
 
 def listed(text: str, tokens: List[Token]) -> List[tuple]:
@@ -136,7 +138,13 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
                               or SUBORDINATE.match(text[start:after])))
             found.append((asks, chunk))
         start = after
-    return found if len(found) > 1 else listed(text, tokens) or found
+    if len(found) < 2:
+        return listed(text, tokens) or found
+    if any(asks for asks, _ in found):
+        # "does it help hair loss? also price": beside a question, a few
+        # words name another thing asked about
+        found = [(asks or len(chunk) <= MAX_NAMED_WORDS, chunk) for asks, chunk in found]
+    return found
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -229,8 +237,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         component.speller = Speller(vocabularies.get("forms", {}))
         return component
 
-    def spelt(self, text: str) -> str:
-        return " ".join(self.speller.correct(word) for word in text.split())
+    def spelt(self, tokens: List[Token]) -> str:
+        """The tokens' lemmas, typos read as the words meant; a capitalised
+        word is left as it is: it may be a name ("Dana" is not "data")."""
+        return " ".join(word if token.text.istitle() else self.speller.correct(word)
+                        for token in tokens for word in [unstretched(token.lemma or token.text)])
 
     def probabilities(self, texts: List[str]) -> np.ndarray:
         """What the classifier's predict_proba gives (the softmax of its
@@ -258,8 +269,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if len(split) < 2:
                 split = []
             # the whole message and its parts in one call of the classifier
-            texts = [lemma_text(message)] + [lemmas(tokens) for _, tokens in split]
-            ranking, *scored = self.rankings([self.spelt(text) for text in texts])
+            tokens = message.get(TEXT_TOKENS, [])
+            ranking, *scored = self.rankings([self.spelt(tokens)] + [
+                self.spelt(chunk) for _, chunk in split])
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
             message.set(INTENT, ranking[0], add_to_output=True)

@@ -14,6 +14,7 @@ at once that the assistant answers in English, and given the clinic's phone.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
@@ -28,13 +29,14 @@ from rasa.shared.nlu.constants import INTENT, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import MIN_CORRECTED, one_typo_away, override_intent, unstretched
+from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
 
 VOCABULARY_FILE = "vocabulary.json"
 OTHER_LANGUAGE_INTENT = "other_language"
 # "thnks", "zzzxxcv bnm" or a name say too little of a language; a script
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
+CURRENCY = re.compile(r"[$€£]")
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
@@ -116,14 +118,15 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         also those one typo away from a word seen: "thnks", "appointmnet")."""
         found = words(message.get(TEXT_TOKENS, []))
         if not found:
-            return 0.0
+            # "$$?": no word, but a sign the classifier has seen (the price)
+            return 1.0 if CURRENCY.search(message.get(TEXT) or "") else 0.0
         return sum(self.knows(word, typos) for word in found) / len(found)
 
     def knows(self, word: str, typos: bool) -> bool:
         if word in self.vocabulary:
             return True
         return typos and len(word) >= MIN_CORRECTED and word.isalpha() and any(
-            near in self.vocabulary for near in one_typo_away(word))
+            len(near) >= MIN_MEANT and near in self.vocabulary for near in one_typo_away(word))
 
     def language(self, text: str) -> Optional[str]:
         """The language of `text` when lingua is confident of it, else None."""

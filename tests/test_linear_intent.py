@@ -40,6 +40,8 @@ def tokens(text: str) -> List[Token]:
     ("Price, pain, downtime?",  # a short list of subjects: each one asked
      [(True, "Price,"), (True, "pain,"), (True, "downtime?")]),
     ("price and hours pls", [(True, "price"), (True, "hours pls")]),
+    ("does it help scars? also the price",  # a few words beside a question ask too
+     [(True, "does it help scars?"), (True, "also the price")]),
     ("sorry my cat walked on my phone 😂 how much is it",  # an emoji ends a sentence
      [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
 ])
@@ -104,7 +106,8 @@ def test_a_sure_question_after_small_talk_is_what_the_message_asks():
 
 
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
-                   "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40]})
+                   "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40],
+                   "data": ["data", 8]})
 
 
 @pytest.mark.parametrize("typo, meant", [
@@ -117,6 +120,6 @@ def test_a_word_one_typo_from_a_training_word_is_read_as_it(typo, meant):
     assert SPELLER.correct(typo) == meant
 
 
-@pytest.mark.parametrize("word", ["wat", "often", "blorpzingle", "covid19"])
+@pytest.mark.parametrize("word", ["wat", "often", "blorpzingle", "covid19", "dana"])
 def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
     assert SPELLER.correct(word) == word
