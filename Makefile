@@ -44,10 +44,10 @@ bench: $(SPACY)      ## speed and accuracy against Rasa's default config (about 
 soak: $(MODEL)       ## 10 minutes of steady traffic (MINUTES=1: a short run), not in `make test`
 	$(PY) -m bench.soak $(if $(MINUTES),--minutes $(MINUTES))
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	@python=$$(scripts/find-python) && echo "Using $$python" && \
 	  { [ -x $(PY) ] || "$$python" -m venv $(VENV); }
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 

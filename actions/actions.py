@@ -9,11 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import (BOOKING_INTENT, CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE,
-                             URGENT_INTENTS, answer, asked_in, clinic_reply, disclose_first, intent_of,
-                             language_of, refers_back)
+from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
+                             clinic_reply, disclose_first, intent_of, language_of, refers_back)
+from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
-FALLBACK_INTENT = "nlu_fallback"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 

@@ -4,7 +4,7 @@ Each answer is read by a custom extraction (`extract_<slot>`), which also
 tells an answer from a digression: an urgent symptom or "stop" leaves the
 form to the rules; a question about microneedling or the clinic is answered
 and the same question asked again; anything else is validated by
-actions/booking.py, with a specific re-ask when it cannot be used.
+core/booking.py, with a specific re-ask when it cannot be used.
 """
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -15,23 +15,22 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import booking, notify, store
-from privacy import erase
 from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, asked_in,
                              clinic_reply, disclose_first, handoff, intent_of, next_opening_text,
                              questions_of)
+from core import booking, erasure, notify, store
+from core.intents import ATTACHMENT_INTENT, BOOKING_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
 
 logger = logging.getLogger(__name__)
 
 FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers", "offered"]
-INTERRUPTIONS = {"stop", "urgent_emergency", "urgent_clinic", "delete_my_data"}  # rules
+INTERRUPTIONS = {"stop", *URGENT_INTENTS, "delete_my_data"}  # rules
 # Asked again after these ("yes" is no name), and after "carry on".
-NOT_AN_ANSWER = {"greet", "thanks", "book_consultation", "bot_challenge", "goodbye", "affirm",
+NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", "affirm",
                  "request_callback"}
 # Answered with their own reply when asked as a question, then the step again.
-REPLIED_IN_FORM = {"bot_challenge", "other_language", "out_of_scope"}
-ATTACHMENT_INTENT = "sent_attachment"  # a photo or file, from the Messenger/WhatsApp connectors
+REPLIED_IN_FORM = {"bot_challenge", OTHER_LANGUAGE_INTENT, "out_of_scope"}
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
     "contact": ("phone", "number", "email", "e-mail", "mail", "contact"),
@@ -331,8 +330,9 @@ class ActionResetBooking(Action):
 
 
 class ActionForgetMe(Action):
-    """The visitor confirmed "delete my data": their booking requests go now,
-    the conversation when the tracker store next saves it (this turn)."""
+    """The visitor confirmed "delete my data": their booking requests go now;
+    the conversation at the end of this turn, when the tracker store sees the
+    erasure slot (stores/tracker_store.py) and deletes it instead of saving."""
 
     def name(self) -> Text:
         return "action_forget_me"
@@ -340,10 +340,9 @@ class ActionForgetMe(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
-            removed = erase.forget_sender(tracker.sender_id)
-            erase.request_erasure(tracker.sender_id)
+            removed = erasure.forget_bookings(tracker.sender_id)
         except SQLAlchemyError:
             dispatcher.utter_message(response="utter_delete_failed", **KNOWLEDGE.values)
             return []
-        dispatcher.utter_message(response="utter_data_deleted", bookings_removed=removed.bookings)
-        return [ActiveLoop(None)] + reset_booking()
+        dispatcher.utter_message(response="utter_data_deleted", bookings_removed=removed)
+        return [ActiveLoop(None), *reset_booking(), SlotSet(erasure.ERASURE_SLOT, True)]

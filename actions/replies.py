@@ -9,13 +9,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import load_knowledge
+from core.intents import BOOKING_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
+from core.knowledge import load_knowledge
 
 KNOWLEDGE = load_knowledge()  # a few kilobytes of YAML, validated at start-up
-SUGGEST_WITH = {"greet", "out_of_scope", "other_language"}
-URGENT_INTENTS = {"urgent_emergency", "urgent_clinic"}
+SUGGEST_WITH = {"greet", "out_of_scope", OTHER_LANGUAGE_INTENT}
 CLINIC_QUESTIONS = {"clinic_contact", "clinic_location", "clinic_hours"}
-BOOKING_INTENT = "book_consultation"
 CONTINUE_INTENT = "continue"  # "carry on" in a form, "tell me more" outside one
 
 

@@ -1,4 +1,4 @@
-"""Each speed-up of channels/speed.py and privacy/tracker_store.py against the
+"""Each speed-up of channels/speed.py and stores/tracker_store.py against the
 Rasa 3.6 code it replaces, on the conversation of bench/load.py as the
 trained model answers it: milliseconds per call (best of 5 runs), and a
 check that both give the same result.
@@ -28,7 +28,7 @@ from rasa.utils.log_utils import configure_structlog
 
 from bench.traffic import SEED, bench_conversations
 from channels import speed
-from privacy.tracker_store import RedactingSQLTrackerStore
+from stores.tracker_store import RedactingSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

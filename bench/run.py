@@ -113,7 +113,7 @@ class Servers:
         endpoints = folder / "endpoints.yml"
         endpoints.write_text(endpoints_yml(self.actions_port, folder / "trackers.db"))
         env = {**ENV, **SECRETS, "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
-               "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}", **(extra_env or {})}
+               **(extra_env or {})}
         self.log = (folder / "servers.log").open("w")
         self.started = time.perf_counter()
         self.processes = [

@@ -32,13 +32,13 @@ from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
 
-from actions.knowledge import load_knowledge
 from channels import once, speed
+from core.intents import URGENT_INTENTS
+from core.knowledge import load_knowledge
 
 logger = logging.getLogger(__name__)
 ACTION_TIMEOUT_S = 4.0  # + Rasa's own work: a reply within 5 s with the action server hung
 MAX_BODY_BYTES = 16 * 1024  # a visitor's message is at most a few hundred characters
-URGENT_INTENTS = ("urgent_emergency", "urgent_clinic")
 FALLBACK = "guard_fallback"  # marks the replies given in place of the action server's
 
 _KNOWLEDGE = load_knowledge()

@@ -20,13 +20,13 @@ tracker store, and the check runs under the conversation's lock (Rasa's
 Agent.handle_message takes it around the method wrapped here,
 MessageProcessor.handle_message). So a turn of the same message still
 running elsewhere has finished, or its lease has run out
-(cluster/lock_store.py), before the check reads the events. Nor does it
+(stores/lock_store.py), before the check reads the events. Nor does it
 forget: a message sent again after a restart is found in the store.
 
 Only the conversation's latest session is read: a retry comes within
 seconds, a platform's redelivery within minutes (channels/memory.py also
 remembers the platforms' answered ids). The replies given again are the
-stored copy, masked as privacy/tracker_store.py stores them. A message
+stored copy, masked as stores/tracker_store.py stores them. A message
 without an id costs nothing more and runs as before.
 
 Installed with the guard when the channels register (channels.guard.answered);

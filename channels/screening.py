@@ -19,8 +19,8 @@ import yaml
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 
-from actions.knowledge import load_knowledge
 from channels import guard
+from core.knowledge import load_knowledge
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
 EXTRA_PAYLOADS = {"/out_of_scope"}  # the "Something else" button of "Did you mean ...?"

@@ -25,11 +25,12 @@ from channels import guard, outbound
 from channels.memory import Answered, Memory
 from channels.once import MESSAGE_ID
 from channels.screening import screen
+from core.intents import ATTACHMENT_INTENT
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE = re.compile(r"^sha256=([0-9a-f]{64})$")
-ATTACHMENT = "/sent_attachment"  # a photo or file: a rule answers it (data/rules.yml)
+ATTACHMENT = f"/{ATTACHMENT_INTENT}"  # a photo or file: a rule answers it (data/rules.yml)
 
 # The platforms' webhooks take larger bodies than the server-wide cap of
 # guard.MAX_BODY_BYTES (16 KB, one visitor's message on REST or the website

@@ -29,7 +29,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import requests
 import yaml
 
-from actions.knowledge import load_knowledge
+from core.knowledge import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 BLIND = ROOT / "tests" / "blind"
@@ -319,8 +319,7 @@ def embedded_assistant(model: Path = MODEL) -> Iterator[str]:
         (folder / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
         env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false",
                "ACTION_SERVER_SECRET": uuid.uuid4().hex, "SANIC_HOST": "127.0.0.1",
-               "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
-               "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}"}
+               "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}"}
         servers = [
             Process("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port),
                                 "--actions", "actions"],

@@ -25,16 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
 
-from actions.knowledge import TITLE_MAX, KnowledgeError, load_knowledge
 from clinic import similarity
 from clinic.faq import MIN_FAQ_EXAMPLES, MIN_HELDOUT_PER_TOPIC, overdue
 from clinic.project import Project, examples_by_intent, normalise, read_yaml
+from core.intents import ATTACHMENT_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
+from core.knowledge import TITLE_MAX, KnowledgeError, load_knowledge
 
 TEXT_LIMIT = 4096         # WhatsApp text message body
 INTERACTIVE_LIMIT = 1024  # WhatsApp interactive message body (an answer with buttons)
 # Intents no visitor's words are trained on: set by the red-flag gate, or
 # sent by the platform connectors for a photo or file.
-UNTRAINED_INTENTS = {"urgent_emergency", "urgent_clinic", "sent_attachment", "other_language"}
+UNTRAINED_INTENTS = {*URGENT_INTENTS, ATTACHMENT_INTENT, OTHER_LANGUAGE_INTENT}
 VALIDATE_TIMEOUT_S = 300
 
 

@@ -26,10 +26,9 @@ from typing import List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import notify, store
-from privacy import erase
-from actions.knowledge import load_knowledge
 from clinic import staff
+from core import erasure, notify, store
+from core.knowledge import load_knowledge
 
 COLUMNS = ["reference", "created_at", "kind", "name", "contact", "treatment_area",
            "preferred_time", "sender_id"]
@@ -89,16 +88,16 @@ def forget(args: argparse.Namespace) -> int:
         print("error: give either a SENDER_ID or --contact PHONE_OR_EMAIL.", file=sys.stderr)
         return 2
     if args.contact:
-        removed = erase.forget_contact(args.contact, load_knowledge().clinic.phone_region)
+        removed = erasure.forget_contact(args.contact, load_knowledge().clinic.phone_region)
     else:
-        removed = erase.forget_sender(args.sender)
+        removed = erasure.forget_sender(args.sender)
     print(f"Forgot: {removed.text()}.")
     return 0
 
 
 def purge(args: argparse.Namespace) -> int:
     days = args.older_than or load_knowledge().clinic.retention_days
-    removed = erase.purge(days)
+    removed = erasure.purge(days)
     print(f"Purged what is older than {days} days: {removed.text()}.")
     return 0
 

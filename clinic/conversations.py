@@ -1,5 +1,5 @@
 """Visitors' messages as the tracker store keeps them (phone numbers and
-emails already masked by privacy/tracker_store.py), for `clinic review` and
+emails already masked by stores/tracker_store.py), for `clinic review` and
 `clinic report`.
 
 The store is the database of TRACKER_DATABASE_URL, or the project's SQLite
@@ -18,8 +18,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from clinic.project import Problem, Project
+from core.erasure import trackers_url
+from core.intents import FALLBACK_INTENT
 
-FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 LOW_CONFIDENCE = 0.6  # answered, but below this the answer may well be wrong
 
@@ -40,7 +41,7 @@ class Message:
             return "urgent"
         if self.in_form:
             return "form"
-        if self.intent == FALLBACK:
+        if self.intent == FALLBACK_INTENT:
             return "not understood"
         if self.intent == OUT_OF_SCOPE:
             return "out of scope"
@@ -57,8 +58,7 @@ class Message:
 
 
 def engine(project: Project) -> Engine:
-    url = os.environ.get("TRACKER_DATABASE_URL") or \
-        f"sqlite:///{project.root / 'var' / 'trackers.db'}"
+    url = trackers_url(project.root)
     if url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):]):
         raise Problem(f"there are no stored conversations yet ({url[len('sqlite:///'):]} does "
                       "not exist). Set TRACKER_DATABASE_URL if they are kept elsewhere.")
@@ -86,7 +86,7 @@ def messages(project: Project, days: Optional[int] = None) -> Iterator[Message]:
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
         ranking = [ranked for ranked in parse.get("intent_ranking") or []
-                   if ranked.get("name") != FALLBACK]
+                   if ranked.get("name") != FALLBACK_INTENT]
         yield Message(sender=sender, time=datetime.datetime.fromtimestamp(timestamp),
                       text=event.get("text") or "", intent=intent.get("name") or "",
                       confidence=float(intent.get("confidence") or 0.0),

@@ -20,10 +20,11 @@ from typing import List, Tuple
 
 import yaml
 
+from core.intents import FALLBACK_INTENT
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
-FALLBACK_INTENT = "nlu_fallback"
 
 
 @dataclass

@@ -15,10 +15,10 @@ from typing import Dict, List, Optional
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
-from actions.knowledge import KnowledgeError, Topic, load_knowledge
 from clinic import similarity
 from clinic.project import (Misuse, Problem, Project, add_examples, clean_example, dump_yaml,
                             examples_by_intent, normalise, read_yaml, write_files)
+from core.knowledge import KnowledgeError, Topic, load_knowledge
 
 # The project's own minimums (tests/test_data.py): examples to train a topic
 # on, and held-out test questions to measure it with.

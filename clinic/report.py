@@ -1,6 +1,6 @@
 """`clinic report`: how the assistant did over the last days, from the stored
 conversations (clinic/conversations.py) and the booking requests
-(actions/store.py): conversations, answered vs not understood, answers per
+(core/store.py): conversations, answered vs not understood, answers per
 topic, booking requests and conversion, urgent escalations, out-of-scope
 messages. As a table, and with --html as a page with bar charts (inline SVG:
 no plotting library needed, the page opens anywhere).
@@ -17,9 +17,10 @@ from typing import Dict, List
 
 from sqlalchemy import create_engine, select
 
-from actions import store
 from clinic.conversations import all_messages
 from clinic.project import Project
+from core import store
+from core.intents import BOOKING_INTENT
 
 
 @dataclass
@@ -76,7 +77,7 @@ def figures(project: Project, days: int) -> Figures:
     result.messages = len(messages)
     result.kinds = Counter(message.kind for message in messages)
     result.topics = Counter(message.intent for message in messages if message.kind == "answered")
-    asked = {message.sender for message in messages if message.intent == "book_consultation"}
+    asked = {message.sender for message in messages if message.intent == BOOKING_INTENT}
     result.booking_started = len(asked)
     bookings = _bookings(project, since)
     result.requests = Counter(row.kind for row in bookings)

@@ -128,9 +128,9 @@ class Cluster:
         actions_proxy = free_port()
         base = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
                 "ACTION_SERVER_SECRET": self.secret, "SANIC_HOST": "127.0.0.1",
-                "DATABASE_URL": postgres_url(self.settings),
-                "TRACKER_DATABASE_URL": postgres_url(self.settings), **self.settings}
-        self.env = base
+                "DATABASE_URL": postgres_url(self.settings), **self.settings}
+        # The migrations make the conversations' tables too, in the same database.
+        self.env = {**base, "TRACKER_DATABASE_URL": postgres_url(self.settings)}
         self.actions = []
         self.replicas = []
         for index in range(1, replicas + 1):

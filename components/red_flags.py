@@ -22,7 +22,6 @@ action answers with the Spanish urgent reply.
 """
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from itertools import product
 from dataclasses import dataclass
@@ -49,13 +48,13 @@ from spacy.tokens import Doc
 
 from clinic.spacy_model import SPANISH, fold
 from components import override_intent
+from core.intents import URGENT_CLINIC, URGENT_EMERGENCY
+from core.paths import KNOWLEDGE_DIR
 
-KNOWLEDGE_DIR = Path(os.environ.get(
-    "CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge"))
 RED_FLAGS = KNOWLEDGE_DIR / "red_flags.yml"
 RED_FLAGS_ES = KNOWLEDGE_DIR / "red_flags.es.yml"
 LANGUAGE = "language"  # the message key that says the Spanish patterns decided
-INTENT_FOR_LEVEL = {"emergency": "urgent_emergency", "clinic": "urgent_clinic"}
+INTENT_FOR_LEVEL = {"emergency": URGENT_EMERGENCY, "clinic": URGENT_CLINIC}
 SPACY_DOC = "text_spacy_doc"
 NEGATION_WINDOW = 4  # "no fever", "without any pus or oozing"
 NEGATION_BREAKS = {"but", "and", "though", "however"}  # "no fever, but pus": pus counts

@@ -30,9 +30,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
+from core.intents import OTHER_LANGUAGE_INTENT
 
 VOCABULARY_FILE = "vocabulary.json"
-OTHER_LANGUAGE_INTENT = "other_language"
 # "thnks", "zzzxxcv bnm" or a name say too little of a language; a script
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3

@@ -1,8 +1,8 @@
 """The databases' schema, made and changed only by the Alembic migrations of
 versions/, in two branches, one a database:
 
-    bookings       booking_requests (actions/store.py)         DATABASE_URL
-    conversations  Rasa's `events`, our `erasures` (privacy/)  TRACKER_DATABASE_URL
+    bookings       booking_requests (core/store.py)          DATABASE_URL
+    conversations  Rasa's `events` (stores/tracker_store.py)  TRACKER_DATABASE_URL
 
 (by default the SQLite files var/clinic.db and var/trackers.db; in cluster
 mode both are one PostgreSQL database, whose `alembic_version` then holds

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from actions import store
+from core import erasure, store
 from migrations import BOOKINGS, CONVERSATIONS, COMMAND, OutOfDate, current, head, upgrade
-from privacy import erase
 
 
 def main() -> int:
@@ -21,7 +20,7 @@ def main() -> int:
                         help="change nothing; exit 1 unless both are up to date")
     args = parser.parse_args()
     behind = False
-    for branch, url in [(BOOKINGS, store.database_url()), (CONVERSATIONS, erase.trackers_url())]:
+    for branch, url in [(BOOKINGS, store.database_url()), (CONVERSATIONS, erasure.trackers_url())]:
         engine = create_engine(url, future=True)
         if engine.dialect.name == "sqlite" and engine.url.database and not args.check:
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sqlalchemy import text
 
-from actions import store
+from core import store
 
 logger = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("rasa_sdk")

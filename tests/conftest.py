@@ -114,7 +114,6 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
                     "--actions", "actions"],
         f"http://127.0.0.1:{actions_port}/health", folder,
         {**SECRETS, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url,
-         "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'trackers.db'}",
          **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
     api = ["--enable-api", "--auth-token", api_token] if api_token else []
     rasa = start_server(

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 import migrations
-from actions import booking, notify, store
+from core import booking, notify, store
 from actions.actions import KNOWLEDGE
 from tests.conftest import ENV, VENV_BIN, free_port
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(bool(missing_binaries()),
 
 STARTS = 5
 # What a replica that raced another to make a table logged (Rasa's store and
-# the stopgap of privacy/tracker_store.py), and what a crash leaves.
+# the stopgap of stores/tracker_store.py), and what a crash leaves.
 RACE_SIGNS = ["Traceback", "UniqueViolation", "already exists", "Could not create",
               "OutOfDate"]
 started: List[float] = []

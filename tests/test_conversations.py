@@ -4,7 +4,7 @@ a form they did not ask for, and the conversation patterns of a real visit
 go as a clinic would want. `make eval` reports how many go fully right."""
 from typing import List
 
-from actions.knowledge import load_knowledge
+from core.knowledge import load_knowledge
 from clinic.blind import BLIND, Reader, answers, held, load_set, run_conversation
 from tests.conftest import new_sender
 

@@ -5,19 +5,22 @@ from pathlib import Path
 from typing import Dict, List, Set
 
 import yaml
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 
 from actions.actions import KNOWLEDGE
 from channels.webhooks import ATTACHMENT
 from components.red_flags import INTENT_FOR_LEVEL
 from clinic.blind import load_set
 from clinic.evaluate import load_heldout
-from components.unknown_words import OTHER_LANGUAGE_INTENT
+from core.erasure import ERASURE_SLOT
+from core.intents import (ATTACHMENT_INTENT, BOOKING_INTENT, FALLBACK_INTENT,
+                          OTHER_LANGUAGE_INTENT, URGENT_INTENTS)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 INTENTS: Set[str] = set(DOMAIN["intents"])
 RESPONSES: Set[str] = set(DOMAIN["responses"])
-DEFAULT_INTENTS = {"nlu_fallback"}
+DEFAULT_INTENTS = {FALLBACK_INTENT}
 # Set by the red-flag gate and the language guard, not learned.
 GATED_INTENTS = set(INTENT_FOR_LEVEL.values()) | {OTHER_LANGUAGE_INTENT}
 CHANNEL_INTENTS = {ATTACHMENT.lstrip("/")}  # sent by the connectors, not learned
@@ -46,6 +49,19 @@ STORY_STEPS = steps(ROOT / "data" / "stories.yml", "stories")
 
 def normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+def test_the_shared_intent_names_are_the_domains_and_rasas():
+    """core/intents.py, the one home of the names several parts act on."""
+    assert FALLBACK_INTENT == DEFAULT_NLU_FALLBACK_INTENT_NAME
+    assert {*URGENT_INTENTS, OTHER_LANGUAGE_INTENT, ATTACHMENT_INTENT, BOOKING_INTENT} <= INTENTS
+    assert set(INTENT_FOR_LEVEL.values()) == URGENT_INTENTS
+    assert ATTACHMENT == f"/{ATTACHMENT_INTENT}"
+
+
+def test_the_erasure_slot_is_in_the_domain_and_steers_no_prediction():
+    slot = DOMAIN["slots"][ERASURE_SLOT]
+    assert slot["type"] == "bool" and slot["influence_conversation"] is False
 
 
 def test_faq_intents_and_knowledge_topics_match_one_to_one():

@@ -81,12 +81,13 @@ def test_every_endpoint_variable_reaches_the_rasa_servers():
     assert needed <= k8s_environment(container("rasa"))
 
 
-def test_the_action_servers_get_their_secret_and_databases():
-    wanted = {"ACTION_SERVER_SECRET", "SANIC_HOST", "DATABASE_URL", "TRACKER_DATABASE_URL"}
+def test_the_action_servers_get_their_secret_and_the_bookings_database_only():
+    wanted = {"ACTION_SERVER_SECRET", "SANIC_HOST", "DATABASE_URL"}
     environment = compose()["services"]["actions"]["environment"]
-    assert wanted <= set(environment)
+    assert wanted <= set(environment) and "TRACKER_DATABASE_URL" not in environment
     assert environment["DATABASE_URL"].startswith("postgresql://")
     assert wanted <= k8s_environment(container("actions"))
+    assert "TRACKER_DATABASE_URL" not in k8s_environment(container("actions"))
     values = {entry["name"]: entry.get("value", "") for entry in container("actions")["env"]}
     assert values["DATABASE_URL"].startswith("postgresql://")
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from core.knowledge import KnowledgeError, load_knowledge
+from core.paths import KNOWLEDGE_DIR
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 # The topics of ../shared/TOPICS.md and their safety classes.

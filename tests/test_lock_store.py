@@ -1,4 +1,4 @@
-"""The Redis lock store of cluster mode (cluster/lock_store.py), on the Redis
+"""The Redis lock store of cluster mode (stores/lock_store.py), on the Redis
 server of this machine (127.0.0.1:6379, database 15, keys of this run only).
 Two store objects stand for two replicas."""
 import asyncio
@@ -7,8 +7,8 @@ import uuid
 import pytest
 import redis
 
-from cluster import lock_store
-from cluster.lock_store import AtomicRedisLockStore
+from stores import lock_store
+from stores.lock_store import AtomicRedisLockStore
 
 REDIS = {"host": "127.0.0.1", "port": 6379, "db": 15}
 

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from privacy.redaction import redact
+from core.redaction import redact
 from tests.conftest import new_sender
 from tests.test_booking_e2e import up_to_confirmation
 

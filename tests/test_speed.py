@@ -185,7 +185,7 @@ def test_the_tracker_store_writes_the_same_events_as_rasas_without_counting(tmp_
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from privacy.tracker_store import RedactingSQLTrackerStore
+    from stores.tracker_store import RedactingSQLTrackerStore
 
     domain = Domain.load(Path(__file__).parent.parent / "domain.yml")
 
@@ -232,7 +232,7 @@ def test_saving_masks_the_stored_copy_only(tmp_path: Path):
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from privacy.tracker_store import RedactingSQLTrackerStore
+    from stores.tracker_store import RedactingSQLTrackerStore
 
     domain = Domain.load(Path(__file__).parent.parent / "domain.yml")
     store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
@@ -259,7 +259,7 @@ def test_a_conversation_erased_during_a_turn_is_not_written_back_whole(tmp_path:
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from privacy.tracker_store import RedactingSQLTrackerStore
+    from stores.tracker_store import RedactingSQLTrackerStore
 
     domain = Domain.load(Path(__file__).parent.parent / "domain.yml")
     store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))

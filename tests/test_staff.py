@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.knowledge import load_knowledge
+from core.knowledge import load_knowledge
 from tests.conftest import ROOT, VENV_BIN
 from tests.staff_helpers import clinic, copy_project, examples
 

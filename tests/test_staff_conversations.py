@@ -1,6 +1,6 @@
 """`clinic review` and `clinic report` on conversations seeded through Rasa's
 own SQL tracker store (the store the assistant writes), and booking
-requests seeded through actions/store.py."""
+requests seeded through core/store.py."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +11,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from actions import store
+from core import store
 from tests.staff_helpers import clinic, copy_project, examples
 
 DAY = 24 * 3600

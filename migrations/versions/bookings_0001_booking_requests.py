@@ -1,4 +1,4 @@
-"""The booking requests, as actions/store.py made them before the migrations.
+"""The booking requests, as actions/store.py (now core/store.py) made them before the migrations.
 
 A database of that time already has the table: it is kept as it is.
 

@@ -1,6 +1,13 @@
 """The conversations' tables, as the Rasa servers made them at start before
 the migrations: Rasa's `events` (its SQL tracker store's own table, made
-from Rasa's definition of it) and the `erasures` of privacy/erase.py.
+from Rasa's definition of it) and `erasures`, where the action server asked
+the tracker store to erase a conversation.
+
+`erasures` is no longer used: a visitor's erasure now travels in the
+conversation (the `erasure_requested` slot, core/erasure.py). It is kept
+for one release, so that servers of the version before, which still write
+and read it, keep working while an upgrade rolls out; a later revision
+(conversations_0002) drops it.
 
 A database of that time already has them, or some: only the missing ones
 are made.

@@ -20,7 +20,7 @@ from typing import List, Optional
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from actions import store
+from core import store
 
 logger = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 10

@@ -16,7 +16,7 @@ import parsedatetime
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from actions.knowledge import Clinic
+from core.knowledge import Clinic
 
 MAX_NAME = 80
 MAX_TREATMENT = 200

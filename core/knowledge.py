@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -17,9 +16,8 @@ from typing import Dict, List, Literal, Optional
 import yaml
 from pydantic import BaseModel, Extra, ValidationError, conint, constr, validator
 
-KNOWLEDGE_DIR = Path(
-    os.environ.get("CLINIC_KNOWLEDGE_DIR", Path(__file__).resolve().parent.parent / "knowledge")
-)
+from core.paths import KNOWLEDGE_DIR
+
 TITLE_MAX = 20  # Messenger cuts quick-reply titles at 20 characters.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -1,12 +1,17 @@
 """Erasing visitors' data: on request in the chat, by staff, and by age.
 
-Bookings live in the bookings database (actions/store.py); conversations in
+Bookings live in the bookings database (core/store.py); conversations in
 the tracker store's `events` table (TRACKER_DATABASE_URL, by default the
-SQLite file var/trackers.db that endpoints.yml names). A visitor's own
-request is recorded in `erasures` and carried out by the tracker store when
-it next saves that conversation, so the turn that confirms it is not
-written back afterwards. Both tables are made by the migrations
-(migrations/versions/conversations_*).
+SQLite file var/trackers.db that endpoints.yml names).
+
+A visitor's own request ("delete my data") is carried in the conversation
+itself: the action deletes their booking requests and sets the slot
+ERASURE_SLOT, and the tracker store (stores/tracker_store.py), seeing it at
+the end of that turn, deletes the conversation instead of saving it. So the
+action server never opens the conversations' database, and the turn that
+confirms the erasure is not written back.
+
+The staff's erasures (`clinic forget`, `clinic purge`) open both databases.
 """
 from __future__ import annotations
 
@@ -17,16 +22,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, inspect, select, text
+from sqlalchemy import create_engine, delete, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
 import migrations
-from actions import booking, store
+from core import booking, store
+from core.paths import ROOT
 
-DEFAULT_TRACKERS = Path(__file__).resolve().parent.parent / "var" / "trackers.db"
-metadata = MetaData()
-erasures = Table("erasures", metadata, Column("sender_id", String(255), primary_key=True),
-                 Column("requested_at", Float, nullable=False))
+ERASURE_SLOT = "erasure_requested"  # domain.yml; set by action_forget_me
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,10 @@ class Removed:
         return f"removed {self.conversations} conversation(s) and {self.bookings} booking request(s)"
 
 
-def trackers_url() -> str:
-    return os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{DEFAULT_TRACKERS}"
+def trackers_url(root: Path = ROOT) -> str:
+    """The conversations' database: TRACKER_DATABASE_URL, or the SQLite file
+    var/trackers.db of the project at `root`."""
+    return os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{root / 'var' / 'trackers.db'}"
 
 
 @lru_cache(maxsize=None)
@@ -56,7 +61,8 @@ def trackers(url: Optional[str] = None) -> Engine:
     return engine
 
 
-def _delete_events(connection: Connection, senders: Iterable[str]) -> int:
+def delete_conversations(connection: Connection, senders: Iterable[str]) -> int:
+    """Delete every stored event of these senders; how many senders."""
     senders = list(set(senders))
     if not senders or not inspect(connection).has_table("events"):
         return 0
@@ -70,14 +76,19 @@ def _has_events(connection: Connection, sender: str) -> bool:
         text("SELECT 1 FROM events WHERE sender_id = :sender LIMIT 1"), {"sender": sender}).first()
 
 
+def forget_bookings(sender: str, bookings: Optional[Engine] = None) -> int:
+    """Delete the booking requests made in this conversation; how many."""
+    with (bookings or store.engine()).begin() as connection:
+        return connection.execute(delete(store.booking_requests).where(
+            store.booking_requests.c.sender_id == sender)).rowcount
+
+
 def forget_sender(sender: str, bookings: Optional[Engine] = None,
                   conversations: Optional[Engine] = None) -> Removed:
-    with (bookings or store.engine()).begin() as connection:
-        removed = connection.execute(delete(store.booking_requests).where(
-            store.booking_requests.c.sender_id == sender)).rowcount
+    removed = forget_bookings(sender, bookings)
     with (conversations or trackers()).begin() as connection:
         found = bool(_has_events(connection, sender))
-        _delete_events(connection, [sender])
+        delete_conversations(connection, [sender])
     return Removed(int(found), removed)
 
 
@@ -94,7 +105,7 @@ def forget_contact(contact: str, region: str, bookings: Optional[Engine] = None,
             select(table.c.sender_id).where(table.c.contact == normalised))]
         removed = connection.execute(delete(table).where(table.c.contact == normalised)).rowcount
     with (conversations or trackers()).begin() as connection:
-        forgotten = _delete_events(connection, senders)
+        forgotten = delete_conversations(connection, senders)
     return Removed(forgotten, removed)
 
 
@@ -111,21 +122,5 @@ def purge(days: int, bookings: Optional[Engine] = None,
         old = [row.sender_id for row in connection.execute(text(
             "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
             {"cutoff": cutoff.timestamp()})]
-        forgotten = _delete_events(connection, old)
+        forgotten = delete_conversations(connection, old)
     return Removed(forgotten, removed)
-
-
-def request_erasure(sender: str, conversations: Optional[Engine] = None) -> None:
-    """Ask the tracker store to erase this conversation when it next saves it."""
-    with (conversations or trackers()).begin() as connection:
-        connection.execute(delete(erasures).where(erasures.c.sender_id == sender))
-        connection.execute(erasures.insert().values(
-            sender_id=sender, requested_at=datetime.datetime.now().timestamp()))
-
-
-def carry_out_erasure(connection: Connection, sender: str) -> bool:
-    """If the visitor asked, erase their conversation now; True when done."""
-    asked = connection.execute(delete(erasures).where(erasures.c.sender_id == sender)).rowcount
-    if asked:
-        _delete_events(connection, [sender])
-    return bool(asked)

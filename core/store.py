@@ -25,8 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 import migrations
+from core.paths import VAR
 
-DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "var" / "clinic.db"
+DEFAULT_DATABASE = VAR / "clinic.db"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 metadata = MetaData()

@@ -1,14 +1,14 @@
 """Rasa's SQL tracker store, with phone numbers and email addresses masked in
-the messages it writes (see privacy/redaction.py). Named in endpoints.yml.
+the messages it writes (see core/redaction.py). Named in endpoints.yml.
 
-Its tables (Rasa's `events`, our `erasures`) are made by the migrations
-(migrations/), never by the servers; on SQLite the store brings the file up
-to date when it opens it, elsewhere it checks that `python -m migrations`
-has.
+Its table (Rasa's `events`) is made by the migrations (migrations/), never
+by the servers; on SQLite the store brings the file up to date when it
+opens it, elsewhere it checks that `python -m migrations` has.
 
-A visitor's request to be forgotten (privacy/erase.py) is carried out here,
-when the conversation is next saved. Once no booking is open, the stored
-slot events that carried the visitor's name and contact are blanked too.
+A visitor's request to be forgotten (core/erasure.py) is carried out here:
+a conversation whose `erasure_requested` slot is set is deleted instead of
+saved, and nothing of it is written back. Once no booking is open, the
+stored slot events that carried the visitor's name and contact are blanked.
 Only the stored copy is masked: the conversation in progress keeps its slots
 (a booking can continue after a restart), and the booking flow clears them
 once the request is saved.
@@ -41,9 +41,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 import migrations
-from actions.knowledge import load_knowledge
-from privacy.erase import carry_out_erasure
-from privacy.redaction import redact
+from core.erasure import ERASURE_SLOT, delete_conversations
+from core.knowledge import load_knowledge
+from core.redaction import redact
 
 logger = logging.getLogger(__name__)
 CLINIC = load_knowledge().clinic
@@ -112,16 +112,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
 
     async def save(self, tracker) -> None:
-        if self.event_broker is not None:  # none in endpoints.yml
-            # Rasa streams a turn's events before writing them: not those of
-            # a conversation that is to be forgotten.
+        if tracker.get_slot(ERASURE_SLOT):
+            # The visitor asked to be forgotten (action_forget_me): the stored
+            # conversation goes, and nothing of this turn is written back or
+            # streamed to an event broker.
             with self.engine.begin() as connection:
-                if carry_out_erasure(connection, tracker.sender_id):
-                    return
+                delete_conversations(connection, [tracker.sender_id])
+            return
+        if self.event_broker is not None:  # none in endpoints.yml
             await self.stream_events(tracker)
         with self.engine.begin() as connection:
-            if carry_out_erasure(connection, tracker.sender_id):
-                return  # the visitor asked to be forgotten: nothing is written back
             rows = [_row(tracker.sender_id, event)
                     for event in self._new_events(connection, tracker)]
             if rows:

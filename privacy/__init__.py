@@ -1,1 +1,0 @@
-"""Keeping visitors' personal data out of what the assistant stores."""
