@@ -110,6 +110,16 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n)\b)\s*", re.IGNORECASE)
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
+# "before that, how long is the downtime?": words that lead in, not subjects
+CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
+               "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
+               "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm"}
+
+
+def names_a_subject(chunk: List[Token]) -> bool:
+    """"also price", "side effects +": a few words naming what is asked about."""
+    words = [token.text.lower() for token in chunk if any(c.isalpha() for c in token.text)]
+    return 0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
 
 
 def listed(text: str, tokens: List[Token]) -> List[tuple]:
@@ -143,7 +153,7 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
     if any(asks for asks, _ in found):
         # "does it help hair loss? also price": beside a question, a few
         # words name another thing asked about
-        found = [(asks or len(chunk) <= MAX_NAMED_WORDS, chunk) for asks, chunk in found]
+        found = [(asks or names_a_subject(chunk), chunk) for asks, chunk in found]
     return found
 
 

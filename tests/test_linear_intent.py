@@ -42,6 +42,8 @@ def tokens(text: str) -> List[Token]:
     ("price and hours pls", [(True, "price"), (True, "hours pls")]),
     ("does it help scars? also the price",  # a few words beside a question ask too
      [(True, "does it help scars?"), (True, "also the price")]),
+    ("before that, how long is the downtime?",  # a lead-in names no subject
+     [(False, "before that,"), (True, "how long is the downtime?")]),
     ("sorry my cat walked on my phone 😂 how much is it",  # an emoji ends a sentence
      [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
 ])
