@@ -17,12 +17,11 @@ MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 
 
-def answered(topic_ids: List[Text], offered: bool, told_more: bool = False) -> List[Dict[Text, Any]]:
+def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
     """Remember the topic just answered, if any (for "tell me more" and "is
-    that permanent?"), whether its "more" was told, and whether a
-    consultation was just offered (so that "yes" books one)."""
-    return [SlotSet("offered", offered), SlotSet("topic", topic_ids[-1] if topic_ids else None),
-            SlotSet("told_more", told_more)]
+    that permanent?"), and whether a consultation was just offered (so that
+    "yes" books one)."""
+    return [SlotSet("offered", offered), SlotSet("topic", topic_ids[-1] if topic_ids else None)]
 
 
 class ActionAnswerFaq(Action):
@@ -40,7 +39,7 @@ class ActionAnswerFaq(Action):
         asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
             topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
-            if topic and topic.more and not tracker.get_slot("told_more"):
+            if topic and topic.more and tracker.get_slot("told_more") != topic.id:
                 return events + tell_more(dispatcher, topic)
             asked = follow_up(tracker.get_slot("topic"))
         if not asked:
@@ -67,7 +66,7 @@ def tell_more(dispatcher: CollectingDispatcher, topic) -> List[Dict[Text, Any]]:
     if consult:
         dispatcher.utter_message(response="utter_offer_consultation",
                                  buttons=KNOWLEDGE.buttons([BOOKING_INTENT] + related))
-    return answered([topic.id], consult, told_more=True)
+    return answered([topic.id], consult) + [SlotSet("told_more", topic.id)]
 
 
 def suggestions() -> List[Text]:

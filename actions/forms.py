@@ -50,6 +50,16 @@ class ValidateBookingForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """The form's events, and the topic of a question answered on the way
+        (rasa_sdk returns only the form's own slots)."""
+        before = tracker.get_slot("topic")
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.get_slot("topic") != before:
+            events.append(SlotSet("topic", tracker.get_slot("topic")))
+        return events
+
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
         if tracker.get_slot("consent") is False:
@@ -93,7 +103,7 @@ class ValidateBookingForm(FormValidationAction):
         if asked and booking.looks_like_question(text):
             topics = answer(dispatcher, asked, offer=False)
             if topics:  # "does it hurt?", then "how long does that last?"
-                answered = {"topic": topics[-1], "told_more": False}
+                answered = {"topic": topics[-1]}
         elif "?" in text:
             dispatcher.utter_message(response="utter_question_not_understood", **KNOWLEDGE.values)
         else:
