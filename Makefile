@@ -8,7 +8,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 MODEL := models/assistant.tar.gz
 SPACY := build/en_clinic_lookup/meta.json build/es_clinic_lookup/meta.json
-TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
+# the custom components too: a change to how they train changes the model
+TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml) $(wildcard components/*.py)
 WIDGET := web/dist/widget.js
 # rasa-webchat, the community's chat widget, which tests/test_rasa_webchat.py
 # runs against the socket.io channel: its npm package, checked against the

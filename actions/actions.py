@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
                              clinic_reply, disclose_first, intent_of, language_of, refers_back)
-from core.intents import FALLBACK_INTENT, URGENT_INTENTS
+from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
@@ -26,7 +26,8 @@ def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
 
 class ActionAnswerFaq(Action):
     """Answers the questions of the latest message, in the order asked, from
-    the knowledge file; "tell me more" gets the next topic after the last one."""
+    the knowledge file. "tell me more" gets more of the topic just answered
+    (its `more`), and after that the next topic."""
 
     def name(self) -> Text:
         return "action_answer_faq"
@@ -37,6 +38,9 @@ class ActionAnswerFaq(Action):
         events = disclose_first(dispatcher, tracker)
         asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
+            topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
+            if topic and topic.more and tracker.get_slot("told_more") != topic.id:
+                return events + tell_more(dispatcher, topic)
             asked = follow_up(tracker.get_slot("topic"))
         if not asked:
             dispatcher.utter_message(response="utter_help",
@@ -50,6 +54,19 @@ def answer_all(dispatcher: CollectingDispatcher, asked: List[Text]) -> List[Dict
     """Answer `asked` in order; remember the last topic and any consultation offer."""
     topics = answer(dispatcher, asked)
     return answered(topics, any(KNOWLEDGE.by_id[topic].safety == "consult" for topic in topics))
+
+
+def tell_more(dispatcher: CollectingDispatcher, topic) -> List[Dict[Text, Any]]:
+    """The `more` of `topic`, with its related topics as buttons (or the
+    consultation offer, for a topic of safety class `consult`)."""
+    related = [other.intent for other in KNOWLEDGE.related(topic)]
+    consult = topic.safety == "consult"
+    dispatcher.utter_message(text=KNOWLEDGE.more(topic),
+                             buttons=[] if consult else KNOWLEDGE.buttons(related))
+    if consult:
+        dispatcher.utter_message(response="utter_offer_consultation",
+                                 buttons=KNOWLEDGE.buttons([BOOKING_INTENT] + related))
+    return answered([topic.id], consult) + [SlotSet("told_more", topic.id)]
 
 
 def suggestions() -> List[Text]:

@@ -50,6 +50,16 @@ class ValidateBookingForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """The form's events, and the topic of a question answered on the way
+        (rasa_sdk returns only the form's own slots)."""
+        before = tracker.get_slot("topic")
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.get_slot("topic") != before:
+            events.append(SlotSet("topic", tracker.get_slot("topic")))
+        return events
+
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
         if tracker.get_slot("consent") is False:
@@ -65,6 +75,9 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != slot or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = tracker.latest_message.get("text") or ""
+        change = _to_change(slot, tracker)
+        if change:
+            return change
         if parses and _parses(parses, text) and not _asks_something(tracker):
             return {slot: text}
         return self._digression(slot, dispatcher, tracker) or {slot: text}
@@ -86,14 +99,17 @@ class ValidateBookingForm(FormValidationAction):
         if intent in NOT_AN_ANSWER or (intent == CONTINUE_INTENT and booking.asks_to_resume(text)):
             return {slot: None}
         asked = asked_in(tracker)
+        answered = {}
         if asked and booking.looks_like_question(text):
-            answer(dispatcher, asked, offer=False)
+            topics = answer(dispatcher, asked, offer=False)
+            if topics:  # "does it hurt?", then "how long does that last?"
+                answered = {"topic": topics[-1]}
         elif "?" in text:
             dispatcher.utter_message(response="utter_question_not_understood", **KNOWLEDGE.values)
         else:
             return None
         dispatcher.utter_message(response="utter_booking_resume")
-        return {slot: None}
+        return {slot: None, **answered}
 
     async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = tracker.latest_message.get("text") or ""
@@ -103,6 +119,10 @@ class ValidateBookingForm(FormValidationAction):
         return self._answer("treatment_area", dispatcher, tracker)
 
     async def extract_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        if (tracker.get_slot("requested_slot") == "name" and intent_of(tracker) not in INTERRUPTIONS
+                and booking.looks_like_a_name(text)):
+            return {"name": text}
         return self._answer("name", dispatcher, tracker)
 
     async def extract_contact(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -189,6 +209,18 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_consent")
             return {"consent": None}
         return {"consent": value}
+
+
+def _to_change(slot: Text, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+    """"wait, I gave the wrong phone number": at any step, a detail given
+    before is cleared, so the form asks for it again before going on."""
+    text = (tracker.latest_message.get("text") or "").lower()
+    if not booking.asks_to_change(text):
+        return None
+    for earlier, words in CORRECTIONS.items():
+        if earlier != slot and tracker.get_slot(earlier) and any(word in text for word in words):
+            return {earlier: None}
+    return None
 
 
 def _asks_something(tracker: Tracker) -> bool:

@@ -77,8 +77,9 @@ class Reader:
         responses = yaml.safe_load(domain.read_text(encoding="utf-8"))["responses"]
         self.patterns = []
         for topic in knowledge.topics:
-            self.patterns.append((re.compile(re.escape(" ".join(knowledge.answer(topic).split()))),
-                                  topic.id))
+            for text in (knowledge.answer(topic), knowledge.more(topic)):
+                if text:
+                    self.patterns.append((re.compile(re.escape(" ".join(text.split()))), topic.id))
         for name, variants in responses.items():
             label = RESPONSE_LABELS.get(name)
             if label is None and name.startswith("utter_invalid_"):

@@ -115,14 +115,14 @@ def knowledge_contract(project: Project) -> Findings:
             findings.review.append(f"topic '{topic.id}' was due for review on {topic.review_by}: "
                                    "check its answer, then move review_by in "
                                    "knowledge/microneedling.yml.")
-        text = loaded.answer(topic)
         with_buttons = topic.safety == "answer" and bool(topic.related)
         limit = INTERACTIVE_LIMIT if with_buttons else TEXT_LIMIT
-        if len(text) > limit:
-            findings.problems.append(
-                f"the answer of topic '{topic.id}' has {len(text)} characters; WhatsApp takes "
-                f"{limit} in {'a message with buttons' if with_buttons else 'a text message'}. "
-                "Shorten it.")
+        for field, text in (("answer", loaded.answer(topic)), ("more", loaded.more(topic))):
+            if text and len(text) > limit:
+                findings.problems.append(
+                    f"the {field} of topic '{topic.id}' has {len(text)} characters; WhatsApp "
+                    f"takes {limit} in {'a message with buttons' if with_buttons else 'a text message'}. "
+                    "Shorten it.")
     ruled = {str(step["intent"]) for rule in read_yaml(project.rules)["rules"]
              for step in rule["steps"] if "intent" in step}
     for intent in sorted(intents - ruled):

@@ -76,7 +76,10 @@ def show_topic(project: Project, name: str) -> str:
              f"sources    {', '.join(topic.sources)}",
              f"related    {', '.join(topic.related) or 'none'}",
              f"examples   {len(examples)} for training, {len(heldout)} held out for testing",
-             "", "answer:", loaded.answer(topic), "", "first examples:"]
+             "", "answer:", loaded.answer(topic)]
+    if topic.more:
+        lines += ["", "tell me more:", loaded.more(topic)]
+    lines += ["", "first examples:"]
     lines += [f"  - {text}" for text in examples[:5]] or ["  none yet"]
     return "\n".join(lines)
 
@@ -208,6 +211,8 @@ def _knowledge_entry(topic: Topic) -> CommentedMap:
     entry["title"] = topic.title
     entry["safety"] = topic.safety
     entry["answer"] = _folded(topic.answer)
+    if topic.more:
+        entry["more"] = _folded(topic.more)
     sources = CommentedSeq(topic.sources)
     sources.fa.set_flow_style()
     entry["sources"] = sources

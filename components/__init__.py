@@ -1,5 +1,6 @@
 """Custom components of the Rasa NLU pipeline (named in config.yml)."""
 import re
+from typing import List
 
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
@@ -20,3 +21,19 @@ STRETCHED = re.compile(r"([a-z])\1{2,}")  # no English word has a letter three t
 def unstretched(word: str) -> str:
     """"hiiii" -> "hi", "sooo" -> "so": the word a visitor stretched."""
     return STRETCHED.sub(r"\1", word.lower())
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MIN_CORRECTED = 4  # shorter words have too many neighbours ("wat": what, was, way ...)
+# Nor is a word read as a short one: names are ("dana" is not "data", "mary" not "many").
+MIN_MEANT = 5
+
+
+def one_typo_away(word: str) -> List[str]:
+    """Every word one deletion, swap, change or insertion from `word`
+    (Norvig's edits1): "afer" -> "after", "contcat" -> "contact"."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ([left + right[1:] for left, right in splits if right]
+            + [left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1]
+            + [left + letter + right[1:] for left, right in splits if right for letter in LETTERS]
+            + [left + letter + right for left, right in splits for letter in LETTERS])

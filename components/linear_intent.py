@@ -30,7 +30,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from components import unstretched
+from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, unstretched
 
 # The fitted model is kept as data only (JSON and numpy arrays, no pickle),
 # so a model file cannot run code. (skops would do that too, but importing
@@ -43,6 +43,35 @@ WEIGHTS_FILE = "weights.npz"
 SMALL_TALK = ("affirm", "deny", "thanks", "greet", "goodbye")
 
 
+class Speller:
+    """Reads a word never seen in training as the training word one typo
+    away from it, the most frequent one if several are ("offten" -> "often")."""
+
+    def __init__(self, forms: Dict[str, List]) -> None:
+        self.forms = forms  # a word as written in training -> [its lemma, how often]
+        self.known = set(forms) | {lemma for lemma, _ in forms.values()}
+
+    @classmethod
+    def learn(cls, messages: List[Message]) -> "Speller":
+        forms: Dict[str, List] = {}
+        for message in messages:
+            for token in message.get(TEXT_TOKENS, []):
+                form = unstretched(token.text)
+                entry = forms.setdefault(form, [unstretched(token.lemma or token.text), 0])
+                entry[1] += 1
+        return cls(forms)
+
+    def correct(self, lemma: str) -> str:
+        if lemma in self.known or len(lemma) < MIN_CORRECTED or not lemma.isalpha():
+            return lemma
+        candidates = [form for form in set(one_typo_away(lemma))
+                      if form in self.forms and len(form) >= MIN_MEANT]
+        if not candidates:
+            return lemma
+        best = max(candidates, key=lambda form: (self.forms[form][1], form))
+        return self.forms[best][0]
+
+
 def lemma_text(message: Message) -> str:
     """The message as its lowercased lemmas, separated by spaces."""
     return lemmas(message.get(TEXT_TOKENS, []))
@@ -52,10 +81,10 @@ def lemmas(tokens: List[Token]) -> str:
     return " ".join(unstretched(token.lemma or token.text) for token in tokens)
 
 
-# Where a message's questions part: after a sentence's end, and before a
+# Where a message's questions part: after a sentence's end (or an emoji), and before a
 # comma, "and", "&", "+", "also", "plus" or "but" that start a new question
 # ("what's the price and is there any downtime").
-BOUNDARY = re.compile(r"[.?!;]+\s*|(?:,|\s*[+&]|,?\s+(?:and|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
+BOUNDARY = re.compile(r"(?:[.?!;]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+(?:and|n|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
                       r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
                       re.IGNORECASE)
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
@@ -76,6 +105,37 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
                          re.IGNORECASE)
 
 
+# "price, pain, downtime?", "price and hours pls": a short message that lists
+# what it asks about, each item a question of its own.
+LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n)\b)\s*", re.IGNORECASE)
+MAX_LIST_WORDS = 8
+MAX_NAMED_WORDS = 3
+# "before that, how long is the downtime?": words that lead in, not subjects
+CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
+               "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
+               "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm"}
+
+
+def names_a_subject(chunk: List[Token]) -> bool:
+    """"also price", "side effects +": a few words naming what is asked about."""
+    words = [token.text.lower() for token in chunk if any(c.isalpha() for c in token.text)]
+    return 0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
+
+
+def listed(text: str, tokens: List[Token]) -> List[tuple]:
+    """The items of a short list of subjects ("price, pain, downtime?")."""
+    if len(text.split()) > MAX_LIST_WORDS:
+        return []
+    found, start = [], 0
+    for boundary in [*LIST_SEPARATOR.finditer(text), None]:
+        end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
+        chunk = [token for token in tokens if start <= token.start < end]
+        if chunk:
+            found.append((True, chunk))
+        start = after
+    return found if len(found) > 1 else []
+
+
 def parts(text: str, tokens: List[Token]) -> List[tuple]:
     """The message's sentences and clauses: (is a question, tokens) each."""
     found, start = [], 0
@@ -88,6 +148,12 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
                               or SUBORDINATE.match(text[start:after])))
             found.append((asks, chunk))
         start = after
+    if len(found) < 2:
+        return listed(text, tokens) or found
+    if any(asks for asks, _ in found):
+        # "does it help hair loss? also price": beside a question, a few
+        # words name another thing asked about
+        found = [(asks or names_a_subject(chunk), chunk) for asks, chunk in found]
     return found
 
 
@@ -112,6 +178,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                  model: Optional[Dict[str, Any]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self.model = model  # {"words": vectorizer, "chars": vectorizer, "classifier": ...}
+        self.speller = Speller({})
         self._model_storage = model_storage
         self._resource = resource
 
@@ -138,6 +205,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples
         texts = [lemma_text(example) for example in examples]
+        self.speller = Speller.learn(examples)
         self.model = {name: vectorizer.fit(texts)
                       for name, vectorizer in self._vectorizers().items()}
         # newton-cg from a fixed start: the same data always gives the same
@@ -157,6 +225,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 "words": {term: int(index) for term, index in words.vocabulary_.items()},
                 "chars": {term: int(index) for term, index in chars.vocabulary_.items()},
                 "classes": [str(name) for name in classifier.classes_],
+                "forms": self.speller.forms,
             }))
             np.savez(directory / WEIGHTS_FILE, words_idf=words.idf_, chars_idf=chars.idf_,
                      coef=classifier.coef_, intercept=classifier.intercept_)
@@ -175,7 +244,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 classifier.classes_ = np.array(vocabularies["classes"])
                 classifier.coef_, classifier.intercept_ = weights["coef"], weights["intercept"]
         component.model = {**model, "classifier": classifier}
+        component.speller = Speller(vocabularies.get("forms", {}))
         return component
+
+    def spelt(self, tokens: List[Token]) -> str:
+        """The tokens' lemmas, typos read as the words meant; a capitalised
+        word is left as it is: it may be a name ("Dana" is not "data")."""
+        return " ".join(word if token.text.istitle() else self.speller.correct(word)
+                        for token in tokens for word in [unstretched(token.lemma or token.text)])
 
     def probabilities(self, texts: List[str]) -> np.ndarray:
         """What the classifier's predict_proba gives (the softmax of its
@@ -203,8 +279,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if len(split) < 2:
                 split = []
             # the whole message and its parts in one call of the classifier
-            ranking, *scored = self.rankings(
-                [lemma_text(message)] + [lemmas(tokens) for _, tokens in split])
+            tokens = message.get(TEXT_TOKENS, [])
+            ranking, *scored = self.rankings([self.spelt(tokens)] + [
+                self.spelt(chunk) for _, chunk in split])
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
             message.set(INTENT, ranking[0], add_to_output=True)

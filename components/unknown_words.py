@@ -14,6 +14,7 @@ at once that the assistant answers in English, and given the clinic's phone.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
@@ -28,13 +29,14 @@ from rasa.shared.nlu.constants import INTENT, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import override_intent, unstretched
+from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
 from core.intents import OTHER_LANGUAGE_INTENT
 
 VOCABULARY_FILE = "vocabulary.json"
 # "thnks", "zzzxxcv bnm" or a name say too little of a language; a script
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
+CURRENCY = re.compile(r"[$€£]")
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
@@ -93,8 +95,11 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        self.vocabulary = {word for example in training_data.intent_examples
-                           for word in words(example.get(TEXT_TOKENS, []))}
+        tokens = [token for example in training_data.intent_examples
+                  for token in example.get(TEXT_TOKENS, [])]
+        # the lemmas, and the words as written, for typos ("thnks": "thanks")
+        self.vocabulary = set(words(tokens)) | {unstretched(token.text) for token in tokens
+                                               if token.text.isalpha()}
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(self.vocabulary)))
         return self._resource
@@ -108,11 +113,20 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         guard.language("")  # lingua's models load at start-up, not on a visitor's message
         return guard
 
-    def known_ratio(self, message: Message) -> float:
+    def known_ratio(self, message: Message, typos: bool = False) -> float:
+        """The share of the message's words seen in training (with `typos`,
+        also those one typo away from a word seen: "thnks", "appointmnet")."""
         found = words(message.get(TEXT_TOKENS, []))
         if not found:
-            return 0.0
-        return sum(word in self.vocabulary for word in found) / len(found)
+            # "$$?": no word, but a sign the classifier has seen (the price)
+            return 1.0 if CURRENCY.search(message.get(TEXT) or "") else 0.0
+        return sum(self.knows(word, typos) for word in found) / len(found)
+
+    def knows(self, word: str, typos: bool) -> bool:
+        if word in self.vocabulary:
+            return True
+        return typos and len(word) >= MIN_CORRECTED and word.isalpha() and any(
+            len(near) >= MIN_MEANT and near in self.vocabulary for near in one_typo_away(word))
 
     def language(self, text: str) -> Optional[str]:
         """The language of `text` when lingua is confident of it, else None."""
@@ -152,6 +166,8 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
                 continue
             if self.other_language(message):
                 override_intent(message, OTHER_LANGUAGE_INTENT)
+            elif self.known_ratio(message, typos=True) >= self.min_known_ratio:
+                continue  # English with typos: the classifier reads them as the words meant
             elif (message.get(INTENT) or {}).get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME:
                 override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         return messages

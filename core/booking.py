@@ -123,6 +123,25 @@ def name(text: str) -> str:
     return cleaned
 
 
+# Words a request, a question or small talk starts with: "Call Me Back" and
+# "Thank You" are no names, "Sadie Call" and "Ty Nguyen" are.
+NOT_A_FIRST_NAME = {
+    "book", "call", "ring", "phone", "please", "talk", "speak", "can", "could", "i", "i'd", "id",
+    "yes", "no", "ok", "okay", "need", "want", "get", "make", "thank", "thanks", "hello", "hi",
+    "hey", "good", "great", "sure", "not", "never", "stop", "cancel", "wait", "hold", "what",
+    "where", "when", "how", "who", "why", "which", "is", "are", "do", "does", "will", "would",
+    "my", "the", "a", "an", "it", "that", "this", "just", "never", "carry", "go", "continue"}
+
+
+def looks_like_a_name(text: str) -> bool:
+    """"Sadie Call", "Ty Nguyen": two to four capitalised words, read as a
+    name at the name step even when they also sound like a request or a
+    thank-you."""
+    words = text.split()
+    return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
+            and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
+
+
 @dataclass(frozen=True)
 class Contact:
     value: str  # E.164 phone number or normalised email address
@@ -180,7 +199,7 @@ def clock_times(text: str) -> str:
 
 
 def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] = None) -> Preferred:
-    """A future day (and time) when the clinic is open."""
+    """A future day (and time), when the clinic is open if its hours are confirmed."""
     zone = ZoneInfo(clinic.timezone)
     now = now or datetime.datetime.now(zone)
     cleaned = " ".join(text.split())[:100].lower()
@@ -196,9 +215,12 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
     has_time = context.hasTime
     if (when if has_time else when.replace(hour=23, minute=59)) <= now:
         raise Invalid("utter_invalid_preferred_time_past")
-    hours = clinic.opening_hours.open_on(when)
-    if hours is None:
-        raise Invalid("utter_invalid_preferred_time_closed")
-    if has_time and not hours[0] <= when.time() < hours[1]:
-        raise Invalid("utter_invalid_preferred_time_closed")
+    if clinic.opening_hours.confirmed:
+        # Placeholder hours are not the clinic's: the assistant tells
+        # visitors the hours are not published, so it refuses no day by them.
+        hours = clinic.opening_hours.open_on(when)
+        if hours is None:
+            raise Invalid("utter_invalid_preferred_time_closed")
+        if has_time and not hours[0] <= when.time() < hours[1]:
+            raise Invalid("utter_invalid_preferred_time_closed")
     return Preferred(when, has_time)

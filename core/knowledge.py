@@ -100,6 +100,7 @@ class Topic(BaseModel, extra=Extra.forbid):
     title: constr(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)  # type: ignore
     safety: Literal["answer", "consult"]
     answer: NonEmpty
+    more: Optional[NonEmpty] = None  # what "tell me more" adds, from the same sources
     sources: List[constr(regex=r"^[\w.-]+\.txt$")]  # type: ignore
     related: List[str] = []
     review_by: Optional[datetime.date]
@@ -151,6 +152,9 @@ class Knowledge:
 
     def answer(self, topic: Topic) -> str:
         return topic.answer.format(**self.values)
+
+    def more(self, topic: Topic) -> Optional[str]:
+        return topic.more.format(**self.values) if topic.more else None
 
     def related(self, topic: Topic) -> List[Topic]:
         return [self.by_id[topic_id] for topic_id in topic.related]
@@ -209,10 +213,12 @@ def _check_references(path: Path, topics: List[Topic], clinic: Clinic) -> None:
         unknown = [related for related in topic.related if related not in ids or related == topic.id]
         if unknown:
             raise KnowledgeError(f"{where}: field 'related': unknown topics {unknown}")
-        fields = {name for _, name, _, _ in string.Formatter().parse(topic.answer) if name}
-        unknown = sorted(fields - set(clinic.template_values()))
-        if unknown:
-            raise KnowledgeError(f"{where}: field 'answer': unknown placeholders {unknown}")
+        for field in ("answer", "more"):
+            text = getattr(topic, field) or ""
+            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            unknown = sorted(fields - set(clinic.template_values()))
+            if unknown:
+                raise KnowledgeError(f"{where}: field '{field}': unknown placeholders {unknown}")
     if len(ids) != len(topics):
         raise KnowledgeError(f"{path}: two topics share an id")
 

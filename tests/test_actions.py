@@ -17,7 +17,8 @@ pytestmark = pytest.mark.unit
 
 
 def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = (),
-            disclosed: bool = True, questions: List[str] = (), topic: str = None) -> Tracker:
+            disclosed: bool = True, questions: List[str] = (), topic: str = None,
+            told_more: str = None) -> Tracker:
     """A tracker whose latest message has `intent` (and asks `questions`),
     after user turns with `previous_intents`; by default in a conversation
     already under way, with `topic` the last one answered."""
@@ -26,7 +27,8 @@ def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] =
     events = [{"event": "user", "text": "earlier", "parse_data": {"intent": {"name": name}}}
               for name in previous_intents]
     events.append({"event": "user", "text": "a message", "parse_data": latest})
-    return Tracker("visitor", {"disclosed": disclosed, "topic": topic}, latest, events, False,
+    return Tracker("visitor", {"disclosed": disclosed, "topic": topic, "told_more": told_more},
+                   latest, events, False,
                    None, {}, "action_listen")
 
 
@@ -101,9 +103,16 @@ def test_a_topic_and_a_clinic_question_in_one_message_get_both_answers():
     assert pain["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
 
 
-def test_tell_me_more_answers_the_topic_after_the_one_just_answered():
-    following = KNOWLEDGE.related(KNOWLEDGE.by_id["pain"])[0]
+def test_tell_me_more_tells_more_of_the_topic_just_answered():
+    pain = KNOWLEDGE.by_id["pain"]
     [message] = run(ActionAnswerFaq(), tracker("continue", topic="pain"),
+                    slots(offered=False, topic="pain", told_more="pain"))
+    assert message["text"] == KNOWLEDGE.more(pain) != KNOWLEDGE.answer(pain)
+
+
+def test_tell_me_more_once_more_answers_the_topic_after_the_one_just_answered():
+    following = KNOWLEDGE.related(KNOWLEDGE.by_id["pain"])[0]
+    [message] = run(ActionAnswerFaq(), tracker("continue", topic="pain", told_more="pain"),
                     slots(offered=following.safety == "consult", topic=following.id))
     assert message["text"] == KNOWLEDGE.answer(following)
 

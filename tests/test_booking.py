@@ -18,7 +18,9 @@ from cluster.launch import free_port
 from tests.support.project import ENV, VENV_BIN
 
 CLINIC = KNOWLEDGE.clinic
-# A Saturday morning in the clinic's time zone; the placeholder hours are Mon-Fri 9-17.
+# The same clinic once its (today placeholder) Mon-Fri 9-17 hours are confirmed.
+OPEN_MON_FRI = CLINIC.copy(update={"opening_hours": CLINIC.opening_hours.copy(update={"confirmed": True})})
+# A Saturday morning in the clinic's time zone.
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo(CLINIC.timezone))
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the machine's server
 
@@ -89,8 +91,15 @@ def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
 ])
 def test_past_closed_and_unreadable_times_are_refused_with_the_reason(text, response):
     with pytest.raises(booking.Invalid) as refused:
-        booking.preferred_time(text, CLINIC, NOW)
+        booking.preferred_time(text, OPEN_MON_FRI, NOW)
     assert refused.value.response == response
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text", ["sunday", "monday 7pm"])
+def test_placeholder_opening_hours_refuse_no_day(text):
+    assert not CLINIC.opening_hours.confirmed
+    assert booking.preferred_time(text, CLINIC, NOW).when > NOW
 
 
 @pytest.mark.unit
@@ -281,3 +290,13 @@ def test_an_email_is_read_after_its_lead_in():
 @pytest.mark.parametrize("text", ["skip", "ok, skip", "not sure"])
 def test_a_skip_after_a_lead_in_skips_the_area(text):
     assert booking.skips(text) and booking.treatment_area(text) == "not specified"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, is_name", [
+    ("Sadie Call", True), ("Ty Nguyen", True), ("Maria Lopez Garcia", True),
+    ("Mary-Jane O'Neil", True), ("Thank You", False), ("Call Me Back", False),
+    ("Book Now", False), ("Where Are You", False), ("sadie call", False), ("Sadie", False),
+])
+def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
+    assert booking.looks_like_a_name(text) is is_name

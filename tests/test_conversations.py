@@ -60,10 +60,12 @@ def test_two_questions_in_one_message_get_both_answers_in_order(assistant):
         ["cost", "downtime"]]
 
 
-def test_tell_me_more_follows_the_topic_just_discussed(assistant):
-    following = KNOWLEDGE.related(KNOWLEDGE.by_id["what_is"])[0]
-    assert outcomes(assistant, ["what is microneedling?", "tell me more"]) == [
-        ["what_is"], [following.id]]
+def test_tell_me_more_tells_more_of_the_topic_then_goes_on_to_a_related_one(assistant):
+    what_is = KNOWLEDGE.by_id["what_is"]
+    assert what_is.more
+    following = KNOWLEDGE.related(what_is)[0]
+    assert outcomes(assistant, ["what is microneedling?", "tell me more", "tell me more"]) == [
+        ["what_is"], ["what_is"], [following.id]]
 
 
 def test_a_personal_medical_question_gets_the_consultation_answer_and_no_is_respected(
@@ -137,3 +139,23 @@ def test_confirm_saves_and_a_wrong_detail_at_the_read_back_is_asked_again(assist
 def test_how_long_does_that_last_after_a_passing_reaction_asks_about_it(assistant):
     assert outcomes(assistant, ["what are the side effects?", "how long does that last?"]) == [
         ["side_effects"], ["side_effects"]]
+
+
+def test_a_detail_given_earlier_can_be_changed_at_a_later_step(assistant):
+    steps = outcomes(assistant, ["book a consultation", "skip", "yes", "Dana Whit",
+                                 "dana@example.com", "wait, I got my name wrong, can I change it?",
+                                 "Dana White", "friday morning at 10"])
+    assert steps[4:] == [["ask:preferred_time"], ["ask:name"], ["ask:preferred_time"],
+                         ["ask:confirm"]]
+
+
+def test_a_name_that_sounds_like_a_request_is_taken_as_the_name(assistant):
+    assert outcomes(assistant, ["can someone call me back", "yes", "Sadie Call"]) == [
+        ["ask:consent"], ["ask:name"], ["ask:contact"]]
+
+
+def test_how_long_does_that_last_in_a_form_asks_about_the_question_just_answered(assistant):
+    assert outcomes(assistant, ["I'd like to book", "skip", "yes",
+                                "before i give my name, does it hurt?",
+                                "how long does that last?"])[3:] == [
+        ["pain", "ask:name"], ["pain", "ask:name"]]

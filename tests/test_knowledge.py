@@ -35,14 +35,20 @@ def test_every_topic_of_the_contract_is_there_with_its_safety_class(knowledge):
 
 def test_answers_are_short_and_filled_from_the_clinic_profile(knowledge):
     for topic in knowledge.topics:
-        answer = knowledge.answer(topic)
-        assert len(answer.split()) <= 90, topic.id
-        assert "{" not in answer and "}" not in answer, topic.id
+        for text in (knowledge.answer(topic), knowledge.more(topic) or ""):
+            assert len(text.split()) <= 90, topic.id
+            assert "{" not in text and "}" not in text, topic.id
 
 
 def test_answers_state_no_price_or_percentage(knowledge):
     for topic in knowledge.topics:
-        assert not re.search(r"[$€£%]|\bdollars?\b|\bpercent\b", topic.answer), topic.id
+        for text in (topic.answer, topic.more or ""):
+            assert not re.search(r"[$€£%]|\bdollars?\b|\bpercent\b", text), topic.id
+
+
+def test_most_topics_have_more_to_tell(knowledge):
+    told = [topic.id for topic in knowledge.topics if topic.more]
+    assert len(told) >= len(knowledge.topics) // 2, told
 
 
 @pytest.mark.parametrize("topic_id, fact", [
@@ -95,6 +101,8 @@ def edit_topic(directory: Path, topic_id: str, change) -> None:
     ("scars", lambda topic: topic.update(sources=[]), "sources"),
     ("scars", lambda topic: topic.update(answer="  "), "answer"),
     ("cost", lambda topic: topic.update(answer="Call us on {clinic_fax}."), "answer"),
+    ("pain", lambda topic: topic.update(more="Or fax us on {clinic_fax}."), "more"),
+    ("pain", lambda topic: topic.update(more=" "), "more"),
     ("sessions", lambda topic: topic.update(related=["no_such_topic"]), "related"),
     ("sessions", lambda topic: topic.update(intent="faq_pain"), "intent"),
     ("downtime", lambda topic: topic.update(colour="red"), "colour"),

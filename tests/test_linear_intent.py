@@ -5,7 +5,7 @@ from typing import List
 import pytest
 from rasa.nlu.tokenizers.tokenizer import Token
 
-from components.linear_intent import LinearIntentClassifier, lemmas, parts
+from components.linear_intent import LinearIntentClassifier, Speller, lemmas, parts
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +39,15 @@ def tokens(text: str) -> List[Token]:
      [(False, "When I come in,"), (True, "what do you do first?")]),
     ("what about side effects and who shouldnt get it",
      [(True, "what about side effects"), (True, "who shouldnt get it")]),
+    ("Price, pain, downtime?",  # a short list of subjects: each one asked
+     [(True, "Price,"), (True, "pain,"), (True, "downtime?")]),
+    ("price and hours pls", [(True, "price"), (True, "hours pls")]),
+    ("does it help scars? also the price",  # a few words beside a question ask too
+     [(True, "does it help scars?"), (True, "also the price")]),
+    ("before that, how long is the downtime?",  # a lead-in names no subject
+     [(False, "before that,"), (True, "how long is the downtime?")]),
+    ("sorry my cat walked on my phone 😂 how much is it",  # an emoji ends a sentence
+     [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
@@ -98,3 +107,23 @@ def test_a_sure_question_after_small_talk_is_what_the_message_asks():
     ranking, _ = CLASSIFIER._by_parts(top("affirm", 0.9), [
         (False, top("affirm", 0.99)), (True, top("clinic_contact", 0.8))])
     assert ranking[0]["name"] == "clinic_contact"
+
+
+SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
+                   "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40],
+                   "data": ["data", 8]})
+
+
+@pytest.mark.parametrize("typo, meant", [
+    ("offten", "often"),      # a letter too many
+    ("contcat", "contact"),   # two letters swapped
+    ("sesions", "session"),   # a letter missing: the lemma of the word meant
+    ("sessiom", "sessio"),    # one typo from "sessio" only
+])
+def test_a_word_one_typo_from_a_training_word_is_read_as_it(typo, meant):
+    assert SPELLER.correct(typo) == meant
+
+
+@pytest.mark.parametrize("word", ["wat", "often", "blorpzingle", "covid19", "dana"])
+def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
+    assert SPELLER.correct(word) == word

@@ -33,7 +33,8 @@ def test_words_are_lemmas_of_tokens_with_letters():
         "does", "microneedling", "hurt"]
 
 
-@pytest.mark.parametrize("text", ["do microneedling hurt", "how much", "microneedlingg hurt"])
+@pytest.mark.parametrize("text", ["do microneedling hurt", "how much", "microneedlingg hurt",
+                                  "blorp microneedlin hurt", "$$?"])
 def test_a_message_of_mostly_known_words_keeps_its_intent(text):
     [processed] = guard().process([message(text)])
     assert processed.get("intent")["name"] == "faq_pain"
