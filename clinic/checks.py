@@ -117,10 +117,10 @@ def knowledge_contract(project: Project) -> Findings:
                                    "knowledge/microneedling.yml.")
         with_buttons = topic.safety == "answer" and bool(topic.related)
         limit = INTERACTIVE_LIMIT if with_buttons else TEXT_LIMIT
-        for field, text in (("answer", loaded.answer(topic)), ("more", loaded.more(topic))):
+        for part, text in (("answer", loaded.answer(topic)), ("more", loaded.more(topic))):
             if text and len(text) > limit:
                 findings.problems.append(
-                    f"the {field} of topic '{topic.id}' has {len(text)} characters; WhatsApp "
+                    f"the {part} of topic '{topic.id}' has {len(text)} characters; WhatsApp "
                     f"takes {limit} in {'a message with buttons' if with_buttons else 'a text message'}. "
                     "Shorten it.")
     ruled = {str(step["intent"]) for rule in read_yaml(project.rules)["rules"]
