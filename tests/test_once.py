@@ -1,5 +1,5 @@
 """A message sent again with the same id is stored and answered once
-(channels/once.py), on every channel: REST (its message_id), the website
+(rasa_patches/once.py), on every channel: REST (its message_id), the website
 chat (the id the widget gives each message), Messenger, WhatsApp and Twilio
 (the platforms' own ids); over the real servers, also across a restart of
 the Rasa server; and on a hand-built conversation."""
@@ -18,8 +18,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.actions import KNOWLEDGE
-from channels.once import replies_to
 from channels.webchat import DEMO_ORIGINS
+from rasa_patches.once import replies_to
 from tests.channel_servers import SECRETS, Channels, FakePlatform, channel_credentials
 from tests.channel_visitors import (MessengerVisitor, TwilioVisitor, Visitor, WhatsAppVisitor,
                                     messenger_text, messenger_update, new_id, twilio_params,
