@@ -93,8 +93,9 @@ def require_installed(part: str) -> None:
     """Stop `part` (a channel) from starting in a Rasa without the changes it
     needs: a plain `rasa run` instead of the entry point."""
     if not installed():
+        needed = ", ".join(change.name for change in CHANGES if change.for_correctness)
         raise NotInstalled(
-            f"{part} needs this project's changes to Rasa (rasa_patches/): the action "
-            f"server's time limit, a failing conversation store failing the turn, and a "
-            f"message's turn run once. Start the server with `{ENTRY_POINT} ...` "
+            f"{part} need this project's changes to Rasa (rasa_patches/: {needed}): "
+            f"without them a visitor could wait minutes for no reply, lose their "
+            f"conversation or be booked twice. Start the server with `{ENTRY_POINT} ...` "
             f"instead of `rasa run ...`.")

@@ -158,8 +158,9 @@ def test_a_plain_rasa_run_stops_at_start_up_naming_the_entry_point(trained_model
                           cwd=ROOT, env={**ENV, **SECRETS}, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode != 0
-    assert "NotInstalled" in done.stdout + done.stderr
-    assert "python -m rasa_patches run" in done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "NotInstalled" in said and "action_time_limit, store_failure, once" in said
+    assert "python -m rasa_patches run" in said
 
 
 # action_time_limit
