@@ -2,10 +2,11 @@
 # not trained here: train it first, then build.
 #   make train        # writes models/assistant.tar.gz
 #   docker build -t clinic-assistant .
-# The command below starts a Rasa server in cluster mode; the action server is
-# the same image with `rasa run actions --port 5055 --actions actions`, and
-# the one-shot step that makes or updates the tables before they start
-# (deploy/) the same image with `python -m migrations`.
+# The command below starts a Rasa server in cluster mode, with this
+# project's changes to Rasa (rasa_patches/: a plain `rasa run` refuses to
+# start); the action server is the same image with `rasa run actions --port
+# 5055 --actions actions`, and the one-shot step that makes or updates the
+# tables before they start (deploy/) the same image with `python -m migrations`.
 FROM python:3.10.18-slim-bookworm
 
 # PYTHONPATH: the code in /app runs, not the copy pip installs, because the
@@ -39,5 +40,5 @@ RUN useradd --create-home --uid 10001 clinic && mkdir -p var && chown clinic var
 USER 10001
 
 EXPOSE 5005 5055
-CMD ["rasa", "run", "--model", "models/assistant.tar.gz", "--port", "5005", \
-     "--endpoints", "endpoints.cluster.yml", "--credentials", "credentials.yml"]
+CMD ["python", "-m", "rasa_patches", "run", "--model", "models/assistant.tar.gz", \
+     "--port", "5005", "--endpoints", "endpoints.cluster.yml", "--credentials", "credentials.yml"]

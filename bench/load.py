@@ -21,7 +21,8 @@ from typing import List
 import aiohttp
 
 from bench.traffic import SEED, bench_conversations
-from channels.guard import ACTIONS_DOWN, UNAVAILABLE
+from channels.guard import UNAVAILABLE
+from rasa_patches.action_time_limit import ACTIONS_DOWN
 
 TIMEOUT_S = 60
 

@@ -1,7 +1,8 @@
-"""Each speed-up of channels/speed.py and stores/tracker_store.py against the
-Rasa 3.6 code it replaces, on the conversation of bench/load.py as the
+"""The speed-ups of rasa_patches/ and stores/tracker_store.py against the
+Rasa 3.6 code they replace, on the conversation of bench/load.py as the
 trained model answers it: milliseconds per call (best of 5 runs), and a
-check that both give the same result.
+check that both give the same result. "Rasa 3.6" runs with rasa_patches
+uninstalled, "ours" with it installed.
 
     python -m bench.micro [--model models/assistant.tar.gz]
 """
@@ -21,13 +22,12 @@ import ujson
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.log_utils import configure_structlog
 
+import rasa_patches
 from bench.traffic import SEED, bench_conversations
-from channels import speed
 from stores.tracker_store import RedactingSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,16 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def ms(call: Callable[[], object], number: int = 100) -> float:
     return min(timeit.repeat(call, number=number, repeat=5)) / number * 1000
-
-
-def rasas() -> None:
-    DaskGraphRunner.run = speed._run_with_dask
-    Event.resolve_by_type = staticmethod(speed._resolve_by_type_uncached)
-
-
-def ours() -> None:
-    DaskGraphRunner.run = speed._run_in_order
-    Event.resolve_by_type = staticmethod(speed._resolve_by_type)
 
 
 def conversation(model: Path) -> tuple[Agent, DialogueStateTracker]:
@@ -88,17 +78,19 @@ def main(argv: List[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.disable(logging.ERROR)  # the failed custom actions
     configure_structlog(logging.ERROR)  # as `rasa run` does: no debug lines
-    speed.install()
     agent, tracker = conversation(args.model)
     processor, slots = agent.processor, agent.domain.slots
     stored = [event.as_dict() for event in tracker.events]
-    body = RemoteAction("action_answer_faq", None)._action_call_format(tracker, agent.domain)
+    action = RemoteAction("action_answer_faq", None)
+    body = action._action_call_format(tracker, agent.domain)
+    answer = {"events": [{"event": "slot", "name": "topic", "value": "faq_pain"}],
+              "responses": [{"text": "A numbing cream is applied first."}]}
     rows = []
 
     def compare(name: str, rasa_call: Callable, our_call: Callable, same: Callable) -> None:
-        rasas()
+        rasa_patches.uninstall()
         rasa_ms, rasa_result = ms(rasa_call), rasa_call()
-        ours()
+        rasa_patches.install()
         our_ms, our_result = ms(our_call), our_call()
         assert same(rasa_result, our_result), f"{name}: not the same result"
         rows.append(f"| {name} | {rasa_ms:.3f} | {our_ms:.3f} | {our_ms / rasa_ms:.2f} |")
@@ -111,6 +103,9 @@ def main(argv: List[str] | None = None) -> int:
             lambda: processor._predict_next_with_tracker(tracker),
             lambda: processor._predict_next_with_tracker(tracker),
             lambda a, b: a.max_confidence_index == b.max_confidence_index)
+    compare("the action server's answer checked against Rasa's schema",
+            lambda: action._validate_action_result(answer),
+            lambda: action._validate_action_result(answer), lambda a, b: a == b)
     compare("the action server's call written as JSON",
             lambda: json.dumps(body), lambda: ujson.dumps(body),
             lambda a, b: json.loads(a) == json.loads(b))

@@ -41,7 +41,7 @@ import numpy as np
 import rasa
 import requests
 
-from bench.server import ROUTE
+from bench.server import ROUTE, credentials_with_cache_route
 from bench.traffic import SEED
 from cluster.launch import free_port
 from tests.support.assistant import ACTION_SECRETS, endpoints_yml
@@ -120,11 +120,11 @@ class Servers:
             subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
                               "--actions", "actions"], cwd=ROOT, env=env,
                              stdout=self.log, stderr=subprocess.STDOUT),
-            # `rasa run` with a route to read and empty the NLU cache
-            subprocess.Popen([sys.executable, "-m", "bench.server", "run", "--model", str(model),
+            # with a route to read and empty the NLU cache (bench/server.py)
+            subprocess.Popen([sys.executable, "-m", "rasa_patches", "run", "--model", str(model),
                               "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                               "--endpoints", str(endpoints),
-                              "--credentials", str(ROOT / "credentials.yml")],
+                              "--credentials", str(credentials_with_cache_route(folder))],
                              cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT),
         ]
 

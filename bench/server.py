@@ -1,35 +1,36 @@
-"""`rasa run` for the benchmark: the same server with one more route,
-/bench/nlu-cache, so that `make bench` can read the NLU cache's hits and
-misses (channels/speed.py) and start each round of load with it empty.
+"""The benchmark's window on the Rasa server's NLU cache
+(rasa_patches/nlu_cache.py): a channel of its own, so that `make bench` can
+read the cache's hits and misses and start each round of load with it empty.
 
-GET gives {"size", "hits", "misses"}; DELETE empties the cache and its
-counts. Only bench/run.py starts the server this way; `make run` and the
+GET /webhooks/nlu_cache/ gives {"size", "hits", "misses"}; DELETE empties
+the cache and its counts. Only bench/run.py adds the channel, to its own
+copy of credentials.yml (`credentials_with_cache_route`); `make run` and the
 deployments never have the route.
-
-    python -m bench.server run --model models/assistant.tar.gz ...  (as `rasa run`)
 """
 from __future__ import annotations
 
-import sys
-from typing import Any, Callable, Dict
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict
 
-from rasa.core import run as rasa_run
-from sanic import Sanic, response
+import yaml
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
 from sanic.request import Request
 
-from channels import speed
+from rasa_patches import nlu_cache as cache_module
 
-ROUTE = "/bench/nlu-cache"
+ROOT = Path(__file__).resolve().parent.parent
+ROUTE = "/webhooks/nlu_cache/"
 
 
 def cache_counts() -> Dict[str, int]:
-    cache = speed.nlu_cache
+    cache = cache_module.cache
     return {"size": cache.size, "hits": cache.hits, "misses": cache.misses}
 
 
 def empty_cache() -> None:
     """A new cache of the configured size (NLU_CACHE_SIZE) in place of the old."""
-    speed.nlu_cache = speed.NLUCache()
+    cache_module.cache = cache_module.NLUCache()
 
 
 async def nlu_cache(request: Request) -> Any:
@@ -38,22 +39,23 @@ async def nlu_cache(request: Request) -> Any:
     return response.json(cache_counts())
 
 
-def with_cache_route(configure_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
-    def configure(*args: Any, **kwargs: Any) -> Sanic:
-        app = configure_app(*args, **kwargs)
-        app.add_route(nlu_cache, ROUTE, methods=["GET", "DELETE"])
-        return app
+class NLUCacheInput(InputChannel):
+    """Takes no messages: only the route of the cache."""
 
-    return configure
+    @classmethod
+    def name(cls) -> str:
+        return "nlu_cache"
 
-
-def main() -> int:
-    rasa_run.configure_app = with_cache_route(rasa_run.configure_app)
-    from rasa.__main__ import main as rasa_main
-
-    rasa_main()
-    return 0
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("bench_nlu_cache", __name__)
+        blueprint.add_route(nlu_cache, "/", methods=["GET", "DELETE"])
+        return blueprint
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def credentials_with_cache_route(folder: Path) -> Path:
+    """credentials.yml with this channel added, written to `folder`."""
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    credentials[f"{__name__}.{NLUCacheInput.__name__}"] = None
+    path = folder / "credentials.yml"
+    path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    return path

@@ -41,7 +41,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import aiohttp
 
 from bench.traffic import SEED, Visitors
-from channels.guard import ACTIONS_DOWN, UNAVAILABLE
+from channels.guard import UNAVAILABLE
+from rasa_patches.action_time_limit import ACTIONS_DOWN
 from tests.support.assistant import start_assistant, stop_all  # the tests' own launcher
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ RATE_LIMIT_PER_MINUTE messages a minute from the whole cluster, not from
 each replica, and a message a platform delivers again to another replica is
 known there too.
 
-The ids are not what runs a turn once: channels/once.py checks each
+The ids are not what runs a turn once: rasa_patches/once.py checks each
 message's id against the conversation's stored events, under the
 conversation's lock, on every channel, also after a restart. An id is
 remembered here once its turn has run, so that a redelivery of a message
@@ -133,7 +133,7 @@ class SharedAnsweredIds:
             return bool(self._red.exists(self._prefix + message_id))
         except redis.RedisError as error:
             logger.warning("answered_ids.unavailable error=%s", type(error).__name__)
-            return False  # the turn decides (channels/once.py)
+            return False  # the turn decides (rasa_patches/once.py)
 
     def add(self, message_id: str) -> None:
         try:

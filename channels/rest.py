@@ -10,7 +10,7 @@ through:
   but the platforms' webhooks, whose caps channels/webhooks.py sets);
 - 400: not a JSON object, or a sender that is missing, empty or not of
   SENDER's form, or a message that is missing or not a string, or a
-  message_id that is given but not of the same form (channels/once.py ID_FORM);
+  message_id that is given but not of the same form (rasa_patches/once.py ID_FORM);
 - 429: more than RATE_LIMIT_PER_MINUTE (30) messages of one sender a minute
   (in cluster mode, from all the replicas together: channels/memory.py).
 
@@ -18,7 +18,7 @@ An accepted message is always answered (channels/guard.py), typed intents
 are screened (channels/screening.py), and GET /webhooks/rest/health says
 which part of the assistant is down, if any. A message sent again with the
 same message_id (a client's or nginx's retry) runs no second turn: it is
-answered with the replies already given (channels/once.py).
+answered with the replies already given (rasa_patches/once.py).
 """
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ from sqlalchemy import text
 
 from channels import guard
 from channels.memory import Memory
-from channels.once import ID_FORM, MESSAGE_ID
 from channels.screening import screen
+from rasa_patches.once import ID_FORM, MESSAGE_ID
 
 # The form of a sender: a web session, a phone, a test run.
 SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")

@@ -4,7 +4,7 @@ Incoming: /webhooks/twilio/webhook. Each request's X-Twilio-Signature is
 checked with the twilio package's RequestValidator against the public URL
 Twilio calls (`webhook_url`: behind a proxy the local URL differs), 403
 otherwise. Each MessageSid is processed once (channels/memory.py,
-channels/once.py); the webhook is answered at
+rasa_patches/once.py); the webhook is answered at
 once and the visitor's turns run after it, in order. Twilio shows no
 buttons, so options are sent as a numbered list, and a reply of "1", "2"...
 selects the option of that number in the bot's latest message. The Body of
@@ -26,10 +26,10 @@ from twilio.request_validator import RequestValidator
 
 from channels import guard, outbound, render
 from channels.memory import Answered, Memory
-from channels.once import MESSAGE_ID
 from channels.screening import screen
 from channels.webhooks import (ATTACHMENT, TWILIO_MAX_BODY_BYTES, Configured, RenderedOutput,
                                Turns, read_body, read_text)
+from rasa_patches.once import MESSAGE_ID
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ Each message of the widget carries an id it made (`metadata.message_id`),
 which it keeps when it sends the message again: after a reconnect or a
 reload, for a message no reply has come to. A message whose id the
 conversation has stored runs no second turn and gets the replies given then
-(channels/once.py). Every reply names the message it answers (`reply_to`), so
+(rasa_patches/once.py). Every reply names the message it answers (`reply_to`), so
 the widget knows which of its messages were answered. An id not of the form
-channels/once.py takes is dropped: the message is taken as one without an id.
+rasa_patches/once.py takes is dropped: the message is taken as one without an id.
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
 from channels import guard
-from channels.once import ID_FORM, MESSAGE_ID
 from channels.screening import ScreenedSocketIOInput
+from rasa_patches.once import ID_FORM, MESSAGE_ID
 
 logger = logging.getLogger(__name__)
 

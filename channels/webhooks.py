@@ -2,7 +2,7 @@
 checked at start-up, the size of the bodies they take, Meta's signature and
 verification handshake, each message processed once (its id remembered when
 answered, channels/memory.py, and checked against the stored conversation,
-channels/once.py), and each visitor's turns run in order after the webhook
+rasa_patches/once.py), and each visitor's turns run in order after the webhook
 has been acknowledged."""
 import asyncio
 import hashlib
@@ -23,9 +23,9 @@ from sanic.response import HTTPResponse
 
 from channels import guard, outbound
 from channels.memory import Answered, Memory
-from channels.once import MESSAGE_ID
 from channels.screening import screen
 from core.intents import ATTACHMENT_INTENT
+from rasa_patches.once import MESSAGE_ID
 
 logger = logging.getLogger(__name__)
 

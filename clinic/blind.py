@@ -327,9 +327,9 @@ def embedded_assistant(model: Path = MODEL) -> Iterator[str]:
             Process("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port),
                                 "--actions", "actions"],
                     f"http://127.0.0.1:{actions_port}/health", folder, env),
-            Process("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--interface",
-                             "127.0.0.1", "--port", str(rasa_port), "--endpoints",
-                             str(folder / "endpoints.yml"), "--credentials",
+            Process("rasa", [str(BIN / "python"), "-m", "rasa_patches", "run", "--model",
+                             str(model), "--interface", "127.0.0.1", "--port", str(rasa_port),
+                             "--endpoints", str(folder / "endpoints.yml"), "--credentials",
                              str(ROOT / "credentials.yml")],
                     f"http://127.0.0.1:{rasa_port}/", folder, env),
         ]

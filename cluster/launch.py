@@ -140,7 +140,8 @@ class Cluster:
                                      str(actions_port), "--actions", "actions"],
                 f"http://127.0.0.1:{actions_port}/health", folder, base))
             self.replicas.append(Process(
-                f"rasa-{index}", [str(BIN / "rasa"), "run", "--model", str(model),
+                f"rasa-{index}", [str(BIN / "python"), "-m", "rasa_patches", "run",
+                                  "--model", str(model),
                                   "--interface", "127.0.0.1", "--port", str(rasa_port),
                                   "--endpoints", str(ROOT / "endpoints.cluster.yml"),
                                   "--credentials", str(folder / "credentials.yml")],

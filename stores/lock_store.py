@@ -15,7 +15,7 @@ go ahead. Here every step is one Lua script, which Redis runs atomically:
 - the release removes only the caller's own ticket.
 
 A turn cannot run away with the lock either: every outgoing call of a turn
-has its own timeout, the action server 4 s (channels/guard.py), the
+has its own timeout, the action server 4 s (rasa_patches/action_time_limit.py), the
 platforms' APIs 10 s with two retries (channels/outbound.py), Redis 10 s.
 """
 from __future__ import annotations

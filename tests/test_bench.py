@@ -2,17 +2,18 @@
 message of its conversations is answered), the messages it sends, and how
 its figures are put together (the figures themselves are the benchmark's,
 not a test's)."""
-import asyncio
 import json
 import subprocess
 import sys
-from types import SimpleNamespace
+
+import requests
 
 import pytest
 
 from bench import run, server, traffic
-from channels import speed
 from clinic.evaluate import load_heldout
+from rasa_patches.nlu_cache import NLU_CACHE_SIZE
+from tests.support.assistant import start_assistant, stop_all
 from tests.support.project import ENV, ROOT
 
 
@@ -82,28 +83,24 @@ def test_the_hit_rate_is_the_share_of_lookups_the_cache_answered():
     assert run.hit_rate({"size": 0, "hits": 0, "misses": 0}) is None  # cache off
 
 
-@pytest.mark.unit
-def test_the_bench_route_reads_and_empties_the_nlu_cache(monkeypatch):
-    cache = speed.NLUCache(size=4)
-    monkeypatch.setattr(speed, "nlu_cache", cache)
-    key, _ = cache.get("model", "hello")
-    cache.put(key, {"intent": {"name": "greet", "confidence": 1.0}, "entities": []})
-    cache.get("model", "hello")
+@pytest.mark.e2e
+def test_the_bench_route_reads_and_empties_the_rasa_servers_nlu_cache(trained_model, tmp_path):
+    running, servers = start_assistant(tmp_path, trained_model,
+                                       credentials=server.credentials_with_cache_route(tmp_path))
 
-    def call(method):
-        return json.loads(asyncio.run(server.nlu_cache(SimpleNamespace(method=method))).body)
+    def cache(method: str = "GET") -> dict:
+        reply = requests.request(method, running.url + server.ROUTE, timeout=10)
+        reply.raise_for_status()
+        return reply.json()
 
-    assert call("GET") == {"size": 4, "hits": 1, "misses": 1}
-    assert call("DELETE") == {"size": speed.NLU_CACHE_SIZE, "hits": 0, "misses": 0}
-    assert speed.nlu_cache.get("model", "hello")[1] is None
-
-
-@pytest.mark.unit
-def test_the_bench_server_is_rasas_app_with_the_route_added():
-    added = []
-    app = SimpleNamespace(add_route=lambda handler, uri, methods: added.append((uri, methods)))
-    assert server.with_cache_route(lambda *args, **kwargs: app)("channels", port=5005) is app
-    assert added == [(server.ROUTE, ["GET", "DELETE"])]
+    try:
+        cache("DELETE")
+        for _ in range(2):
+            assert running.say("does microneedling hurt?")
+        assert cache() == {"size": NLU_CACHE_SIZE, "hits": 1, "misses": 1}
+        assert cache("DELETE") == {"size": NLU_CACHE_SIZE, "hits": 0, "misses": 0}
+    finally:
+        stop_all(servers)
 
 
 @pytest.mark.unit

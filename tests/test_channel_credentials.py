@@ -62,8 +62,9 @@ def test_the_server_refuses_to_start_with_an_empty_secret(trained_model, tmp_pat
     credentials.write_text(merged({"FB_APP_SECRET": ""}))
     env = {**ENV, "ACTION_SERVER_SECRET": "x", "FB_APP_SECRET": "", "FB_VERIFY_TOKEN": SECRETS["FB_VERIFY_TOKEN"],
            "FB_PAGE_ACCESS_TOKEN": SECRETS["FB_PAGE_ACCESS_TOKEN"]}
-    result = subprocess.run([str(VENV_BIN / "rasa"), "run", "--credentials", str(credentials),
-                             "--port", "1", "--model", str(trained_model)],
+    result = subprocess.run([str(VENV_BIN / "python"), "-m", "rasa_patches", "run",
+                             "--credentials", str(credentials), "--port", "1",
+                             "--model", str(trained_model)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode != 0

@@ -1,10 +1,12 @@
 """The production files (Dockerfile, deploy/) use cluster mode's
 configuration: every variable of endpoints.cluster.yml is given, the nginx
-configs are deploy/nginx.conf filled in, Rasa's API stays closed. Fast:
+configs are deploy/nginx.conf filled in, Rasa's API stays closed, and every
+Rasa server starts with this project's changes to Rasa. Fast:
 nothing is started; `docker compose config` and `nginx -t` check the files
 where those tools are installed."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -108,6 +110,20 @@ def test_the_rasa_servers_use_the_cluster_endpoints_and_no_api():
     everything += [command(container(name).get("command", [])) for name in ("rasa", "actions")]
     everything.append((ROOT / "Dockerfile").read_text(encoding="utf-8"))
     assert not [line for line in everything if "--enable-api" in line]
+
+
+def dockerfile_command() -> str:
+    """The Dockerfile's CMD, as a command line."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", "")
+    (cmd,) = re.findall(r"^CMD (\[.*\])$", text, flags=re.MULTILINE)
+    return command(json.loads(cmd))
+
+
+def test_every_rasa_server_starts_with_the_changes_to_rasa():
+    services = compose()["services"]
+    for line in [command(services["rasa"]["command"]), command(container("rasa")["command"]),
+                 dockerfile_command()]:
+        assert line.startswith("python -m rasa_patches run --model models/assistant.tar.gz")
 
 
 def test_only_nginx_publishes_a_port():

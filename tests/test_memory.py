@@ -83,7 +83,7 @@ def test_with_redis_down_a_message_is_let_through_and_nothing_remembered():
     server.stop()
     assert limiter.allow("ana") and limiter.allow("ana")
     answered.add("m_1")
-    assert not answered.has("m_1")  # the turn decides (channels/once.py)
+    assert not answered.has("m_1")  # the turn decides (rasa_patches/once.py)
 
 
 @pytest.mark.cluster

@@ -1,5 +1,5 @@
 """A message sent again with the same id is stored and answered once
-(channels/once.py), on every channel: REST (its message_id), the website
+(rasa_patches/once.py), on every channel: REST (its message_id), the website
 chat (the id the widget gives each message), Messenger, WhatsApp and Twilio
 (the platforms' own ids); over the real servers, also across a restart of
 the Rasa server; and on a hand-built conversation."""
@@ -16,8 +16,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.actions import KNOWLEDGE
-from channels.once import replies_to
 from channels.webchat import DEMO_ORIGINS
+from rasa_patches.once import replies_to
 from tests.support.assistant import (Assistant, new_sender, start_assistant, stop_all,
                                      stored_by_now, stored_messages)
 from tests.support.channels import Channels, FakePlatform, SECRETS, channel_credentials

@@ -1,6 +1,7 @@
-"""The speed-ups: the intent classifier's model file, the NLU cache, the
-kept action-result validator and the kept-alive action server connection.
-(Their effect is measured by `make bench`; here, that they are right.)"""
+"""The speed-ups outside rasa_patches/ (whose tests are
+tests/test_rasa_patches.py): the intent classifier's model file and the
+tracker store on SQLAlchemy Core. (Their effect is measured by `make bench`
+and `python -m bench.micro`; here, that they are right.)"""
 import asyncio
 import itertools
 import json
@@ -8,19 +9,13 @@ from pathlib import Path
 from typing import List
 
 import numpy as np
-import pytest
-from aiohttp import web
-from jsonschema import ValidationError
-from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.utils.endpoints import EndpointConfig
 
-from channels import speed
 from components.linear_intent import LinearIntentClassifier
 
 pytestmark = pytest.mark.unit
@@ -74,92 +69,6 @@ def test_the_probabilities_are_those_of_scikit_learn(tmp_path: Path):
     texts = ["does microneedling hurt", "price please", "hello", "unknown words only"]
     expected = classifier.model["classifier"].predict_proba(classifier.features(texts))
     assert np.allclose(classifier.probabilities(texts), expected, rtol=0, atol=1e-12)
-
-
-RESULT = {"text": "", "intent": {"name": "faq_pain", "confidence": 0.9},
-          "intent_ranking": [{"name": "faq_pain", "confidence": 0.9}], "entities": [],
-          "text_tokens": [(0, 4), (5, 7), (8, 12)]}
-
-
-def test_the_nlu_cache_gives_a_copy_with_the_new_message_text():
-    cache, model = speed.NLUCache(size=10), object()
-    key, missing = cache.get(model, "does it hurt")
-    assert missing is None
-    cache.put(key, {**RESULT, "text": "does it hurt"})
-
-    _, first = cache.get(model, "does it hurt")
-    first["intent"]["name"] = "changed by the caller"
-    _, second = cache.get(model, "does it hurt")
-
-    assert second == {**RESULT, "text": "does it hurt"}
-    assert (cache.hits, cache.misses) == (2, 1)
-
-
-def test_the_nlu_cache_keeps_no_text_and_no_entities():
-    cache, model = speed.NLUCache(size=10), object()
-    key, _ = cache.get(model, "my number is 801 555 0101")
-    cache.put(key, {**RESULT, "text": "my number is 801 555 0101"})
-    entity_key, _ = cache.get(model, "/inform{\"name\": \"Jo\"}")
-    cache.put(entity_key, {**RESULT, "entities": [{"entity": "name", "value": "Jo"}]})
-
-    kept = repr(cache._results)
-    assert "801" not in kept and "Jo" not in kept
-    assert cache.get(model, "/inform{\"name\": \"Jo\"}")[1] is None
-
-
-def test_the_nlu_cache_is_bounded_and_emptied_for_a_new_model():
-    cache, model = speed.NLUCache(size=2), object()
-    for text in ["a", "b", "c"]:
-        key, _ = cache.get(model, text)
-        cache.put(key, RESULT)
-    assert cache.get(model, "a")[1] is None  # the oldest went out
-    assert cache.get(model, "c")[1] is not None
-    assert cache.get(object(), "c")[1] is None  # another model: nothing reused
-
-
-def test_an_action_result_is_still_checked_against_rasas_schema():
-    good = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
-    assert speed._validate_action_result(None, good)
-    with pytest.raises(ValidationError):
-        speed._validate_action_result(None, {"events": "not a list"})
-    with pytest.raises(ValidationError):
-        speed._validate_action_result(None, {"events": [{"no_event_key": 1}]})
-
-
-def test_calls_to_the_action_server_reuse_one_connection():
-    """Three calls, one connection; each body the JSON that was sent, with
-    text beyond ASCII and a timestamp to the last digit."""
-    sent = {"next_action": "x", "tracker": {"latest_message": {"text": "¿Duele? 😬 </b>"},
-                                            "events": [{"timestamp": 1764622931.1234567}]}}
-
-    async def run() -> list:
-        peers = []
-
-        async def webhook(request: web.Request) -> web.Response:
-            peers.append(request.transport.get_extra_info("peername"))
-            assert json.loads(await request.text()) == sent
-            return web.json_response({"events": [], "responses": []})
-
-        app = web.Application()
-        app.router.add_post("/webhook", webhook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
-        endpoint.session = lambda: speed._session_for(endpoint)
-        try:
-            for _ in range(3):
-                assert await endpoint.request(json=sent) == {
-                    "events": [], "responses": []}
-        finally:
-            await speed._session_for(endpoint).session.close()
-            await runner.cleanup()
-        return peers
-
-    peers = asyncio.run(run())
-    assert len(peers) == 3 and len(set(peers)) == 1
 
 
 def stored_types(db: Path, sender: str) -> list:
@@ -279,64 +188,3 @@ def test_a_conversation_erased_during_a_turn_is_not_written_back_whole(tmp_path:
 
     asyncio.run(run())
     assert stored_types(tmp_path / "t.db", "visitor") == ["action"]
-
-
-def test_event_classes_are_found_by_type_name_as_rasa_finds_them():
-    from rasa.shared.core.events import Event, SlotSet, UserUttered
-    from rasa.shared.utils.common import all_subclasses
-
-    speed.install()
-    for cls in all_subclasses(Event):
-        assert Event.resolve_by_type(cls.type_name) is speed._resolve_by_type_uncached(
-            cls.type_name)
-    assert Event.resolve_by_type("user") is UserUttered
-    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
-    assert Event.resolve_by_type("topic") is None
-    with pytest.raises(ValueError, match="no_such_event"):
-        Event.resolve_by_type("no_such_event")
-
-
-class Step:
-    """A graph component that records its call and adds its inputs to its number."""
-
-    calls: List[str] = []
-
-    def __init__(self, config: dict) -> None:
-        self.name, self.number = config["name"], config["number"]
-
-    @classmethod
-    def create(cls, config, model_storage, resource, execution_context) -> "Step":
-        return cls(config)
-
-    def add(self, **needs: int) -> int:
-        Step.calls.append(self.name)
-        return self.number + sum(needs.values())
-
-
-def test_the_graph_runs_in_order_with_the_outputs_dask_gives(tmp_path: Path):
-    """A diamond (a -> b, c -> d) plus a node no target needs: each needed
-    node once, every need before it, and the same outputs as dask's run."""
-    from rasa.engine.graph import GraphComponent, SchemaNode
-    from rasa.engine.runner.dask import DaskGraphRunner
-
-    component = type("StepComponent", (Step, GraphComponent), {})
-
-    def node(name: str, number: int, **needs: str) -> SchemaNode:
-        return SchemaNode(needs=needs, uses=component, constructor_name="create", fn="add",
-                          config={"name": name, "number": number})
-
-    schema = GraphSchema({"a": node("a", 1), "b": node("b", 10, x="a"), "c": node("c", 100, x="a"),
-                          "d": node("d", 1000, x="b", y="c"), "unused": node("unused", 5)})
-    runner = DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema, "t"))
-    by_dask = speed._run_with_dask(runner, targets=["d", "b"])
-    Step.calls.clear()
-
-    speed.install()
-    assert runner.run(targets=["d", "b"]) == by_dask == {"d": 1112, "b": 11}
-    assert sorted(Step.calls) == ["a", "b", "c", "d"] and Step.calls[-1] == "d"
-    Step.calls.clear()
-    assert runner.run(inputs={"a": 2}, targets=["d"]) == {"d": 1114}  # an input replaces a node
-    assert "a" not in Step.calls
-    with pytest.raises(GraphRunError):
-        runner.run(inputs={"x": "a"}, targets=["d"])
-

@@ -1,5 +1,5 @@
 """The website chat's widget sends again, with its id, a message no reply
-has come to, and the server answers it once (channels/once.py): in a real
+has come to, and the server answers it once (rasa_patches/once.py): in a real
 headless Chromium, on the demo page, against the running servers. The
 replies are lost on the way by a wrapper of the page's WebSocket, which drops
 the server's `bot_uttered` packets while `window.dropReplies` is set."""

@@ -100,10 +100,10 @@ def start_assistant(folder: Path, model: Path, credentials: Path | None = None,
          **({"CLINIC_KNOWLEDGE_DIR": str(knowledge)} if knowledge else {})})
     api = ["--enable-api", "--auth-token", api_token] if api_token else []
     rasa = start_server(
-        "rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--interface",
-                 "127.0.0.1", "--port", str(rasa_port), "--endpoints", str(endpoints),
-                 "--credentials", str(credentials or credentials_for(folder, web_origins)),
-                 *api],
+        "rasa", [str(VENV_BIN / "python"), "-m", "rasa_patches", "run", "--model", str(model),
+                 "--interface", "127.0.0.1", "--port", str(rasa_port), "--endpoints",
+                 str(endpoints), "--credentials",
+                 str(credentials or credentials_for(folder, web_origins)), *api],
         f"http://127.0.0.1:{rasa_port}/", folder, env)
     servers = [rasa, actions]
     try:

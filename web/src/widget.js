@@ -7,7 +7,7 @@
 // message no reply has come to is sent again, with its id, once the
 // connection is back (a network change, a server restart, a reload), and
 // the server takes a message it has stored once, answering it with the
-// replies it gave then (channels/once.py). Each reply names the message it
+// replies it gave then (rasa_patches/once.py). Each reply names the message it
 // answers (`reply_to`).
 import { io } from "socket.io-client";
 import css from "./widget.css";
