@@ -97,6 +97,7 @@ async def run_action(url: str, on: DialogueStateTracker) -> List[Event]:
 # The registry
 
 
+@pytest.mark.unit
 def test_install_refuses_any_rasa_version_but_the_one_checked(patches, monkeypatch):
     before = rasas_own()
     monkeypatch.setattr(rasa, "__version__", "3.6.22")
@@ -105,6 +106,7 @@ def test_install_refuses_any_rasa_version_but_the_one_checked(patches, monkeypat
     assert not patches.installed() and rasas_own() == before
 
 
+@pytest.mark.unit
 def test_uninstall_puts_rasas_own_methods_back(patches):
     before = rasas_own()
     patches.install()
@@ -113,6 +115,7 @@ def test_uninstall_puts_rasas_own_methods_back(patches):
     assert all(now is own for now, own in zip(rasas_own(), before))
 
 
+@pytest.mark.unit
 def test_install_twice_installs_each_change_once(patches, monkeypatch):
     """The REST channel and the website chat used to install the changes
     each: the second added a second time limit around every action call."""
@@ -142,6 +145,7 @@ def test_install_twice_installs_each_change_once(patches, monkeypatch):
     assert rasas_own() == before
 
 
+@pytest.mark.unit
 def test_the_channels_refuse_to_start_without_the_changes(patches):
     async def on_new_message(message: UserMessage) -> None:
         pass
@@ -152,6 +156,7 @@ def test_the_channels_refuse_to_start_without_the_changes(patches):
     assert callable(guard.answered(on_new_message))
 
 
+@pytest.mark.e2e
 def test_a_plain_rasa_run_stops_at_start_up_naming_the_entry_point(trained_model, tmp_path):
     done = subprocess.run([str(VENV_BIN / "rasa"), "run", "--model", str(trained_model),
                            "--port", str(free_port()), "--credentials",
@@ -167,6 +172,7 @@ def test_a_plain_rasa_run_stops_at_start_up_naming_the_entry_point(trained_model
 # action_time_limit
 
 
+@pytest.mark.unit
 def test_a_failed_action_call_ends_rasas_turn_but_ours_gives_the_clinics_phone(patches):
     closed = f"http://127.0.0.1:{free_port()}/webhook"  # nothing listens there
     with pytest.raises(RasaException):
@@ -177,6 +183,7 @@ def test_a_failed_action_call_ends_rasas_turn_but_ours_gives_the_clinics_phone(p
                                  metadata={action_time_limit.FALLBACK: True})]
 
 
+@pytest.mark.unit
 def test_an_urgent_message_gets_the_urgent_reply_and_a_form_under_way_is_closed(patches):
     closed = f"http://127.0.0.1:{free_port()}/webhook"
     patches.install()
@@ -204,6 +211,7 @@ async def silent_server() -> AsyncIterator[str]:
         await server.wait_closed()
 
 
+@pytest.mark.unit
 def test_rasa_waits_on_a_hung_action_server_and_ours_gives_up(patches, monkeypatch):
     monkeypatch.setattr(action_time_limit, "ACTION_TIMEOUT_S", 0.2)
 
@@ -230,6 +238,7 @@ class BrokenStore(InMemoryTrackerStore):
         raise ConnectionError("the database is down")
 
 
+@pytest.mark.unit
 def test_rasa_forgets_a_conversation_when_its_store_fails_and_ours_fails_the_turn(patches):
     conversation = tracker("faq_pain")
 
@@ -251,6 +260,7 @@ def test_rasa_forgets_a_conversation_when_its_store_fails_and_ours_fails_the_tur
 # once
 
 
+@pytest.mark.e2e
 def test_rasa_takes_a_message_sent_again_twice_and_ours_answers_it_again(patches, agent):
     async def send_twice(sender: str) -> List[List[dict]]:
         replies = []
@@ -278,6 +288,7 @@ def test_rasa_takes_a_message_sent_again_twice_and_ours_answers_it_again(patches
 # action_schema
 
 
+@pytest.mark.unit
 def test_rasa_checks_the_schema_at_every_answer_and_ours_once(patches, monkeypatch):
     schema_checks = []
     validator = validators.validator_for(RemoteAction.action_response_format_spec())
@@ -307,6 +318,7 @@ def test_rasa_checks_the_schema_at_every_answer_and_ours_once(patches, monkeypat
 # action_connection
 
 
+@pytest.mark.unit
 def test_rasa_opens_a_connection_per_action_call_and_ours_keeps_one(patches):
     """Three calls each way: the same bodies, with text beyond ASCII and a
     timestamp to the last digit; Rasa's over three connections, ours one."""
@@ -352,6 +364,7 @@ RESULT = {"text": "", "intent": {"name": "faq_pain", "confidence": 0.9},
           "text_tokens": [(0, 4), (5, 7), (8, 12)]}
 
 
+@pytest.mark.e2e
 def test_rasa_runs_the_nlu_for_every_message_and_ours_once_per_text(patches, agent,
                                                                      monkeypatch):
     monkeypatch.setattr(nlu_cache, "cache", NLUCache())
@@ -379,6 +392,7 @@ def test_rasa_runs_the_nlu_for_every_message_and_ours_once_per_text(patches, age
     assert ours == rasas and ours[0]["intent"]["name"] == "faq_pain"
 
 
+@pytest.mark.unit
 def test_the_nlu_cache_gives_a_copy_with_the_new_message_text():
     cache, model = NLUCache(size=10), object()
     key, missing = cache.get(model, "does it hurt")
@@ -393,6 +407,7 @@ def test_the_nlu_cache_gives_a_copy_with_the_new_message_text():
     assert (cache.hits, cache.misses) == (2, 1)
 
 
+@pytest.mark.unit
 def test_the_nlu_cache_keeps_no_text_and_no_entities():
     cache, model = NLUCache(size=10), object()
     key, _ = cache.get(model, "my number is 801 555 0101")
@@ -405,6 +420,7 @@ def test_the_nlu_cache_keeps_no_text_and_no_entities():
     assert cache.get(model, "/inform{\"name\": \"Jo\"}")[1] is None
 
 
+@pytest.mark.unit
 def test_the_nlu_cache_is_bounded_and_emptied_for_a_new_model():
     cache, model = NLUCache(size=2), object()
     for text in ["a", "b", "c"]:
@@ -418,6 +434,7 @@ def test_the_nlu_cache_is_bounded_and_emptied_for_a_new_model():
 # event_types
 
 
+@pytest.mark.unit
 def test_rasa_walks_all_event_classes_at_every_lookup_and_ours_once(patches, monkeypatch):
     walks = []
     all_subclasses = common.all_subclasses
@@ -467,6 +484,7 @@ class Step:
         return self.number + sum(needs.values())
 
 
+@pytest.mark.unit
 def test_the_graph_runs_in_order_with_the_outputs_dask_gives(patches, tmp_path):
     """A diamond (a -> b, c -> d) plus a node no target needs: each needed
     node once, every need before it, and the same outputs as dask's run."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import List
 
 import numpy as np
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
