@@ -109,6 +109,8 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     not_symptoms: List[Phrase] = []  # type: ignore
     asks_about: List[Phrase] = []  # type: ignore
     over: List[Phrase] = []  # type: ignore
+    over_when: List[Phrase] = []  # type: ignore
+    treatment: List[Phrase] = []  # type: ignore
     ongoing: List[Phrase] = []  # type: ignore
     someone_else: Optional[SomeoneElse] = None
     grammar: Grammar = Grammar()
@@ -194,6 +196,8 @@ class RedFlagDetector:
                     self._add(self.matcher, nlp, f"{symptom.id}:all{c}:{g}", words)
         self._add(self.context, nlp, "negation", red_flags.negations)
         self._add(self.context, nlp, "over", red_flags.over)
+        self._add(self.context, nlp, "over_when", red_flags.over_when)
+        self._add(self.context, nlp, "treatment", red_flags.treatment)
         self._add(self.context, nlp, "ongoing", red_flags.ongoing)
         for a, parts in enumerate(self.asks_about):
             for p, part in enumerate(parts):
@@ -281,7 +285,9 @@ class RedFlagDetector:
         went away"), says it is over, and neither they nor the clause after
         them says it goes on ("..., and now it's back")."""
         told = [clause, clause + 1] if clauses.refers_back(clause + 1) else [clause]
-        over = [span for c in told for span in clauses.spans("over", c)]
+        over = [span for c in told for span in clauses.spans("over", c)] + [
+            span for c in told if not clauses.spans("treatment", c)  # when it was treated
+            for span in clauses.spans("over_when", c)]
         inside_over = {i for start, end in over for i in range(start, end)}
         ongoing = [start for c in told + [told[-1] + 1] for start, _ in clauses.spans("ongoing", c)
                    if start not in inside_over]
