@@ -130,7 +130,7 @@ NOT_A_FIRST_NAME = {
     "yes", "no", "ok", "okay", "need", "want", "get", "make", "thank", "thanks", "hello", "hi",
     "hey", "good", "great", "sure", "not", "never", "stop", "cancel", "wait", "hold", "what",
     "where", "when", "how", "who", "why", "which", "is", "are", "do", "does", "will", "would",
-    "my", "the", "a", "an", "it", "that", "this", "just", "never", "carry", "go", "continue"}
+    "my", "the", "a", "an", "it", "that", "this", "just", "carry", "go", "continue"}
 
 
 def looks_like_a_name(text: str) -> bool:
