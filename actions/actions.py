@@ -15,6 +15,7 @@ from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
+SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
 
 
 def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
@@ -36,36 +37,38 @@ class ActionAnswerFaq(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         KNOWLEDGE.refresh()  # a topic added by staff is answered without a restart
         events = disclose_first(dispatcher, tracker)
+        language = language_of(tracker)
         asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
             topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
             if topic and topic.more and tracker.get_slot("told_more") != topic.id:
-                return events + tell_more(dispatcher, topic)
+                return events + tell_more(dispatcher, topic, language)
             asked = follow_up(tracker.get_slot("topic"))
         if not asked:
             dispatcher.utter_message(response="utter_help",
-                                     buttons=KNOWLEDGE.buttons(suggestions()),
-                                     **KNOWLEDGE.values)
+                                     buttons=KNOWLEDGE.buttons(suggestions(), language),
+                                     **KNOWLEDGE.values_in[language])
             return events + answered([], False)
-        return events + answer_all(dispatcher, asked)
+        return events + answer_all(dispatcher, asked, language)
 
 
-def answer_all(dispatcher: CollectingDispatcher, asked: List[Text]) -> List[Dict[Text, Any]]:
+def answer_all(dispatcher: CollectingDispatcher, asked: List[Text],
+               language: Text = "en") -> List[Dict[Text, Any]]:
     """Answer `asked` in order; remember the last topic and any consultation offer."""
-    topics = answer(dispatcher, asked)
+    topics = answer(dispatcher, asked, language=language)
     return answered(topics, any(KNOWLEDGE.by_id[topic].safety == "consult" for topic in topics))
 
 
-def tell_more(dispatcher: CollectingDispatcher, topic) -> List[Dict[Text, Any]]:
+def tell_more(dispatcher: CollectingDispatcher, topic, language: Text = "en") -> List[Dict[Text, Any]]:
     """The `more` of `topic`, with its related topics as buttons (or the
     consultation offer, for a topic of safety class `consult`)."""
     related = [other.intent for other in KNOWLEDGE.related(topic)]
     consult = topic.safety == "consult"
-    dispatcher.utter_message(text=KNOWLEDGE.more(topic),
-                             buttons=[] if consult else KNOWLEDGE.buttons(related))
+    dispatcher.utter_message(text=KNOWLEDGE.more(topic, language),
+                             buttons=[] if consult else KNOWLEDGE.buttons(related, language))
     if consult:
         dispatcher.utter_message(response="utter_offer_consultation",
-                                 buttons=KNOWLEDGE.buttons([BOOKING_INTENT] + related))
+                                 buttons=KNOWLEDGE.buttons([BOOKING_INTENT] + related, language))
     return answered([topic.id], consult) + [SlotSet("told_more", topic.id)]
 
 
@@ -90,16 +93,17 @@ class ActionClinicReply(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = intent_of(tracker)
+        language = language_of(tracker)
         if intent in URGENT_INTENTS:  # the urgent reply stands alone, in the visitor's language
-            clinic_reply(dispatcher, intent, language_of(tracker))
+            clinic_reply(dispatcher, intent, language)
             return answered([], False)
         if intent == "greet":  # the greeting says it all itself
-            clinic_reply(dispatcher, intent)
+            clinic_reply(dispatcher, intent, language)
             return [SlotSet("disclosed", True)] + answered([], False)
         events = disclose_first(dispatcher, tracker)
         if intent in CLINIC_QUESTIONS:  # "where are you, and what are your hours?": both
-            return events + answer_all(dispatcher, asked_in(tracker))
-        clinic_reply(dispatcher, intent)
+            return events + answer_all(dispatcher, asked_in(tracker), language)
+        clinic_reply(dispatcher, intent, language)
         return events + answered([], False)
 
 
@@ -122,20 +126,21 @@ class ActionDidYouMean(Action):
             and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ][:MAX_CANDIDATES]
         events = disclose_first(dispatcher, tracker)
+        language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
         if topic and refers_back(tracker.latest_message.get("text") or ""):
             # "does that include big pores?": about the topic just answered
-            answer(dispatcher, [topic.intent])
+            answer(dispatcher, [topic.intent], language=language)
             return events + answered([topic.id], topic.safety == "consult")
         events += answered([], False)
         if candidates and not _missed_before(tracker):
-            buttons = KNOWLEDGE.buttons(candidates)
-            buttons.append({"title": "Something else", "payload": "/out_of_scope"})
+            buttons = KNOWLEDGE.buttons(candidates, language)
+            buttons.append({"title": SOMETHING_ELSE[language], "payload": "/out_of_scope"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
             return events
         dispatcher.utter_message(
-            response="utter_help", **KNOWLEDGE.values,
-            buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"]))
+            response="utter_help", **KNOWLEDGE.values_in[language],
+            buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"], language))
         return events
 
 
@@ -158,5 +163,6 @@ class ActionDisclose(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         events = disclose_first(dispatcher, tracker)
-        answer(dispatcher, asked_in(tracker), offer=False)  # "how much is it, and can I book?"
+        answer(dispatcher, asked_in(tracker), offer=False,  # "how much is it, and can I book?"
+               language=language_of(tracker))
         return events

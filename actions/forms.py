@@ -16,8 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, asked_in,
-                             clinic_reply, disclose_first, handoff, intent_of, next_opening_text,
-                             questions_of)
+                             clinic_reply, disclose_first, handoff, intent_of, language_of,
+                             next_opening_text, questions_of, values_for)
 from core import booking, erasure, notify, store
 from core.intents import ATTACHMENT_INTENT, BOOKING_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
 
@@ -93,7 +93,7 @@ class ValidateBookingForm(FormValidationAction):
             return {slot: None}
         text = tracker.latest_message.get("text") or ""
         if intent in REPLIED_IN_FORM and booking.looks_like_question(text):
-            clinic_reply(dispatcher, intent)  # "are you a robot?", "¿en español?", the weather
+            clinic_reply(dispatcher, intent, language_of(tracker))  # "are you a robot?", "¿en español?", the weather
             dispatcher.utter_message(response="utter_booking_resume")
             return {slot: None}
         if intent in NOT_AN_ANSWER or (intent == CONTINUE_INTENT and booking.asks_to_resume(text)):
@@ -101,11 +101,11 @@ class ValidateBookingForm(FormValidationAction):
         asked = asked_in(tracker)
         answered = {}
         if asked and booking.looks_like_question(text):
-            topics = answer(dispatcher, asked, offer=False)
+            topics = answer(dispatcher, asked, offer=False, language=language_of(tracker))
             if topics:  # "does it hurt?", then "how long does that last?"
                 answered = {"topic": topics[-1]}
         elif "?" in text:
-            dispatcher.utter_message(response="utter_question_not_understood", **KNOWLEDGE.values)
+            dispatcher.utter_message(response="utter_question_not_understood", **values_for(tracker))
         else:
             return None
         dispatcher.utter_message(response="utter_booking_resume")
@@ -175,9 +175,9 @@ class ValidateBookingForm(FormValidationAction):
             parsed = parse(str(value))
         except booking.Invalid as invalid:
             bad = int(tracker.get_slot("bad_answers") or 0) + 1
-            dispatcher.utter_message(response=invalid.response, **KNOWLEDGE.values)
+            dispatcher.utter_message(response=invalid.response, **values_for(tracker))
             if bad % MAX_BAD_ANSWERS == 0:
-                dispatcher.utter_message(response="utter_too_many_bad_answers", **KNOWLEDGE.values)
+                dispatcher.utter_message(response="utter_too_many_bad_answers", **values_for(tracker))
             return {slot: None, "bad_answers": bad}
         return {slot: parsed, "bad_answers": 0}
 
@@ -251,7 +251,7 @@ def submit(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text,
            preferred_time: Text, response: Text) -> List[Dict[Text, Any]]:
     """Store the request, then (and only then) confirm it with its reference."""
     if tracker.get_slot("consent") is not True:
-        dispatcher.utter_message(response="utter_booking_no_consent", **KNOWLEDGE.values)
+        dispatcher.utter_message(response="utter_booking_no_consent", **values_for(tracker))
         return reset_booking()
     request = store.BookingRequest(
         kind=kind, sender_id=tracker.sender_id, name=tracker.get_slot("name"),
@@ -261,10 +261,10 @@ def submit(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text,
     try:
         saved = store.save(request)
     except SQLAlchemyError:
-        dispatcher.utter_message(response="utter_booking_failed", **KNOWLEDGE.values)
+        dispatcher.utter_message(response="utter_booking_failed", **values_for(tracker))
         return reset_booking()
     dispatcher.utter_message(response=response, booking_reference=saved.reference,
-                             clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)
+                             clinic_next_opening=next_opening_text(language_of(tracker)), **values_for(tracker))
     # Stored already: the email goes out after the reply, so a slow mail server
     # never holds it up; a failed one stays in the outbox, never lost.
     MAILER.submit(send_outbox_quietly)
@@ -280,7 +280,7 @@ class ActionSubmitBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("confirmed") is not True:
-            dispatcher.utter_message(response="utter_booking_no_consent", **KNOWLEDGE.values)
+            dispatcher.utter_message(response="utter_booking_no_consent", **values_for(tracker))
             return reset_booking()
         return submit(dispatcher, tracker, "consultation", tracker.get_slot("preferred_time"),
                       "utter_booking_saved")
@@ -311,8 +311,10 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         events = disclose_first(dispatcher, tracker)
-        answer(dispatcher, asked_in(tracker), offer=False)  # "do you treat scars? and can I talk to someone"
-        handoff(dispatcher)
+        language = language_of(tracker)
+        # "do you treat scars? and can I talk to someone"
+        answer(dispatcher, asked_in(tracker), offer=False, language=language)
+        handoff(dispatcher, language)
         return events
 
 
@@ -324,7 +326,7 @@ class ActionStopBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_booking_stopped", **KNOWLEDGE.values)
+        dispatcher.utter_message(response="utter_booking_stopped", **values_for(tracker))
         return [ActiveLoop(None)] + reset_booking()
 
 
@@ -352,7 +354,7 @@ class ActionForgetMe(Action):
         try:
             removed = erasure.forget_bookings(tracker.sender_id)
         except SQLAlchemyError:
-            dispatcher.utter_message(response="utter_delete_failed", **KNOWLEDGE.values)
+            dispatcher.utter_message(response="utter_delete_failed", **values_for(tracker))
             return []
         dispatcher.utter_message(response="utter_data_deleted", bookings_removed=removed)
         return [ActiveLoop(None), *reset_booking(), SlotSet(erasure.ERASURE_SLOT, True)]

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from core.intents import BOOKING_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
-from core.knowledge import load_knowledge
+from core.knowledge import DAY_NAMES, WEEKDAYS, load_knowledge
 
 KNOWLEDGE = load_knowledge()  # a few kilobytes of YAML, validated at start-up
 SUGGEST_WITH = {"greet", "out_of_scope", OTHER_LANGUAGE_INTENT}
@@ -66,7 +66,8 @@ def refers_back(text: Text) -> bool:
     return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
 
 
-def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = True) -> List[Text]:
+def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = True,
+           language: Text = "en") -> List[Text]:
     """Answer each topic or clinic question of `intents`, in order; the last
     answer carries the buttons: the consultation offer when a topic is of
     safety class `consult` (and `offer`), else the last topic's related ones.
@@ -75,17 +76,18 @@ def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = 
     for intent in intents:
         topic = KNOWLEDGE.by_intent.get(intent)
         if topic is None and intent in CLINIC_QUESTIONS:
-            clinic_reply(dispatcher, intent)
+            clinic_reply(dispatcher, intent, language)
         elif topic is not None:
             last = topic is topics[-1]
             buttons = []
             if last and offer and not any(t.safety == "consult" for t in topics):
-                buttons = KNOWLEDGE.buttons([related.intent for related in KNOWLEDGE.related(topic)])
-            dispatcher.utter_message(text=KNOWLEDGE.answer(topic), buttons=buttons)
+                buttons = KNOWLEDGE.buttons([related.intent for related in KNOWLEDGE.related(topic)],
+                                            language)
+            dispatcher.utter_message(text=KNOWLEDGE.answer(topic, language), buttons=buttons)
     if offer and any(topic.safety == "consult" for topic in topics):
         related = KNOWLEDGE.related(topics[-1])
         dispatcher.utter_message(response="utter_offer_consultation", buttons=KNOWLEDGE.buttons(
-            [BOOKING_INTENT] + [topic.intent for topic in related]))
+            [BOOKING_INTENT] + [topic.intent for topic in related], language))
     return [topic.id for topic in topics]
 
 
@@ -94,13 +96,20 @@ def disclose_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[D
     general information, not medical advice, and where the privacy notice is."""
     if tracker.get_slot("disclosed"):
         return []
-    dispatcher.utter_message(response="utter_disclosure", **KNOWLEDGE.values)
+    dispatcher.utter_message(response="utter_disclosure", **KNOWLEDGE.values_in[language_of(tracker)])
     return [SlotSet("disclosed", True)]
 
 
 def language_of(tracker: Tracker) -> Text:
-    """"es" when the red-flag gate matched Spanish patterns (components/red_flags.py)."""
-    return tracker.latest_message.get("language") or "en"
+    """The language to answer in: "es" when the red-flag gate matched Spanish
+    patterns (components/red_flags.py), else the conversation's (the slot
+    `language`, components/language.py)."""
+    return tracker.latest_message.get("language") or tracker.get_slot("language") or "en"
+
+
+def values_for(tracker: Tracker) -> Dict[Text, Text]:
+    """The clinic profile's values for the responses, in the visitor's language."""
+    return KNOWLEDGE.values_in[language_of(tracker)]
 
 
 def clinic_reply(dispatcher: CollectingDispatcher, intent: Text, language: Text = "en") -> None:
@@ -112,25 +121,37 @@ def clinic_reply(dispatcher: CollectingDispatcher, intent: Text, language: Text 
         response = "utter_clinic_hours_unpublished"
     buttons = []
     if intent in SUGGEST_WITH:
-        buttons = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested])
-    dispatcher.utter_message(response=response, buttons=buttons, **KNOWLEDGE.values)
+        buttons = KNOWLEDGE.buttons([topic.intent for topic in KNOWLEDGE.suggested], language)
+    dispatcher.utter_message(response=response, buttons=buttons, **KNOWLEDGE.values_in[language])
 
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(ZoneInfo(KNOWLEDGE.clinic.timezone))
 
 
-def next_opening_text() -> str:
-    return KNOWLEDGE.clinic.opening_hours.next_opening(now()).strftime("%A %-d %B at %-I:%M %p")
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+             "septiembre", "octubre", "noviembre", "diciembre")
 
 
-def handoff(dispatcher: CollectingDispatcher) -> None:
+def when_text(when: datetime.datetime, language: Text = "en") -> str:
+    """"Tuesday 8 December at 2:00 PM", "el martes 8 de diciembre a las 14:00"."""
+    if language == "es":
+        day = DAY_NAMES["es"][WEEKDAYS[when.weekday()]]
+        return f"el {day} {when.day} de {MONTHS_ES[when.month - 1]} a las {when:%H:%M}"
+    return when.strftime("%A %-d %B at %-I:%M %p")
+
+
+def next_opening_text(language: Text = "en") -> str:
+    return when_text(KNOWLEDGE.clinic.opening_hours.next_opening(now()), language)
+
+
+def handoff(dispatcher: CollectingDispatcher, language: Text = "en") -> None:
     """The clinic's phone (or, out of hours, when it opens) and a call-back
     offered as a button: the visitor chooses; no form starts by itself."""
-    buttons = KNOWLEDGE.buttons(["request_callback"])
+    buttons = KNOWLEDGE.buttons(["request_callback"], language)
+    values = KNOWLEDGE.values_in[language]
     if KNOWLEDGE.clinic.opening_hours.is_open(now()):
-        dispatcher.utter_message(response="utter_handoff_open", buttons=buttons,
-                                 **KNOWLEDGE.values)
+        dispatcher.utter_message(response="utter_handoff_open", buttons=buttons, **values)
     else:
         dispatcher.utter_message(response="utter_handoff_closed", buttons=buttons,
-                                 clinic_next_opening=next_opening_text(), **KNOWLEDGE.values)
+                                 clinic_next_opening=next_opening_text(language), **values)

@@ -40,14 +40,13 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
-from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from clinic.spacy_model import SPANISH, fold
 from components import override_intent
+from components.language import ENGLISH_TELLS, SPANISH_TELLS
 from core.intents import URGENT_CLINIC, URGENT_EMERGENCY
 from core.paths import KNOWLEDGE_DIR
 
@@ -66,14 +65,6 @@ REFERS_BACK = {"it", "they", "that", "this", "which"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
-# Words that tell the message's language: spaCy's stop words of one language
-# that are not words of the other ("tan", "son", "u", "uso" are English too).
-NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son", "sea", "van",
-                     "dan", "era", "fin", "usa", "usan", "usar", "usas", "uso", "solo", "dice",
-                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar"}
-SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
-    - NOT_SPANISH_TELLS
-ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}
 
 Phrase = constr(strip_whitespace=True, min_length=1)
 Words = conlist(Phrase, min_items=1)

@@ -7,9 +7,10 @@ when too few of its words are in it: the visitor is asked to rephrase
 instead of getting an answer to a question they did not ask. The ranking
 stays, so "Did you mean ...?" can still offer the likeliest topics.
 
-Such a message written in another language (told by lingua, which ships its
-models in the wheel) becomes `other_language` instead: the visitor is told
-at once that the assistant answers in English, and given the clinic's phone.
+Such a message written in a language other than English and Spanish (told
+by lingua, which ships its models in the wheel) becomes `other_language`
+instead: the visitor is told at once which languages the assistant answers
+in, and given the clinic's phone.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
+from components.language import LANGUAGES, lingua
 from core.intents import OTHER_LANGUAGE_INTENT
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -37,6 +39,7 @@ VOCABULARY_FILE = "vocabulary.json"
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
+SERVED = {"ENGLISH", "SPANISH"}
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
@@ -48,7 +51,8 @@ def words(tokens: Iterable[Token]) -> List[str]:
 @lru_cache(maxsize=1)
 def foreign_stop_words() -> List[Set[str]]:
     """spaCy's lists of the small words of the languages most spoken in Utah
-    after English, less the words English shares with them ("me", "a")."""
+    after English and Spanish, less the words those two share with them
+    ("me", "a", "que")."""
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
     from spacy.lang.es.stop_words import STOP_WORDS as SPANISH
@@ -56,8 +60,8 @@ def foreign_stop_words() -> List[Set[str]]:
     from spacy.lang.it.stop_words import STOP_WORDS as ITALIAN
     from spacy.lang.pt.stop_words import STOP_WORDS as PORTUGUESE
 
-    return [set(language) - ENGLISH for language in
-            (SPANISH, PORTUGUESE, FRENCH, GERMAN, ITALIAN)]
+    return [set(language) - ENGLISH - SPANISH for language in
+            (PORTUGUESE, FRENCH, GERMAN, ITALIAN)]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -68,11 +72,8 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         return {
             "min_known_ratio": 0.5,
-            # The languages told apart: English and those most spoken in Utah
-            # after it. Fewer languages load faster (docs/benchmarks.md).
-            "languages": ["ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN",
-                          "VIETNAMESE", "CHINESE", "KOREAN", "JAPANESE", "ARABIC", "RUSSIAN",
-                          "TAGALOG", "DUTCH", "POLISH", "UKRAINIAN", "HINDI", "PERSIAN"],
+            # The languages told apart (components/language.py).
+            "languages": list(LANGUAGES),
             # lingua's confidence needed to call an unknown message a language
             # (gibberish and one-word messages score lower).
             "min_language_confidence": 0.5,
@@ -85,7 +86,6 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         self.min_language_confidence = config["min_language_confidence"]
         self.languages = config["languages"]
         self.vocabulary = vocabulary or set()
-        self._detector = None
         self._model_storage = model_storage
         self._resource = resource
 
@@ -130,30 +130,21 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
 
     def language(self, text: str) -> Optional[str]:
         """The language of `text` when lingua is confident of it, else None."""
-        if self._detector is None:  # at load (or the first use), never at training
-            from lingua import Language, LanguageDetectorBuilder
-
-            self._detector = LanguageDetectorBuilder.from_languages(
-                *(getattr(Language, name) for name in self.languages)
-            ).with_preloaded_language_models().build()
-        ranked = self._detector.compute_language_confidence_values(text)
-        if ranked and ranked[0].value >= self.min_language_confidence:
-            return ranked[0].language.name
-        return None
+        return lingua(text, self.min_language_confidence, self.languages)
 
     def other_language(self, message: Message) -> bool:
-        """Another language: lingua is sure of it, or the unknown words are
-        mostly the small words of one ("¿Duele el microneedling?": "el"),
-        which lingua cannot weigh in so short a text), or it opens a question
-        or an exclamation the Spanish way ("¿Duele?")."""
+        """A language the assistant does not serve: lingua is sure of it, or
+        the unknown words are mostly the small words of one ("Quanto custa
+        o tratamento?": "o"), which lingua cannot weigh in so short a text.
+        Spanish is served (components/language.py)."""
         text = message.get(TEXT) or ""
         if "¿" in text or "¡" in text:
-            return True
+            return False
         if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE or any(
                 character.isalpha() and not character.isascii() for character in text):
             language = self.language(text)
             if language:
-                return language != "ENGLISH"
+                return language not in SERVED
         unknown = [token.text.lower() for token in message.get(TEXT_TOKENS, [])
                    if any(c.isalpha() for c in token.text)
                    and (token.lemma or token.text).lower() not in self.vocabulary]

@@ -20,6 +20,12 @@ from core.paths import KNOWLEDGE_DIR
 
 TITLE_MAX = 20  # Messenger cuts quick-reply titles at 20 characters.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# The languages visitors are answered in; English is the contract's own.
+LANGUAGES = ("en", "es")
+DAY_NAMES = {"en": {day: day.capitalize() for day in WEEKDAYS},
+             "es": dict(zip(WEEKDAYS, ("lunes", "martes", "miércoles", "jueves", "viernes",
+                                       "sábado", "domingo")))}
+CLOSED = {"en": "closed", "es": "cerrado"}
 
 logger = logging.getLogger(__name__)
 NonEmpty = constr(strip_whitespace=True, min_length=1)
@@ -40,8 +46,10 @@ class OpeningHours(BaseModel, extra=Extra.forbid):
             raise ValueError(f"missing days: {', '.join(missing)}")
         return days
 
-    def text(self) -> str:
-        return "; ".join(f"{day.capitalize()} {self.days[day]}" for day in WEEKDAYS)
+    def text(self, language: str = "en") -> str:
+        def hours(day: str) -> str:
+            return CLOSED[language] if self.days[day] == "closed" else self.days[day]
+        return "; ".join(f"{DAY_NAMES[language][day]} {hours(day)}" for day in WEEKDAYS)
 
     def open_on(self, when: datetime.datetime) -> Optional[tuple]:
         """(opening, closing) times of that day, or None when closed."""
@@ -81,17 +89,35 @@ class Clinic(BaseModel, extra=Extra.forbid):
     retention_days: conint(ge=1)  # type: ignore
     opening_hours: OpeningHours
 
-    def template_values(self) -> Dict[str, str]:
+    def template_values(self, language: str = "en") -> Dict[str, str]:
         """The values `{clinic_...}` placeholders in answers and responses take."""
+        ask = {"en": f"ask {self.name} at {self.email}",
+               "es": f"pregunte a {self.name} en {self.email}"}[language]
         return {
             "clinic_name": self.name,
             "clinic_phone": self.phone,
             "clinic_email": self.email,
             "clinic_address": self.address,
             "clinic_emergency_number": self.emergency_number,
-            "clinic_hours": self.opening_hours.text(),
-            "clinic_privacy": self.privacy_url or f"ask {self.name} at {self.email}",
+            "clinic_hours": self.opening_hours.text(language),
+            "clinic_privacy": self.privacy_url or ask,
         }
+
+
+Title = constr(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)
+
+
+class Spanish(BaseModel, extra=Extra.forbid):
+    """A topic's Spanish wording: the same facts as the English, shown to
+    visitors writing in Spanish; `reviewed` once clinic staff confirmed it."""
+    title: Title  # type: ignore
+    answer: NonEmpty
+    more: Optional[NonEmpty] = None
+    reviewed: bool = False
+
+
+class SpanishTitle(BaseModel, extra=Extra.forbid):
+    title: Title  # type: ignore
 
 
 class Topic(BaseModel, extra=Extra.forbid):
@@ -104,6 +130,7 @@ class Topic(BaseModel, extra=Extra.forbid):
     sources: List[constr(regex=r"^[\w.-]+\.txt$")]  # type: ignore
     related: List[str] = []
     review_by: Optional[datetime.date]
+    es: Optional[Spanish] = None
 
     @validator("sources")
     def has_sources(cls, sources):
@@ -115,6 +142,7 @@ class Topic(BaseModel, extra=Extra.forbid):
 class ClinicTopic(BaseModel, extra=Extra.forbid):
     intent: constr(regex=r"^[a-z][a-z0-9_]*$")  # type: ignore
     title: constr(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)  # type: ignore
+    es: Optional[SpanishTitle] = None
 
 
 class Knowledge:
@@ -125,10 +153,15 @@ class Knowledge:
         self.topics = topics
         self.clinic = clinic
         self.values = clinic.template_values()
+        self.values_in = {language: clinic.template_values(language) for language in LANGUAGES}
         self.by_id = {topic.id: topic for topic in topics}
         self.by_intent = {topic.intent: topic for topic in topics}
         self.titles = {topic.intent: topic.title for topic in topics}
         self.titles.update({extra.intent: extra.title for extra in clinic_topics})
+        self.titles_es = {**self.titles, **{topic.intent: topic.es.title for topic in topics
+                                            if topic.es}}
+        self.titles_es.update({extra.intent: extra.es.title for extra in clinic_topics
+                               if extra.es})
         self.suggested = [self.by_id[topic_id] for topic_id in suggested]
         self.source: Optional[tuple] = None  # (directory, modification times) once loaded
 
@@ -150,11 +183,20 @@ class Knowledge:
         logger.info("knowledge_reloaded topics=%d", len(self.topics))
         return True
 
-    def answer(self, topic: Topic) -> str:
+    def answer(self, topic: Topic, language: str = "en") -> str:
+        """The topic's answer in `language`; in English where no Spanish is written yet."""
+        if language == "es" and topic.es:
+            return topic.es.answer.format(**self.values_in["es"])
         return topic.answer.format(**self.values)
 
-    def more(self, topic: Topic) -> Optional[str]:
+    def more(self, topic: Topic, language: str = "en") -> Optional[str]:
+        if language == "es" and topic.es and topic.es.more:
+            return topic.es.more.format(**self.values_in["es"])
         return topic.more.format(**self.values) if topic.more else None
+
+    def unreviewed(self) -> List[Topic]:
+        """Topics whose Spanish wording clinic staff have not confirmed yet."""
+        return [topic for topic in self.topics if topic.es and not topic.es.reviewed]
 
     def related(self, topic: Topic) -> List[Topic]:
         return [self.by_id[topic_id] for topic_id in topic.related]
@@ -163,8 +205,9 @@ class Knowledge:
     def button(title: str, intent: str) -> Dict[str, str]:
         return {"title": title, "payload": f"/{intent}"}
 
-    def buttons(self, intents: List[str]) -> List[Dict[str, str]]:
-        return [self.button(self.titles[intent], intent) for intent in intents]
+    def buttons(self, intents: List[str], language: str = "en") -> List[Dict[str, str]]:
+        titles = self.titles_es if language == "es" else self.titles
+        return [self.button(titles[intent], intent) for intent in intents]
 
 
 def _read_yaml(path: Path) -> dict:
@@ -213,8 +256,11 @@ def _check_references(path: Path, topics: List[Topic], clinic: Clinic) -> None:
         unknown = [related for related in topic.related if related not in ids or related == topic.id]
         if unknown:
             raise KnowledgeError(f"{where}: field 'related': unknown topics {unknown}")
-        for field in ("answer", "more"):
-            text = getattr(topic, field) or ""
+        wordings = [("answer", topic.answer), ("more", topic.more)]
+        if topic.es:
+            wordings += [("es.answer", topic.es.answer), ("es.more", topic.es.more)]
+        for field, text in wordings:
+            text = text or ""
             fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
             unknown = sorted(fields - set(clinic.template_values()))
             if unknown:

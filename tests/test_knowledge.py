@@ -106,6 +106,11 @@ def edit_topic(directory: Path, topic_id: str, change) -> None:
     ("sessions", lambda topic: topic.update(related=["no_such_topic"]), "related"),
     ("sessions", lambda topic: topic.update(intent="faq_pain"), "intent"),
     ("downtime", lambda topic: topic.update(colour="red"), "colour"),
+    ("pain", lambda topic: topic.update(es={"title": "¿Duele el microneedling mucho?",
+                                            "answer": "Un poco."}), "es.title"),
+    ("pain", lambda topic: topic.update(es={"title": "¿Duele?", "answer": "Fax: {clinic_fax}"}),
+     "es.answer"),
+    ("pain", lambda topic: topic.update(es={"title": "¿Duele?"}), "es.answer"),
 ])
 def test_a_broken_topic_names_file_topic_and_field(copy, topic_id, change, field):
     edit_topic(copy, topic_id, change)
@@ -136,3 +141,28 @@ def test_a_missing_file_is_reported(copy):
     (copy / "clinic.yml").unlink()
     with pytest.raises(KnowledgeError, match=r"clinic\.yml: cannot be read"):
         load_knowledge(copy)
+
+
+SPANISH_PAIN = {"title": "¿Duele?", "answer": "Llame a {clinic_name} al {clinic_phone}.",
+                "more": "Más: {clinic_hours}.", "reviewed": False}
+
+
+def test_a_topic_is_answered_in_spanish_where_its_spanish_is_written(copy):
+    edit_topic(copy, "pain", lambda topic: topic.update(es=SPANISH_PAIN))
+    edit_topic(copy, "cost", lambda topic: topic.pop("es", None))
+    knowledge = load_knowledge(copy)
+    pain, cost = knowledge.by_id["pain"], knowledge.by_id["cost"]
+    clinic = knowledge.clinic
+    assert knowledge.answer(pain, "es") == f"Llame a {clinic.name} al {clinic.phone}."
+    assert knowledge.more(pain, "es").startswith("Más: lunes ")
+    assert knowledge.answer(pain) == knowledge.answer(pain, "en") != knowledge.answer(pain, "es")
+    # a topic no one has translated yet is answered in English rather than not at all
+    assert knowledge.answer(cost, "es") == knowledge.answer(cost)
+    assert knowledge.buttons(["faq_pain"], "es") == [{"title": "¿Duele?", "payload": "/faq_pain"}]
+    assert knowledge.buttons(["faq_pain"]) == [{"title": pain.title, "payload": "/faq_pain"}]
+    assert pain in knowledge.unreviewed()
+
+
+def test_a_reviewed_translation_is_not_listed_for_review(copy):
+    edit_topic(copy, "pain", lambda topic: topic.update(es={**SPANISH_PAIN, "reviewed": True}))
+    assert "pain" not in [topic.id for topic in load_knowledge(copy).unreviewed()]

@@ -54,13 +54,21 @@ def test_a_fallback_already_decided_is_left_alone():
 
 
 @pytest.mark.parametrize("text", [
-    "duele el microneedling",  # too short for lingua: the small word "el" tells
-    "tut es weh",
-    "cuanto cuesta el tratamiento para la cara",  # lingua is sure
+    "doi o microagulhamento",  # too short for lingua: the small word "o" tells
+    "tut das weh",
+    "quanto custa o tratamento para o rosto",  # lingua is sure
     "微针疼吗",  # another script
-    "¿Duele?",  # a question opened the Spanish way
 ])
 def test_a_message_in_another_language_is_marked_so_whatever_the_classifier_thought(text):
     for intent in ("faq_pain", "nlu_fallback"):
         [processed] = guard().process([message(text, intent)])
         assert processed.get("intent") == {"name": "other_language", "confidence": 1.0}
+
+
+@pytest.mark.parametrize("text", [
+    "duele el microneedling", "cuanto cuesta el tratamiento para la cara", "¿Duele?"])
+def test_spanish_is_served_not_another_language(text):
+    """Spanish unknown to the model asks "Did you mean" (in Spanish), never
+    says the assistant cannot answer in the visitor's language."""
+    [processed] = guard().process([message(text, "faq_pain")])
+    assert processed.get("intent")["name"] == "nlu_fallback"

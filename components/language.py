@@ -1,0 +1,136 @@
+"""The language of a visitor's message: English, Spanish, or not sure.
+
+The assistant serves English and Spanish. This component tags each message
+it can tell with the entity `language` ("en" or "es"), which fills the slot
+of the same name (domain.yml): the conversation keeps its language until a
+message is told to be in the other one, and every response with a Spanish
+variation follows it. Short and mixed messages ("ok", "precio?") carry no
+tag, so they keep the conversation's language.
+
+How it tells, measured on the blind sets (docs/evaluation.md, "Telling the
+language"): a message opening the Spanish way ("¿", "¡") is Spanish; else
+its small words decide (spaCy's stop words of one language that are not
+words of the other, and a few chat words: "gracias", "thanks"); where they
+are even, lingua (which ships its models in the wheel) decides messages of
+three words or more. A message lingua is sure is in a third language is
+neither.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
+
+from clinic.spacy_model import fold
+
+ENTITY = "language"
+ENGLISH, SPANISH = "en", "es"
+# Spanish stop words that are also English words, or too short to tell.
+NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son", "sea", "van",
+                     "dan", "era", "fin", "usa", "usan", "usar", "usas", "uso", "solo", "dice",
+                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar"}
+SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
+    - NOT_SPANISH_TELLS
+ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}
+# Chat words no stop-word list has: a reply of one of them says its language.
+SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", "buenos",
+                  "dale", "sale", "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
+                  "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita"}
+ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey", "bye",
+                  "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
+LINGUA_NAMES = {"ENGLISH": ENGLISH, "SPANISH": SPANISH}
+WORD = re.compile(r"[^\W\d_]+")
+# English, Spanish and the languages most spoken in Utah after them: lingua
+# picks among these. Fewer languages load faster (docs/benchmarks.md).
+LANGUAGES = ("ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN", "VIETNAMESE",
+             "CHINESE", "KOREAN", "JAPANESE", "ARABIC", "RUSSIAN", "TAGALOG", "DUTCH", "POLISH",
+             "UKRAINIAN", "HINDI", "PERSIAN")
+
+
+@lru_cache(maxsize=None)  # one detector for every component that asks
+def _detector(languages: Sequence[str]):
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(
+        *(getattr(Language, name) for name in languages)).with_preloaded_language_models().build()
+
+
+def lingua(text: str, min_confidence: float, languages: Sequence[str] = LANGUAGES) -> Optional[str]:
+    """lingua's name of the language of `text` ("SPANISH") when it is at
+    least `min_confidence` sure, else None."""
+    ranked = _detector(tuple(languages)).compute_language_confidence_values(text)
+    if ranked and ranked[0].value >= min_confidence:
+        return ranked[0].language.name
+    return None
+
+
+def tells(text: str) -> Optional[str]:
+    """"es" or "en" when the message's small words are mostly of one language."""
+    words = WORD.findall(fold(text))
+    spanish = sum(word in SPANISH_TELLS for word in words)
+    english = sum(word in ENGLISH_TELLS for word in words)
+    return SPANISH if spanish > english else ENGLISH if english > spanish else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class LanguageTagger(GraphComponent, EntityExtractorMixin):
+    """Tags a message "en" or "es" when it can tell (the module's docstring says how)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "languages": list(LANGUAGES),
+            "min_confidence": 0.5,
+            "min_words": 3,  # below this lingua is too unsure: the small words decide
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
+        self.languages = config["languages"]
+        self.min_confidence = config["min_confidence"]
+        self.min_words = config["min_words"]
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LanguageTagger:
+        return cls(config)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LanguageTagger:
+        tagger = cls(config)
+        lingua("", tagger.min_confidence, tagger.languages)  # lingua's models load at start-up, not on a visitor's message
+        return tagger
+
+    def language(self, text: str) -> Optional[str]:
+        """"en", "es", or None (not sure, or another language)."""
+        if "¿" in text or "¡" in text:
+            return SPANISH
+        small_words = tells(text)
+        if len(WORD.findall(text)) < self.min_words:
+            return small_words
+        detected = lingua(text, self.min_confidence, self.languages)
+        if detected and detected not in LINGUA_NAMES:
+            return None  # "tut es weh" is German, whatever "es" says
+        # the small words first: "duele el microneedling" is Spanish to
+        # them, English to lingua
+        return small_words or LINGUA_NAMES.get(detected)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            language = self.language(message.get(TEXT) or "")
+            if language in (ENGLISH, SPANISH):
+                tag = {"entity": ENTITY, "value": language, "start": 0,
+                       "end": len(message.get(TEXT) or ""), "extractor": self.__class__.__name__}
+                message.set(ENTITIES, (message.get(ENTITIES) or []) + [tag], add_to_output=True)
+        return messages

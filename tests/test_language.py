@@ -1,0 +1,49 @@
+"""The language tagger: "en" or "es" when a message tells, nothing when it
+does not, so that the conversation keeps its language (components/language.py)."""
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.language import LanguageTagger
+
+pytestmark = pytest.mark.unit
+
+
+def tagged(text: str):
+    [processed] = LanguageTagger({}).process([Message(data={"text": text})])
+    return [entity["value"] for entity in processed.get("entities") or []
+            if entity["entity"] == "language"]
+
+
+@pytest.mark.parametrize("text", [
+    "¿Duele?", "gracias", "ok gracias", "hola buenas tardes", "cuanto cuesta",
+    "duele el microneedling",  # lingua says English; the small word "el" does not
+    "tengo la cara muy hinchada y me cuesta respirar",
+    "kiero una cita para el martes xfa",
+])
+def test_spanish_is_tagged_spanish(text):
+    assert tagged(text) == ["es"]
+
+
+@pytest.mark.parametrize("text", [
+    "how much is it", "thanks!", "wat is micro needling", "is el microneedling safe for me?",
+    "my doctor wants blood work first, is that ok?",
+])
+def test_english_is_tagged_english(text):
+    assert tagged(text) == ["en"]
+
+
+@pytest.mark.parametrize("text", [
+    "ok", "precio?", "👍", "",  # too short to tell: the conversation's language stays
+    "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
+    "Quanto custa o tratamento?",
+])
+def test_a_message_that_does_not_tell_gets_no_tag(text):
+    assert tagged(text) == []
+
+
+def test_the_tag_keeps_the_entities_found_before_it():
+    earlier = {"entity": "other", "value": "x", "start": 0, "end": 1}
+    [processed] = LanguageTagger({}).process(
+        [Message(data={"text": "gracias", "entities": [earlier]})])
+    assert processed.get("entities")[0] == earlier
+    assert processed.get("entities")[1]["value"] == "es"
