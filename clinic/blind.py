@@ -39,7 +39,7 @@ TOPIC_IDS = [topic.id for topic in load_knowledge().topics]
 # What each response of domain.yml tells the visitor, as an outcome label.
 # Responses left out (the disclosure, "Shall we continue...") carry none.
 RESPONSE_LABELS = {
-    "utter_urgent_emergency": "urgent", "utter_urgent_clinic": "urgent",
+    "utter_disclosure": "disclosure", "utter_urgent_emergency": "urgent", "utter_urgent_clinic": "urgent",
     "utter_urgent_emergency_es": "urgent", "utter_urgent_clinic_es": "urgent",
     "utter_greet": "greet", "utter_goodbye": "goodbye", "utter_thanks": "thanks",
     "utter_bot_challenge": "bot_challenge", "utter_clinic_contact": "contact",
@@ -69,15 +69,27 @@ def _pattern(template: str) -> re.Pattern:
     return re.compile(".*?".join(re.escape(part) for part in parts), re.DOTALL)
 
 
-class Reader:
-    """Reads the assistant's replies back into outcome labels."""
+def _language_of(name: str, variant: Dict) -> str:
+    """"es" for a response's Spanish variation (a condition on the slot
+    `language`, or a name ending in `_es`), else "en"."""
+    spanish = name.endswith("_es") or any(
+        condition.get("name") == "language" and condition.get("value") == "es"
+        for condition in variant.get("condition") or [])
+    return "es" if spanish else "en"
 
-    def __init__(self, domain: Path = ROOT / "domain.yml") -> None:
+
+class Reader:
+    """Reads the assistant's replies in `language` back into outcome labels:
+    a reply in the other language reads as "other", never as an answer."""
+
+    def __init__(self, language: str = "en", domain: Path = ROOT / "domain.yml") -> None:
         knowledge = load_knowledge()
         responses = yaml.safe_load(domain.read_text(encoding="utf-8"))["responses"]
         self.patterns = []
         for topic in knowledge.topics:
-            for text in (knowledge.answer(topic), knowledge.more(topic)):
+            if language == "es" and topic.es is None:
+                continue  # not written in Spanish: its English answer is no Spanish answer
+            for text in (knowledge.answer(topic, language), knowledge.more(topic, language)):
                 if text:
                     self.patterns.append((re.compile(re.escape(" ".join(text.split()))), topic.id))
         for name, variants in responses.items():
@@ -87,9 +99,10 @@ class Reader:
             if label is None and name == "utter_booking_resume":
                 label = "resume"
             for variant in variants:
-                if label and variant.get("text"):
+                if label and variant.get("text") and _language_of(name, variant) == language:
                     self.patterns.append((_pattern(variant["text"]), label))
-        self.titles = {topic.title: topic.id for topic in knowledge.topics}
+        self.titles = {(topic.es.title if language == "es" and topic.es else topic.title): topic.id
+                       for topic in knowledge.topics}
 
     def label(self, text: str) -> str:
         text = " ".join(text.split())
@@ -101,17 +114,12 @@ class Reader:
     def labels(self, replies: List[Dict]) -> List[str]:
         """The outcome of each reply, the disclosure left out."""
         labels = [self.label(reply.get("text") or "") for reply in replies]
-        return [label for label in labels if label != "other" or not _is_disclosure(replies)]
+        return [label for label in labels if label != "disclosure"]
 
     def offered(self, replies: List[Dict]) -> List[str]:
         """The topics offered as buttons."""
         return [self.titles[button["title"]] for reply in replies
                 for button in reply.get("buttons") or [] if button.get("title") in self.titles]
-
-
-def _is_disclosure(replies: List[Dict]) -> bool:
-    return any((reply.get("text") or "").startswith("I'm an automated assistant:")
-               for reply in replies)
 
 
 def answers(labels: Sequence[str]) -> List[str]:
@@ -221,19 +229,26 @@ def run_messages(url: str, messages: List[Dict], reader: Reader) -> List[Result]
         return list(pool.map(one, messages))
 
 
-def run_conversation(url: str, conversation: Dict, reader: Reader) -> Conversation:
+def run_conversation(url: str, conversation: Dict, readers: Dict[str, Reader],
+                     language: str) -> Conversation:
+    """The turns in order; a turn with `lang` switches the language replies
+    are expected in, from that turn on."""
     client, sender = Client(url), f"blind-{uuid.uuid4().hex[:12]}"
     turns = []
     for turn in conversation["turns"]:
+        language = turn.get("lang", language)
+        reader = readers[language]
         replies = client.say(turn["user"], sender)
         turns.append(Result(turn["user"], expectation(turn["expect"]), reader.labels(replies),
                             reader.offered(replies)))
     return Conversation(conversation["id"], turns)
 
 
-def run_conversations(url: str, conversations: List[Dict], reader: Reader) -> List[Conversation]:
+def run_conversations(url: str, conversations: List[Dict], readers: Dict[str, Reader],
+                      language: str) -> List[Conversation]:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda c: run_conversation(url, c, reader), conversations))
+        return list(pool.map(lambda c: run_conversation(url, c, readers, language),
+                             conversations))
 
 
 def load_set(folder: Path) -> tuple:
@@ -348,10 +363,17 @@ def embedded_assistant(model: Path = MODEL) -> Iterator[str]:
                 server.stop()
 
 
+def language_of_set(folder: Path) -> str:
+    """A Spanish set's folder is named `es-...` (tests/blind/FORMAT.md)."""
+    return "es" if folder.name.startswith("es-") else "en"
+
+
 def evaluate(url: str, folder: Path) -> tuple:
-    reader = Reader()
+    readers = {language: Reader(language) for language in ("en", "es")}
+    language = language_of_set(folder)
     messages, conversations = load_set(folder)
-    return run_messages(url, messages, reader), run_conversations(url, conversations, reader)
+    return (run_messages(url, messages, readers[language]),
+            run_conversations(url, conversations, readers, language))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

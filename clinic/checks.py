@@ -115,9 +115,19 @@ def knowledge_contract(project: Project) -> Findings:
             findings.review.append(f"topic '{topic.id}' was due for review on {topic.review_by}: "
                                    "check its answer, then move review_by in "
                                    "knowledge/microneedling.yml.")
+        if topic.es is None:
+            findings.review.append(f"topic '{topic.id}' has no Spanish wording: visitors who "
+                                   "write in Spanish get its English answer. Add its es: block "
+                                   "in knowledge/microneedling.yml.")
+        elif not topic.es.reviewed:
+            findings.review.append(f"topic '{topic.id}': its Spanish wording is not reviewed: "
+                                   "check it says what the English answer says (clinic faq show "
+                                   f"{topic.id} --lang es), then set es: reviewed: true.")
         with_buttons = topic.safety == "answer" and bool(topic.related)
         limit = INTERACTIVE_LIMIT if with_buttons else TEXT_LIMIT
-        for part, text in (("answer", loaded.answer(topic)), ("more", loaded.more(topic))):
+        for part, text in (("answer", loaded.answer(topic)), ("more", loaded.more(topic)),
+                           ("Spanish answer", topic.es and loaded.answer(topic, "es")),
+                           ("Spanish more", topic.es and loaded.more(topic, "es"))):
             if text and len(text) > limit:
                 findings.problems.append(
                     f"the {part} of topic '{topic.id}' has {len(text)} characters; WhatsApp "

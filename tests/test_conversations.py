@@ -23,7 +23,8 @@ def test_no_blind_conversation_is_held_in_a_form_it_did_not_ask_for(assistant):
     assert len(conversations) >= 40
     held_turns = [(conversation["id"], turn.text)
                   for conversation in conversations
-                  for turn in run_conversation(assistant.url, conversation, READER).turns
+                  for turn in run_conversation(assistant.url, conversation, {"en": READER},
+                                               "en").turns
                   if held(turn.expected, turn.labels)]
     assert held_turns == []
 

@@ -248,3 +248,24 @@ def test_the_action_servers_knowledge_follows_its_file_and_survives_a_broken_edi
     path.write_text(original.replace("title: Does it hurt?", "title: " + "x" * 30))
     assert knowledge.refresh() is False  # a broken edit is not taken
     assert knowledge.by_id["pain"].title == "Is it painful?"
+
+
+@pytest.mark.unit
+def test_check_lists_spanish_wording_to_review_and_topics_without_it(project):
+    from clinic.checks import knowledge_contract
+    from clinic.project import Project
+
+    knowledge = project / "knowledge" / "microneedling.yml"
+    data = yaml.safe_load(knowledge.read_text())
+    for topic in data["topics"]:
+        topic.pop("es", None)
+        if topic["id"] == "pain":
+            topic["es"] = {"title": "¿Duele?", "answer": "Casi nada.", "reviewed": False}
+        if topic["id"] == "cost":
+            topic["es"] = {"title": "Precio", "answer": "Depende.", "reviewed": True}
+    knowledge.write_text(yaml.safe_dump(data, allow_unicode=True))
+    review = knowledge_contract(Project(project)).review
+    assert any(item.startswith("topic 'pain': its Spanish wording is not reviewed")
+               for item in review)
+    assert any(item.startswith("topic 'what_is' has no Spanish wording") for item in review)
+    assert not any(item.startswith("topic 'cost'") for item in review)
