@@ -119,7 +119,7 @@ def test_a_lead_in_naming_the_treatment_is_not_a_question_of_its_own(assistant):
 
 def test_small_talk_in_a_form_is_answered_and_the_step_asked_again(assistant):
     assert outcomes(assistant, ["please call me back", "are you a real person?",
-                                "¿Hablan español en la clínica?", "yes"]) == [
+                                "Vocês falam português na clínica?", "yes"]) == [
         ["ask:consent"], ["bot_challenge", "ask:consent"], ["other_language", "ask:consent"],
         ["ask:name"]]
 

@@ -145,7 +145,7 @@ def test_emoji_are_never_answered_with_a_guess(assistant):
     assert is_fallback(assistant.say("😍😍😍"))
 
 
-@pytest.mark.parametrize("message", ["¿Duele el microneedling?", "Tut das Microneedling weh?",
+@pytest.mark.parametrize("message", ["Dói o microagulhamento?", "Tut das Microneedling weh?",
                                      "微针疼吗", "هل يؤلم الوخز بالإبر الدقيقة"])
 def test_another_language_gets_a_clear_reply_in_english_with_the_phone(assistant, message):
     [reply] = assistant.say(message)
