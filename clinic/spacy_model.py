@@ -11,22 +11,17 @@ reads Spanish text through `fold` and the table is keyed by folded words too.
 
     python -m clinic.spacy_model
 """
-import unicodedata
 from pathlib import Path
 
 import spacy
 import srsly
 from spacy.lookups import Lookups
 
+from core.language import fold
+
 BUILD = Path(__file__).resolve().parent.parent / "build"
 TARGET = BUILD / "en_clinic_lookup"
 SPANISH = BUILD / "es_clinic_lookup"
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Hinchazón" and "hinchazon" are one word."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
 def build(target: Path = TARGET) -> spacy.Language:

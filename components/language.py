@@ -17,7 +17,6 @@ neither.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Text
 
@@ -28,28 +27,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
-from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 
-from clinic.spacy_model import fold
+from core.language import ENGLISH, ENTITY, SPANISH, WORD, tells
 
-ENTITY = "language"
-ENGLISH, SPANISH = "en", "es"
-# Spanish stop words that are also English words, or too short to tell.
-NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son", "sea", "van",
-                     "dan", "era", "fin", "usa", "usan", "usar", "usas", "uso", "solo", "dice",
-                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar"}
-SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
-    - NOT_SPANISH_TELLS
-ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}
-# Chat words no stop-word list has: a reply of one of them says its language.
-SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", "buenos",
-                  "dale", "sale", "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
-                  "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita"}
-ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey", "bye",
-                  "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
 LINGUA_NAMES = {"ENGLISH": ENGLISH, "SPANISH": SPANISH}
-WORD = re.compile(r"[^\W\d_]+")
 # English, Spanish and the languages most spoken in Utah after them: lingua
 # picks among these. Fewer languages load faster (docs/benchmarks.md).
 LANGUAGES = ("ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN", "VIETNAMESE",
@@ -72,14 +53,6 @@ def lingua(text: str, min_confidence: float, languages: Sequence[str] = LANGUAGE
     if ranked and ranked[0].value >= min_confidence:
         return ranked[0].language.name
     return None
-
-
-def tells(text: str) -> Optional[str]:
-    """"es" or "en" when the message's small words are mostly of one language."""
-    words = WORD.findall(fold(text))
-    spanish = sum(word in SPANISH_TELLS for word in words)
-    english = sum(word in ENGLISH_TELLS for word in words)
-    return SPANISH if spanish > english else ENGLISH if english > spanish else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

@@ -44,10 +44,10 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from clinic.spacy_model import SPANISH, fold
+from clinic.spacy_model import SPANISH
 from components import override_intent
-from components.language import ENGLISH_TELLS, SPANISH_TELLS
 from core.intents import URGENT_CLINIC, URGENT_EMERGENCY
+from core.language import ENGLISH_TELLS, SPANISH_TELLS, fold
 from core.paths import KNOWLEDGE_DIR
 
 RED_FLAGS = KNOWLEDGE_DIR / "red_flags.yml"

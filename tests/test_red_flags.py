@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import KNOWLEDGE, ActionClinicReply
-from clinic.spacy_model import fold
+from core.language import fold
 from components.red_flags import (RED_FLAGS, RED_FLAGS_ES, RedFlagDetector, RedFlagGate,
                                   language_of, load_red_flags, load_spanish_pipeline)
 from tests.support.assistant import new_sender

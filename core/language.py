@@ -1,0 +1,48 @@
+"""The languages the assistant serves, and telling them apart by small words.
+
+English and Spanish. A message's small words (spaCy's stop words of one
+language that are not words of the other, and a few chat words such as
+"gracias" or "thanks") say which of the two it is in, when they are mostly
+of one: the NLU's language tagger (components/language.py) starts from
+them, and the channels use them to label their own buttons in the language
+of the reply they go with.
+"""
+import re
+import unicodedata
+from typing import Optional
+
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
+
+ENGLISH, SPANISH = "en", "es"
+ENTITY = "language"  # the NLU entity, and the slot, that carry a message's language
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Hinchazón" and "hinchazon" are one word."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+# Spanish stop words that are also English words, or too short to tell.
+NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son", "sea", "van",
+                     "dan", "era", "fin", "usa", "usan", "usar", "usas", "uso", "solo", "dice",
+                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar"}
+SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
+    - NOT_SPANISH_TELLS
+ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}
+# Chat words no stop-word list has: a reply of one of them says its language.
+SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", "buenos",
+                  "dale", "sale", "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
+                  "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita"}
+ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey", "bye",
+                  "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
+
+
+def tells(text: str) -> Optional[str]:
+    """"es" or "en" when the text's small words are mostly of one language."""
+    words = WORD.findall(fold(text))
+    spanish = sum(word in SPANISH_TELLS for word in words)
+    english = sum(word in ENGLISH_TELLS for word in words)
+    return SPANISH if spanish > english else ENGLISH if english > spanish else None
