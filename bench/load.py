@@ -40,7 +40,7 @@ async def conversation(session: aiohttp.ClientSession, webhook: str, texts: List
                     failures.append(f"{response.status}: {'no reply' if not replies else ''}")
                     continue
                 # A failed turn is answered fast: it must not count as an answer.
-                if any(reply.get("text") in (ACTIONS_DOWN, UNAVAILABLE) for reply in replies):
+                if any(reply.get("text") in {*ACTIONS_DOWN.values(), *UNAVAILABLE.values()} for reply in replies):
                     failures.append(f"{text!r}: the assistant or its action server failed")
                     continue
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:

@@ -99,7 +99,7 @@ def turn_failure(status: int, replies: object, saves: bool) -> Tuple[Optional[st
     if not isinstance(replies, list) or not replies:
         return "no reply", None
     texts = [reply.get("text") or "" for reply in replies]
-    if any(text in (ACTIONS_DOWN, UNAVAILABLE) for text in texts):
+    if any(text in {*ACTIONS_DOWN.values(), *UNAVAILABLE.values()} for text in texts):
         return "the assistant or its action server failed", None
     quoted = next((match.group(1) for text in texts for match in [REFERENCE.search(text)]
                    if match), None)

@@ -25,15 +25,22 @@ from rasa.core.channels.channel import UserMessage
 
 import rasa_patches
 from core.knowledge import load_knowledge
+from core.language import ENGLISH, SPANISH, tells
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024  # a visitor's message is at most a few hundred characters
 
 _KNOWLEDGE = load_knowledge()
-UNAVAILABLE = (
-    "Sorry, the assistant is temporarily unavailable and could not take your message. "
-    "Please call {clinic_name} at {clinic_phone}; if this is an emergency, call "
-    "{clinic_emergency_number}.").format(**_KNOWLEDGE.values)
+# The conversation's language is out of reach when the turn failed: the
+# message's own small words choose (core/language.py).
+UNAVAILABLE = {language: text.format(**_KNOWLEDGE.values) for language, text in {
+    ENGLISH: "Sorry, the assistant is temporarily unavailable and could not take your "
+             "message. Please call {clinic_name} at {clinic_phone}; if this is an "
+             "emergency, call {clinic_emergency_number}.",
+    SPANISH: "Lo siento, el asistente no está disponible en este momento y no pudo recibir "
+             "su mensaje. Por favor llame a {clinic_name} al {clinic_phone}; si es una "
+             "emergencia, llame al {clinic_emergency_number}.",
+}.items()}
 
 
 def max_body_bytes() -> int:
@@ -55,6 +62,8 @@ def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]]
         except Exception as error:  # noqa: BLE001 - whatever broke, the visitor gets an answer
             logger.error("turn.failed channel=%s error=%s", message.input_channel,
                          type(error).__name__)
-            await message.output_channel.send_text_message(message.sender_id, UNAVAILABLE)
+            language = tells(message.text or "") or ENGLISH
+            await message.output_channel.send_text_message(message.sender_id,
+                                                           UNAVAILABLE[language])
             return False
     return turn

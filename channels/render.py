@@ -15,6 +15,8 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import yaml
 
+from core.language import ENGLISH, SPANISH, tells
+
 DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
 
 TITLE_MAX = 20  # Messenger quick replies and buttons, WhatsApp reply buttons
@@ -52,10 +54,22 @@ def options(message: Dict[str, Any]) -> List[Option]:
             for button in raw if isinstance(button, dict) and button.get("payload")]
 
 
-def wording(response: str) -> str:
-    """The text of a response of domain.yml (labels the channels need)."""
-    responses = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"]
-    return responses[response][0]["text"]
+def wording(response: str) -> Dict[str, str]:
+    """The text of a response of domain.yml (labels the channels need), by
+    language: the variation without a condition is English, the one on the
+    slot `language` gives that language's (English where there is none)."""
+    variations = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"][response]
+    texts = {ENGLISH: next(v["text"] for v in variations if not v.get("condition"))}
+    for variation in variations:
+        for condition in variation.get("condition") or []:
+            if condition.get("name") == "language":
+                texts[condition["value"]] = variation["text"]
+    return {language: texts.get(language, texts[ENGLISH]) for language in (ENGLISH, SPANISH)}
+
+
+def in_language_of(text: str, labels: Dict[str, str]) -> str:
+    """The label in the language of the bot message `text` it goes with."""
+    return labels[tells(text) or ENGLISH]
 
 
 def cut(text: str, limit: int) -> str:

@@ -60,7 +60,9 @@ class TwilioNumberedOutput(RenderedOutput):
         self.hint = render.wording("utter_reply_with_number")
 
     def parts(self, message: Dict[Text, Any]) -> List[str]:
-        return render.for_numbered(message.get("text") or "", render.options(message), self.hint)
+        text = message.get("text") or ""
+        return render.for_numbered(text, render.options(message),
+                                   render.in_language_of(text, self.hint))
 
     async def send_part(self, recipient_id: Text, body: str) -> None:
         await outbound.post(self.name(), self.url, auth=self.auth, data={

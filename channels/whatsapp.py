@@ -35,8 +35,9 @@ class WhatsAppOutput(RenderedOutput):
         self.list_button = render.wording("utter_list_button")
 
     def parts(self, message: Dict[Text, Any]) -> List[Dict[str, Any]]:
-        return render.for_whatsapp(message.get("text") or "", render.options(message),
-                                   self.list_button)
+        text = message.get("text") or ""
+        return render.for_whatsapp(text, render.options(message),
+                                   render.in_language_of(text, self.list_button))
 
     async def send_part(self, recipient_id: Text, part: Dict[str, Any]) -> None:
         await outbound.post(self.name(), self.url, headers=self.headers, json={

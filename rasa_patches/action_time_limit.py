@@ -32,6 +32,7 @@ from rasa.shared.exceptions import RasaException
 
 from core.intents import URGENT_INTENTS
 from core.knowledge import load_knowledge
+from core.language import ENGLISH, SPANISH
 from rasa_patches.change import Change, Replacement
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,12 @@ ACTION_TIMEOUT_S = 4.0  # + Rasa's own work: a reply within 5 s with the action 
 FALLBACK = "guard_fallback"  # marks the replies given in place of the action server's
 
 _KNOWLEDGE = load_knowledge()
-ACTIONS_DOWN = (
-    "Sorry, I can't look that up right now. Please call {clinic_name} at {clinic_phone}; "
-    "if this is an emergency, call {clinic_emergency_number}.").format(**_KNOWLEDGE.values)
+ACTIONS_DOWN = {language: text.format(**_KNOWLEDGE.values) for language, text in {
+    ENGLISH: "Sorry, I can't look that up right now. Please call {clinic_name} at "
+             "{clinic_phone}; if this is an emergency, call {clinic_emergency_number}.",
+    SPANISH: "Lo siento, ahora no puedo consultarlo. Por favor llame a {clinic_name} al "
+             "{clinic_phone}; si es una emergencia, llame al {clinic_emergency_number}.",
+}.items()}
 
 
 def with_time_limit(remote_run):
@@ -68,11 +72,16 @@ async def _fallback(output_channel, nlg, tracker) -> List[Any]:
     if _apologised_this_turn(tracker):
         return events
     intent = (tracker.latest_message.intent or {}).get("name", "")
+    # "es" when the Spanish red-flag patterns matched, else the conversation's
+    spanish_urgent = tracker.latest_message.parse_data.get("language") == SPANISH
+    language = SPANISH if spanish_urgent else tracker.get_slot("language") or ENGLISH
     if intent in URGENT_INTENTS:
-        reply = await nlg.generate(f"utter_{intent}", tracker, output_channel.name(),
+        response = f"utter_{intent}_es" if spanish_urgent else f"utter_{intent}"
+        reply = await nlg.generate(response, tracker, output_channel.name(),
                                    **_KNOWLEDGE.values)
         return [BotUttered(reply.get("text"), metadata={FALLBACK: True}), *events]
-    return [BotUttered(ACTIONS_DOWN, metadata={FALLBACK: True}), *events]
+    return [BotUttered(ACTIONS_DOWN.get(language, ACTIONS_DOWN[ENGLISH]),
+                       metadata={FALLBACK: True}), *events]
 
 
 def _apologised_this_turn(tracker) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from tests.support.assistant import Assistant, start_assistant, stop_all
 from tests.support.channels import SECRETS, Channels, FakePlatform, channel_credentials
 from tests.support.project import ENV, MODEL, ROOT
-from tests.support.web import CHROMIUM, DEMO_SERVER, TIMEOUT_MS, serving_web
+from tests.support.web import CHROMIUM, DEMO_LANG, DEMO_SERVER, TIMEOUT_MS, serving_web
 
 # Every test is of one kind (unit, e2e, cluster, browser): checked at collection.
 pytest_plugins = ["tests.support.kinds"]
@@ -91,15 +91,16 @@ def browser(widget: Path):
 def demo(browser, assistant: Assistant, web_site: str) -> Iterator:
     """A new visitor (fresh browser context) on the demo page, whose one
     script tag points the widget at the test's Rasa server."""
-    assert DEMO_SERVER in (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    assert DEMO_SERVER in page and DEMO_LANG in page
     contexts = []
 
-    def open_page(**options):
+    def open_page(lang: str = "en", **options):
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{web_site}/index.html?server={assistant.url}")
+        page.goto(f"{web_site}/index.html?server={assistant.url}&lang={lang}")
         return page
 
     yield open_page

@@ -388,7 +388,7 @@ def test_with_a_store_stopped_visitors_are_told_to_call_and_it_recovers_by_itsel
         status, parts = setup.health()
     finally:
         server.start()
-    assert all(reply == [{"recipient_id": sender, "text": UNAVAILABLE}] for reply in replies)
+    assert all(reply == [{"recipient_id": sender, "text": UNAVAILABLE["en"]}] for reply in replies)
     assert status == 503
     assert sorted(name for name, state in parts.items() if state != "ok") == sorted(down)
     recovered = time.monotonic()

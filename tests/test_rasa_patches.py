@@ -179,7 +179,7 @@ def test_a_failed_action_call_ends_rasas_turn_but_ours_gives_the_clinics_phone(p
         asyncio.run(run_action(closed, tracker("faq_pain")))
     patches.install()
     events = asyncio.run(run_action(closed, tracker("faq_pain")))
-    assert events == [BotUttered(action_time_limit.ACTIONS_DOWN,
+    assert events == [BotUttered(action_time_limit.ACTIONS_DOWN["en"],
                                  metadata={action_time_limit.FALLBACK: True})]
 
 
@@ -191,6 +191,18 @@ def test_an_urgent_message_gets_the_urgent_reply_and_a_form_under_way_is_closed(
         "urgent_emergency", ActiveLoop("booking_form"), SlotSet("requested_slot", "name"))))
     assert "emergency care now" in events[0].text
     assert events[1:] == [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+@pytest.mark.unit
+def test_in_spanish_the_fallback_and_the_urgent_reply_are_spanish(patches):
+    closed = f"http://127.0.0.1:{free_port()}/webhook"
+    patches.install()
+    spanish_conversation = tracker("faq_pain", SlotSet("language", "es"))
+    assert asyncio.run(run_action(closed, spanish_conversation))[0].text == \
+        action_time_limit.ACTIONS_DOWN["es"]
+    urgent = tracker("urgent_emergency")
+    urgent.latest_message.parse_data["language"] = "es"  # the Spanish patterns matched
+    assert "atención de emergencia" in asyncio.run(run_action(closed, urgent))[0].text
 
 
 @contextlib.asynccontextmanager
@@ -222,7 +234,7 @@ def test_rasa_waits_on_a_hung_action_server_and_ours_gives_up(patches, monkeypat
     with pytest.raises(asyncio.TimeoutError):  # Rasa would wait 5 minutes
         asyncio.run(call())
     patches.install()
-    assert asyncio.run(call())[0].text == action_time_limit.ACTIONS_DOWN
+    assert asyncio.run(call())[0].text == action_time_limit.ACTIONS_DOWN["en"]
 
 
 # store_failure

@@ -63,7 +63,7 @@ def test_a_turn_fails_without_an_answer_with_the_unavailable_reply_or_an_unquote
     assert soak.turn_failure(200, saved, saves=True) == (None, "MN-ABC234")
     assert soak.turn_failure(500, answered, saves=False)[0] == "HTTP 500"
     assert soak.turn_failure(200, [], saves=False)[0] == "no reply"
-    assert soak.turn_failure(200, [{"text": UNAVAILABLE}], saves=False)[0]
+    assert soak.turn_failure(200, [{"text": UNAVAILABLE["en"]}], saves=False)[0]
     assert soak.turn_failure(200, answered, saves=True)[0]
 
 

@@ -15,6 +15,7 @@ from actions.actions import KNOWLEDGE
 from tests.support.project import ROOT
 
 DEMO_SERVER = 'data-server="http://localhost:5005"'  # the widget's tag on web/index.html
+DEMO_LANG = '<html lang="en">'
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's
 ARTIFACTS = ROOT / "test-artifacts"
 TIMEOUT_MS = 20000
@@ -22,15 +23,18 @@ TIMEOUT_MS = 20000
 
 class WebHandler(SimpleHTTPRequestHandler):
     """web/ as it is, except that /index.html?server=URL is the demo page with
-    its widget pointed at the Rasa server of URL (the tests' own)."""
+    its widget pointed at the Rasa server of URL (the tests' own), and
+    &lang=es makes it a page in that language (<html lang>)."""
 
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
-        server = urllib.parse.parse_qs(url.query).get("server")
+        query = urllib.parse.parse_qs(url.query)
+        server, lang = query.get("server"), query.get("lang", ["en"])[0]
         if url.path != "/index.html" or not server:
             return super().do_GET()
         page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
-        body = page.replace(DEMO_SERVER, f'data-server="{html.escape(server[0])}"').encode()
+        body = page.replace(DEMO_SERVER, f'data-server="{html.escape(server[0])}"').replace(
+            DEMO_LANG, f'<html lang="{html.escape(lang)}">').encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -55,16 +59,16 @@ def serving_web() -> Iterator[str]:
 
 # The demo page's widget, as a visitor uses it ------------------------------
 
-def launcher(page):
-    return page.get_by_role("button", name="Open the chat: Biorestoration assistant")
+def launcher(page, name: str = "Open the chat"):
+    return page.get_by_role("button", name=f"{name}: Biorestoration assistant")
 
 
-def ask(page, question: str) -> None:
-    page.get_by_role("textbox", name="Your message").fill(question)
-    page.get_by_role("textbox", name="Your message").press("Enter")
+def ask(page, question: str, textbox: str = "Your message") -> None:
+    page.get_by_role("textbox", name=textbox).fill(question)
+    page.get_by_role("textbox", name=textbox).press("Enter")
 
 
-def expect_answer(page, topic) -> None:
-    log = page.get_by_role("log", name="Conversation")
-    for paragraph in KNOWLEDGE.answer(topic).strip().split("\n\n"):
+def expect_answer(page, topic, language: str = "en", log: str = "Conversation") -> None:
+    log = page.get_by_role("log", name=log)
+    for paragraph in KNOWLEDGE.answer(topic, language).strip().split("\n\n"):
         log.get_by_text(paragraph).wait_for()

@@ -15,21 +15,50 @@ import * as store from "./store.js";
 
 const TYPING_TIMEOUT_MS = 30000;
 
-const TEXT = {
-  open: "Open the chat",
-  close: "Close the chat",
-  conversation: "Conversation",
-  you: "You said:",
-  assistant: "Assistant said:",
-  suggestions: "Suggested replies",
-  message: "Your message",
-  placeholder: "Type your question…",
-  send: "Send",
-  typing: "The assistant is typing…",
-  connecting: "Connecting…",
-  offline: "Can't reach the assistant right now. Retrying…",
-  noAnswer: "No answer yet. Please try again in a moment.",
+// The widget's own texts, in the page's language: the script tag's
+// data-lang, else the page's <html lang>, else English.
+const TEXTS = {
+  en: {
+    open: "Open the chat",
+    close: "Close the chat",
+    conversation: "Conversation",
+    you: "You said:",
+    assistant: "Assistant said:",
+    suggestions: "Suggested replies",
+    message: "Your message",
+    placeholder: "Type your question…",
+    send: "Send",
+    typing: "The assistant is typing…",
+    connecting: "Connecting…",
+    offline: "Can't reach the assistant right now. Retrying…",
+    noAnswer: "No answer yet. Please try again in a moment.",
+    title: "Chat with us",
+    subtitle: "Automated assistant",
+  },
+  es: {
+    open: "Abrir el chat",
+    close: "Cerrar el chat",
+    conversation: "Conversación",
+    you: "Usted dijo:",
+    assistant: "El asistente dijo:",
+    suggestions: "Respuestas sugeridas",
+    message: "Su mensaje",
+    placeholder: "Escriba su pregunta…",
+    send: "Enviar",
+    typing: "El asistente está escribiendo…",
+    connecting: "Conectando…",
+    offline: "No se puede conectar con el asistente ahora. Reintentando…",
+    noAnswer: "Aún no hay respuesta. Por favor, inténtelo de nuevo en un momento.",
+    title: "Chatee con nosotros",
+    subtitle: "Asistente automático",
+  },
 };
+
+function pageLanguage(data) {
+  const lang = (data.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
+  return lang in TEXTS ? lang : "en";
+}
+
 
 const ICONS = {
   chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
@@ -39,10 +68,12 @@ const ICONS = {
 
 function readConfig(tag) {
   const data = (tag && tag.dataset) || {};
+  const text = TEXTS[pageLanguage(data)];
   return {
+    text,
     server: data.server || `${window.location.protocol}//${window.location.hostname}:5005`,
-    title: data.title || "Chat with us",
-    subtitle: data.subtitle || "Automated assistant",
+    title: data.title || text.title,
+    subtitle: data.subtitle || text.subtitle,
     greeting: data.greeting || "",
   };
 }
@@ -98,6 +129,7 @@ function buttonsOf(message) {
 }
 
 function createWidget(config) {
+  const TEXT = config.text;
   const state = store.load();
   let socket = null;
   let confirmed = false;
