@@ -100,3 +100,11 @@ def test_the_options_offered_are_those_of_the_latest_bot_message_since_the_visit
               {"event": "action", "name": "action_listen"}]
     assert render.last_offered(events) == [Option("No", "/deny")]
     assert render.last_offered(events + [{"event": "user", "text": "1"}]) == []
+
+
+def test_a_label_comes_in_the_language_of_the_message_it_goes_with():
+    labels = {"en": "See options", "es": "Ver opciones"}
+    assert render.in_language_of("Sorry, did you mean one of these?", labels) == "See options"
+    assert render.in_language_of("¿Quiso decir alguno de estos temas?", labels) == "Ver opciones"
+    assert render.in_language_of("801-501-9797", labels) == "See options"  # cannot tell
+    assert render.wording("utter_list_button")["en"] == "See options"
