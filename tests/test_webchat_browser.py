@@ -166,3 +166,16 @@ def test_the_demo_page_shows_the_clinics_details_from_its_profile():
     clinic = KNOWLEDGE.clinic
     for detail in (clinic.name, clinic.phone, clinic.email, clinic.address):
         assert html.escape(detail, quote=False) in page
+
+
+
+@pytest.mark.browser
+def test_on_a_spanish_page_the_widgets_own_texts_are_spanish(demo):
+    page = demo(lang="es")
+    launcher(page, "Abrir el chat").click()
+    textbox = page.get_by_role("textbox", name="Su mensaje")
+    expect(textbox).to_have_attribute("placeholder", "Escriba su pregunta…")
+    expect(page.get_by_role("button", name="Enviar")).to_be_visible()
+    ask(page, "Does microneedling hurt?", textbox="Su mensaje")
+    expect_answer(page, PAIN, log="Conversación")
+    expect(page.locator(".bubble.user")).to_have_text(["Usted dijo: Does microneedling hurt?"])
