@@ -201,7 +201,7 @@ class ValidateBookingForm(FormValidationAction):
                               lambda text: booking.preferred_time(text, KNOWLEDGE.clinic),
                               dispatcher, tracker)
         if checked.get("preferred_time") is not None:
-            checked["preferred_time"] = checked["preferred_time"].text()
+            checked["preferred_time"] = checked["preferred_time"].text(language_of(tracker))
         return checked
 
     def validate_consent(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:

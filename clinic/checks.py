@@ -121,8 +121,8 @@ def knowledge_contract(project: Project) -> Findings:
                                    "in knowledge/microneedling.yml.")
         elif not topic.es.reviewed:
             findings.review.append(f"topic '{topic.id}': its Spanish wording is not reviewed: "
-                                   "check it says what the English answer says (clinic faq show "
-                                   f"{topic.id} --lang es), then set es: reviewed: true.")
+                                   "check that its es: block in knowledge/microneedling.yml "
+                                   "says what the English answer says, then set reviewed: true.")
         with_buttons = topic.safety == "answer" and bool(topic.related)
         limit = INTERACTIVE_LIMIT if with_buttons else TEXT_LIMIT
         for part, text in (("answer", loaded.answer(topic)), ("more", loaded.more(topic)),

@@ -16,15 +16,22 @@ import parsedatetime
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from core.knowledge import Clinic
+from core.knowledge import DAY_NAMES, WEEKDAYS, Clinic
+from core.language import fold
 
 MAX_NAME = 80
 MAX_TREATMENT = 200
-SKIP_WORDS = {"skip", "/deny", "no", "nope", "not sure", "don't know", "dont know", "nothing", "n/a", "-"}
+# English, then Spanish (compared without accents: "sé" is "se")
+SKIP_WORDS = {"skip", "/deny", "no", "nope", "not sure", "don't know", "dont know", "nothing", "n/a", "-",
+              "omitir", "saltar", "no se", "no estoy segura", "no estoy seguro", "nada", "ninguno"}
 QUESTION_WORDS = {"what", "how", "does", "do", "is", "are", "can", "could", "will", "would",
-                  "when", "why", "which", "who", "where", "should", "any", "whats", "what's"}
+                  "when", "why", "which", "who", "where", "should", "any", "whats", "what's",
+                  "que", "como", "cuanto", "cuanta", "cuantos", "cuantas", "cuando", "donde",
+                  "cual", "cuales", "quien", "puedo", "puede", "duele", "hay"}
 FILLERS = {"wait", "ok", "okay", "oh", "um", "hmm", "hang", "on", "actually", "first", "before",
-           "that", "hold", "sorry", "quick", "question", "btw", "also", "and", "but", "so"}
+           "that", "hold", "sorry", "quick", "question", "btw", "also", "and", "but", "so",
+           "espera", "espere", "oye", "oiga", "perdon", "una", "pregunta", "antes", "y", "pero",
+           "ah", "bueno", "pues", "oigan", "disculpe"}
 # parsedatetime's day parts, moved into a clinic's day ("morning" is 06:00 there).
 DAY_PARTS = {"morning": 9, "afternoon": 14, "evening": 17}
 CALENDAR = parsedatetime.Calendar(version=parsedatetime.VERSION_CONTEXT_STYLE)
@@ -41,9 +48,9 @@ class Invalid(ValueError):
 def looks_like_question(text: str) -> bool:
     """Ends with "?", or a part of it starts with a question word, perhaps
     after a filler ("wait, how long is the recovery", "ok and does it hurt")."""
-    if "?" in text:
+    if "?" in text or "¿" in text:
         return True
-    for part in re.split(r"[,.;:!]|\b(?:and|but|so|also|then)\b", text.lower()):
+    for part in re.split(r"[,.;:!]|\b(?:and|but|so|also|then|y|pero|entonces)\b", fold(text)):
         words = [word for word in part.split() if word not in FILLERS]
         if words and words[0] in QUESTION_WORDS:
             return True
@@ -51,48 +58,57 @@ def looks_like_question(text: str) -> bool:
 
 
 RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead|next|"
-                    r"where were we|back to (?:it|the booking))\b", re.IGNORECASE)
+                    r"where were we|back to (?:it|the booking)|"
+                    r"sigamos|seguimos|sigue|siga|continuar|continua|continue|continuemos|"
+                    r"adelante|donde ibamos)\b", re.IGNORECASE)
 
 
-REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really)\b|\b(?:don'?t|do not) want\b|\brather not\b|"
-                     r"\bprefer not\b", re.IGNORECASE)
+REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really|mejor no)\b|\b(?:don'?t|do not) want\b|"
+                     r"\brather not\b|\bprefer not\b|\bprefiero que no\b|\bno quiero\b",
+                     re.IGNORECASE)
 
 
 AGREEMENT = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|of course|confirm|confirmed|correct|"
-                       r"that's (?:fine|ok|okay|right|correct)|thats (?:fine|ok|right)|fine)\b(?!\s*,?\s*but\b)",
-                       re.IGNORECASE)
-CHANGE = re.compile(r"\b(?:change|wrong|fix|correction|update|typo|mistake|not right|incorrect)\b",
-                    re.IGNORECASE)
+                       r"that's (?:fine|ok|okay|right|correct)|thats (?:fine|ok|right)|fine|"
+                       r"si|claro|dale|de acuerdo|esta bien|va|sale|correcto|por supuesto|acepto|"
+                       r"okey|listo|perfecto|envielo|enviela|mandela|mandelo)\b"
+                       r"(?!\s*,?\s*(?:but|pero)\b)", re.IGNORECASE)
+CHANGE = re.compile(r"\b(?:change|wrong|fix|correction|update|typo|mistake|not right|incorrect|"
+                    r"cambiar|cambia|cambie|cambio|corregir|corrija|corrige|esta mal|equivocad[oa]|"
+                    r"error)\b", re.IGNORECASE)
 
 
 def agrees(text: str) -> bool:
     """"yes you can keep my details", "confirm": a yes that is neither a
     question nor a "yes, but"."""
-    return (bool(AGREEMENT.search(text)) and not looks_like_question(text)
+    return (bool(AGREEMENT.search(fold(text))) and not looks_like_question(text)
             and not asks_to_change(text) and not asks_to_resume(text))
 
 
 def asks_to_change(text: str) -> bool:
     """"oops the email is wrong, can i change it?": a correction at the read-back."""
-    return bool(CHANGE.search(text))
+    return bool(CHANGE.search(fold(text)))
 
 
 def refuses(text: str) -> bool:
     """"nope, i don't want you keeping my details": a no to the consent question."""
-    return bool(REFUSAL.search(text))
+    return bool(REFUSAL.search(fold(text)))
 
 
 def asks_to_resume(text: str) -> bool:
     """"ok, let's carry on": back to the step, not an answer to it (a name
     such as "Kim Keep" is no "keep going")."""
-    return bool(RESUME.search(text))
+    return bool(RESUME.search(fold(text)))
 
 
 # "ok, it's Natalie Brooks", "my email is ...", "ok, skip": the answer after its lead-in.
-LEAD_IN = re.compile(r"^(?:\s*(?:ok|okay|sure|yes|yeah|yep|well|um|oh|alright)\b[\s,.!:;-]*)*"
+LEAD_IN = re.compile(r"^(?:\s*(?:ok|okay|sure|yes|yeah|yep|well|um|oh|alright|"
+                     r"s[ií]|claro|bueno|pues|okey)\b[\s,.!:;-]*)*"
                      r"(?:(?:my (?:full )?(?:name|email|e-mail|phone|number|phone number|cell)"
                      r"(?: is|'s)?|name(?: is|'s)|it's|it is|its|i'm|i am|this is|call me|"
-                     r"you can reach me (?:at|on))\b[\s,:;-]*)?", re.IGNORECASE)
+                     r"you can reach me (?:at|on)|me llamo|mi nombre es|soy|"
+                     r"mi (?:cel|celular|tel[eé]fono|n[uú]mero|correo|email|e-mail)(?: es)?)"
+                     r"\b[\s,:;-]*)?", re.IGNORECASE)
 
 
 def without_lead_in(text: str) -> str:
@@ -102,7 +118,7 @@ def without_lead_in(text: str) -> str:
 def skips(text: str) -> bool:
     """"skip", "ok, skip", "not sure": no treatment area given."""
     cleaned = without_lead_in(text)
-    return not cleaned or cleaned.lower().strip(".!") in SKIP_WORDS
+    return not cleaned or fold(cleaned).strip(".!") in SKIP_WORDS
 
 
 def treatment_area(text: str) -> str:
@@ -133,10 +149,18 @@ NOT_A_FIRST_NAME = {
     "my", "the", "a", "an", "it", "that", "this", "just", "carry", "go", "continue"}
 
 
+NAME_LEAD_IN = re.compile(r"^\W*(?:(?:ok|okay|yes|sure|si|sí|claro|bueno|pues)\W+)*"
+                          r"(?:my (?:full )?name is|my name's|me llamo|mi nombre es|soy)"
+                          r"\s+[^\W\d_]", re.IGNORECASE)
+
+
 def looks_like_a_name(text: str) -> bool:
     """"Sadie Call", "Ty Nguyen": two to four capitalised words, read as a
     name at the name step even when they also sound like a request or a
-    thank-you."""
+    thank-you; and "my name is ...", "me llamo ...", whatever the NLU made
+    of them."""
+    if NAME_LEAD_IN.search(text) and not looks_like_question(text):
+        return True
     words = text.split()
     return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
             and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
@@ -172,15 +196,62 @@ class Preferred:
     when: datetime.datetime  # in the clinic's time zone
     has_time: bool
 
-    def text(self) -> str:
+    def text(self, language: str = "en") -> str:
+        """"Tuesday 8 December 2026 at 2:00 PM"; "martes 8 de diciembre de 2026 a las 14:00"."""
+        if language == "es":
+            day = (f"{DAY_NAMES['es'][WEEKDAYS[self.when.weekday()]]} {self.when.day} de "
+                   f"{MONTHS_ES[self.when.month - 1]} de {self.when.year}")
+            return f"{day} a las {self.when:%H:%M}" if self.has_time else f"{day}, a cualquier hora"
         day = self.when.strftime("%A %-d %B %Y")
         return f"{day} at {self.when.strftime('%-I:%M %p')}" if self.has_time else f"{day}, any time"
+
+
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+             "septiembre", "octubre", "noviembre", "diciembre")
+# Spanish days and times, said in the English that parsedatetime reads
+# ("el próximo martes por la tarde": "next tuesday afternoon"), on text
+# lowered and without accents. dateparser, which reads Spanish itself, read
+# few of the ways visitors write a day (docs/evaluation.md, "Spanish dates").
+MONTH_NUMBER = "|".join(fold(month) for month in MONTHS_ES)
+SPANISH_DATES = [
+    (re.compile(r"\bpasado\s+manana\b"), "in 2 days"),
+    (re.compile(r"\b(?:por|en|de|a)\s+la\s+manana\b"), "morning"),
+    (re.compile(r"\b(?:por|en|de|a)\s+la\s+tarde\b"), "afternoon"),
+    (re.compile(r"\b(?:por|en|de|a)\s+la\s+noche\b"), "evening"),
+    (re.compile(r"\bmanana\b"), "tomorrow"),
+    (re.compile(r"\bhoy\b"), "today"),
+    (re.compile(r"\b(?:el|la)\s+(?:proxim[oa]|siguiente)\s+(\w+)"), r"next \1"),
+    (re.compile(r"\b(?:proxim[oa]|siguiente)\s+(\w+)"), r"next \1"),
+    (re.compile(r"\b(?:el|la)\s+(\w+)\s+que\s+viene\b"), r"next \1"),
+    (re.compile(r"\b(\w+)\s+que\s+viene\b"), r"next \1"),
+    (re.compile(rf"\b(\d{{1,2}})\s+de\s+({MONTH_NUMBER})\b"), r"\2 \1"),
+    (re.compile(r"\ba\s+las?\s+(?=\d)"), "at "),
+    (re.compile(r"\bmediodia\b"), "noon"),
+    (re.compile(r"\b(?:el|los|la|de|del|al)\b"), " "),
+] + [(re.compile(rf"\b{fold(spanish)}\b"), english)
+     for english, spanish in DAY_NAMES["es"].items()] \
+  + [(re.compile(rf"\b{fold(month)}\b"), english) for month, english in zip(MONTHS_ES, (
+      "january", "february", "march", "april", "may", "june", "july", "august",
+      "september", "october", "november", "december"))]
+
+
+def in_english(text: str) -> str:
+    """A day and time written in Spanish, in the English parsedatetime reads;
+    English text is left as it is."""
+    folded = fold(text)
+    if folded == text.lower() and not any(pattern.search(folded) for pattern, _ in SPANISH_DATES):
+        return text
+    for pattern, replacement in SPANISH_DATES:
+        folded = pattern.sub(replacement, folded)
+    return " ".join(folded.split())
 
 
 # "10 in the morning", "morning at 10", "around 3": parsedatetime reads the
 # day part and drops the hour, or reads "3" as 3 am. Said as a clock time.
 HOUR = r"(\d{1,2}(?::\d{2})?)"
 CLOCK_TIMES = [
+    # parsedatetime reads "day after tomorrow" as tomorrow
+    (re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b"), "in 2 days"),
     (re.compile(rf"\b(?:around|about|roughly|at)?\s*{HOUR}\s*(?:o'?clock\s*)?(?:in the|this|tomorrow)?\s*morning\b"), r" at \1am"),
     (re.compile(rf"\b(?:around|about|roughly|at)?\s*{HOUR}\s*(?:o'?clock\s*)?(?:in the|this|tomorrow)?\s*(?:afternoon|evening)\b"), r" at \1pm"),
     (re.compile(rf"\bmorning\s+(?:at|around|about)\s+{HOUR}(?!\s*[ap]\.?m)"), r"at \1am"),
@@ -205,11 +276,12 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
     cleaned = " ".join(text.split())[:100].lower()
     if not cleaned:
         raise Invalid("utter_invalid_preferred_time")
-    parsed, context = CALENDAR.parseDT(clock_times(cleaned), sourceTime=now.replace(tzinfo=None))
+    english = in_english(cleaned)
+    parsed, context = CALENDAR.parseDT(clock_times(english), sourceTime=now.replace(tzinfo=None))
     if not context.hasDate and not context.hasTime:
         raise Invalid("utter_invalid_preferred_time")
     for part, hour in DAY_PARTS.items():
-        if part in cleaned and not re.search(r"\d", cleaned):
+        if part in english and not re.search(r"\d", cleaned):
             parsed = parsed.replace(hour=hour, minute=0)
     when = parsed.replace(tzinfo=zone)
     has_time = context.hasTime

@@ -33,8 +33,9 @@ SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_W
     - NOT_SPANISH_TELLS
 ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}
 # Chat words no stop-word list has: a reply of one of them says its language.
+# ("dale" and "sale" are English names and words too: "Dana Dale", "on sale".)
 SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", "buenos",
-                  "dale", "sale", "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
+                  "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
                   "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita"}
 ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey", "bye",
                   "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}

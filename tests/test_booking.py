@@ -35,6 +35,48 @@ def test_names_are_kept_tidy(text, expected):
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("text, expected", [  # NOW is Saturday 21 November 2026, 10:00
+    ("el próximo martes por la tarde", "martes 24 de noviembre de 2026 a las 14:00"),
+    ("mañana a las 10", "domingo 22 de noviembre de 2026 a las 10:00"),
+    ("el viernes a las 11am", "viernes 27 de noviembre de 2026 a las 11:00"),
+    ("pasado manana en la mañana", "lunes 23 de noviembre de 2026 a las 09:00"),
+    ("el 15 de enero a las 3", "viernes 15 de enero de 2027 a las 15:00"),
+    ("el lunes", "lunes 23 de noviembre de 2026, a cualquier hora"),
+    ("el miercoles que viene a la 1", "miércoles 25 de noviembre de 2026 a las 13:00"),
+])
+def test_days_and_times_written_in_spanish_are_read_and_said_back_in_spanish(text, expected):
+    assert booking.preferred_time(text, CLINIC, NOW).text("es") == expected
+
+
+@pytest.mark.unit
+def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
+    assert booking.preferred_time("next Tuesday afternoon", CLINIC, NOW).text() == \
+        "Tuesday 24 November 2026 at 2:00 PM"
+    assert booking.preferred_time("the day after tomorrow at 9", CLINIC, NOW).text() == \
+        "Monday 23 November 2026 at 9:00 AM"
+    with pytest.raises(booking.Invalid) as refused:
+        booking.preferred_time("hoy a las 8am", CLINIC, NOW)
+    assert refused.value.response == "utter_invalid_preferred_time_past"
+
+
+@pytest.mark.unit
+def test_spanish_answers_at_the_form_steps():
+    assert all(booking.agrees(text) for text in ["sí", "si claro", "Dale", "de acuerdo", "está bien"])
+    assert not booking.agrees("sí, pero ¿cuánto cuesta?")
+    assert all(booking.refuses(text) for text in ["no gracias", "mejor no", "no quiero"])
+    assert all(booking.asks_to_change(text) for text in ["cambia mi teléfono", "el nombre está mal"])
+    assert all(booking.asks_to_resume(text) for text in ["sigamos", "ok, continuar", "adelante"])
+    assert all(booking.looks_like_question(text) for text in
+               ["espera, cuanto dura la recuperacion", "¿duele?", "y cuánto cuesta"])
+    assert booking.skips("no sé") and booking.skips("omitir")
+    assert booking.name("me llamo Ana López") == "Ana López"
+    assert booking.looks_like_a_name("me llamo ana lópez") and booking.looks_like_a_name(
+        "my name is robin") and not booking.looks_like_a_name("soy alérgica al látex?")
+    assert booking.name("sí, soy José") == "José"
+    assert booking.contact("mi cel es 801 555 0123", "US").value == "+18015550123"
+
+
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["", "x" * 10_000, "R2D2", "😍😍", "<script>", "a b c d e f g",
                                   '[1, 2]', "@@@"])
 def test_hostile_or_impossible_names_are_refused(text):

@@ -170,7 +170,7 @@ def test_the_demo_page_shows_the_clinics_details_from_its_profile():
 
 
 @pytest.mark.browser
-def test_on_a_spanish_page_the_widgets_own_texts_are_spanish(demo):
+def test_on_a_spanish_page_the_widgets_own_texts_are_spanish_and_so_are_spanish_answers(demo):
     page = demo(lang="es")
     launcher(page, "Abrir el chat").click()
     textbox = page.get_by_role("textbox", name="Su mensaje")
@@ -179,3 +179,8 @@ def test_on_a_spanish_page_the_widgets_own_texts_are_spanish(demo):
     ask(page, "Does microneedling hurt?", textbox="Su mensaje")
     expect_answer(page, PAIN, log="Conversación")
     expect(page.locator(".bubble.user")).to_have_text(["Usted dijo: Does microneedling hurt?"])
+    ask(page, "y en español, ¿cuánto dura la recuperación?", textbox="Su mensaje")
+    expect_answer(page, KNOWLEDGE.by_id["downtime"], "es", log="Conversación")
+    expect(page.get_by_role("group", name="Respuestas sugeridas").last.get_by_role(
+        "button")).to_have_text([topic.es.title for topic in
+                                 KNOWLEDGE.related(KNOWLEDGE.by_id["downtime"])])

@@ -15,7 +15,7 @@ import yaml
 
 from cluster.launch import Process, free_port
 from tests.support.project import ENV, ROOT, VENV_BIN
-from tests.support.replies import DISCLOSURE
+from tests.support.replies import DISCLOSURE, in_spanish
 
 # The shared secret the Rasa server sends the action server (endpoints.yml).
 ACTION_SECRETS = {"ACTION_SERVER_SECRET": uuid.uuid4().hex}
@@ -46,7 +46,7 @@ class Assistant:
         response.raise_for_status()
         replies = response.json()
         if not keep_disclosure and replies and (replies[0].get("text") or "").startswith(
-                DISCLOSURE):
+                (DISCLOSURE, in_spanish("utter_disclosure"))):
             replies = replies[1:]
         return replies
 

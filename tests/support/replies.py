@@ -1,5 +1,10 @@
 """How the replies the tests wait for begin (the wording is in domain.yml and
 the knowledge file; these openings are what a test may rely on)."""
+import functools
+
+import yaml
+
+from tests.support.project import ROOT
 
 DISCLOSURE = "I'm an automated assistant: I give general information"
 GREETING = "Hi! I'm the automated assistant"
@@ -23,3 +28,14 @@ def is_urgent_reply(replies, openings=(EMERGENCY_REPLY, CLINIC_REPLY)) -> bool:
     """Exactly one message, the urgent one, with nothing after it."""
     return (len(replies) == 1 and not replies[0].get("buttons")
             and replies[0]["text"].startswith(openings))
+
+
+@functools.lru_cache(maxsize=None)
+def in_spanish(response: str) -> str:
+    """The opening of a response's Spanish variation in domain.yml: its text
+    up to the first {placeholder}."""
+    variations = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    [text] = [variation["text"] for variation in variations[response]
+              if {"type": "slot", "name": "language", "value": "es"}
+              in (variation.get("condition") or [])]
+    return " ".join(text.split("{")[0].split())

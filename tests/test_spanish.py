@@ -1,0 +1,85 @@
+"""A Spanish-speaking visitor over REST and WhatsApp, with the real Rasa
+server and action server: answers, buttons and the booking in Spanish, the
+conversation keeping its language through short replies, and switching
+back to English."""
+import pytest
+
+from actions.actions import KNOWLEDGE
+from tests.support.assistant import new_sender
+from tests.support.booking import staff_list
+from tests.support.replies import in_spanish
+from tests.support.visitors import WhatsAppVisitor
+
+pytestmark = pytest.mark.e2e
+
+TOPIC = KNOWLEDGE.by_id
+
+
+def texts(replies):
+    return [reply.get("text", "") for reply in replies]
+
+
+def titles(replies):
+    return [button["title"] for reply in replies for button in reply.get("buttons", [])]
+
+
+def test_a_spanish_question_gets_the_spanish_answer_and_spanish_buttons(assistant):
+    replies = assistant.say("¿cuánto tiempo tarda en recuperarse la piel después?")
+    downtime = TOPIC["downtime"]
+    assert texts(replies) == [KNOWLEDGE.answer(downtime, "es")]
+    assert titles(replies) == [topic.es.title for topic in KNOWLEDGE.related(downtime)]
+
+
+def test_short_replies_keep_spanish_and_an_english_question_switches_back(assistant):
+    sender = new_sender()
+    scars = assistant.say("hola, tengo cicatrices de acne, me sirve el microneedling?", sender)
+    assert texts(scars) == [KNOWLEDGE.answer(TOPIC["scars"], "es")]
+    assert texts(assistant.say("precio?", sender))[0] == KNOWLEDGE.answer(TOPIC["cost"], "es")
+    assert texts(assistant.say("gracias", sender))[0].startswith(in_spanish("utter_thanks"))
+    english = assistant.say("thanks! and does it hurt?", sender)
+    assert texts(english)[-1] == KNOWLEDGE.answer(TOPIC["pain"])
+    assert texts(assistant.say("ok", sender))[0].startswith("Great!")
+
+
+def test_a_question_in_a_third_language_says_which_two_are_served(assistant):
+    [reply] = assistant.say("quanto custa o microagulhamento no rosto?")
+    assert reply["text"].startswith("Sorry, I can only answer in English or Spanish")
+
+
+def test_a_spanish_visitor_books_with_a_spanish_date(assistant):
+    sender = new_sender()
+
+    def say(text: str) -> str:
+        return texts(assistant.say(text, sender))[-1]
+
+    assert say("quiero agendar una cita para una consulta").startswith(
+        in_spanish("utter_ask_treatment_area"))
+    assert say("las cicatrices de acne en mis mejillas").startswith(in_spanish("utter_ask_consent"))
+    digression = texts(assistant.say("espera, ¿duele mucho?", sender))
+    assert digression[0] == KNOWLEDGE.answer(TOPIC["pain"], "es")
+    assert digression[-1].startswith(in_spanish("utter_ask_consent"))
+    assert say("sí").startswith(in_spanish("utter_ask_name"))
+    assert say("me llamo Ana López").startswith(in_spanish("utter_ask_contact"))
+    assert say("mi cel es 801 555 0143").startswith(in_spanish("utter_ask_preferred_time"))
+    confirm = say("el próximo martes por la tarde")
+    assert confirm.startswith(in_spanish("utter_ask_confirmed"))
+    assert "Ana López" in confirm and "martes" in confirm
+    assert say("sí").startswith(in_spanish("utter_booking_saved"))
+    [booking] = [row for row in staff_list(assistant) if row["sender_id"] == sender]
+    assert (booking["name"], booking["contact"]) == ("Ana López", "+18015550143")
+    assert booking["preferred_time"].startswith("martes ") and "a las 14:00" in confirm
+
+
+def test_a_spanish_visitor_on_whatsapp_gets_spanish_answers_and_labels(channels):
+    visitor = WhatsAppVisitor(channels)
+    mark = channels.graph.mark()
+    greeting = visitor.say("hola, buenas tardes", in_spanish("utter_greet"))
+    assert [option.title for option in greeting.options] == [
+        topic.es.title for topic in KNOWLEDGE.suggested]
+    [listed] = [request.body["interactive"] for request in channels.graph.since(mark)
+                if request.body.get("interactive", {}).get("type") == "list"]
+    assert listed["action"]["button"] == in_spanish("utter_list_button")
+    pain = TOPIC["pain"]
+    answer = visitor.say("y duele mucho?", KNOWLEDGE.answer(pain, "es"))
+    assert [option.title for option in answer.options] == [
+        topic.es.title for topic in KNOWLEDGE.related(pain)]
