@@ -237,10 +237,8 @@ SPANISH_DATES = [
 
 def in_english(text: str) -> str:
     """A day and time written in Spanish, in the English parsedatetime reads;
-    English text is left as it is."""
+    English text has none of the Spanish words and comes out as it went in."""
     folded = fold(text)
-    if folded == text.lower() and not any(pattern.search(folded) for pattern, _ in SPANISH_DATES):
-        return text
     for pattern, replacement in SPANISH_DATES:
         folded = pattern.sub(replacement, folded)
     return " ".join(folded.split())
