@@ -60,6 +60,7 @@ RESPONSE_LABELS = {
     "utter_too_many_bad_answers": "invalid", "utter_cannot_view_attachments": "attachment",
 }
 FORM_STEP = re.compile(r"^(ask:|invalid)")  # a form asking, or refusing an answer
+BILINGUAL = {"utter_other_language"}  # its English variation says it in Spanish too
 TALK = {"offer", "resume"}  # said around an answer, not an answer of its own
 
 
@@ -99,7 +100,8 @@ class Reader:
             if label is None and name == "utter_booking_resume":
                 label = "resume"
             for variant in variants:
-                if label and variant.get("text") and _language_of(name, variant) == language:
+                if label and variant.get("text") and (
+                        _language_of(name, variant) == language or name in BILINGUAL):
                     self.patterns.append((_pattern(variant["text"]), label))
         self.titles = {(topic.es.title if language == "es" and topic.es else topic.title): topic.id
                        for topic in knowledge.topics}

@@ -27,9 +27,10 @@ from typing import List
 
 from clinic import similarity
 from clinic.faq import MIN_FAQ_EXAMPLES, MIN_HELDOUT_PER_TOPIC, overdue
-from clinic.project import Project, examples_by_intent, normalise, read_yaml
+from clinic.project import Project, examples_by_intent, examples_in, normalise, read_yaml
 from core.intents import ATTACHMENT_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
 from core.knowledge import TITLE_MAX, KnowledgeError, load_knowledge
+from core.language import SPANISH
 
 TEXT_LIMIT = 4096         # WhatsApp text message body
 INTERACTIVE_LIMIT = 1024  # WhatsApp interactive message body (an answer with buttons)
@@ -96,9 +97,11 @@ def knowledge_contract(project: Project) -> Findings:
     for intent in sorted(intents - UNTRAINED_INTENTS - set(training)):
         findings.problems.append(f"{intent} has no example questions in data/nlu.yml: "
                                  f"clinic examples add {intent} \"...\"")
-    for intent in sorted(set(training) - intents):
-        findings.problems.append(f"data/nlu.yml has examples of {intent}, which domain.yml "
-                                 "does not list.")
+    for path in (project.nlu, project.nlu_of(SPANISH)):
+        examples = examples_by_intent(path) if path.is_file() else {}
+        for intent in sorted(set(examples) - intents):
+            findings.problems.append(f"{project.relative(path)} has examples of {intent}, which "
+                                     "domain.yml does not list.")
     for topic in loaded.topics:
         count = len(training.get(topic.intent, []))
         if 0 < count < MIN_FAQ_EXAMPLES:
@@ -179,7 +182,7 @@ def button_titles(project: Project) -> List[str]:
 
 
 def lookalikes(project: Project) -> List[str]:
-    training = examples_by_intent(project.nlu)
+    training = examples_in([project.nlu, project.nlu_of(SPANISH)])
     examples = [(text, intent) for intent, texts in training.items() for text in texts]
     return [f"'{a}' ({a_intent}) and '{b}' ({b_intent}) look alike ({score:.2f}); the assistant "
             "may confuse them: reword or remove one."

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from clinic.project import Problem, Project
 from core.erasure import trackers_url
 from core.intents import FALLBACK_INTENT
+from core.language import ENGLISH, ENTITY, tells
 
 OUT_OF_SCOPE = "out_of_scope"
 LOW_CONFIDENCE = 0.6  # answered, but below this the answer may well be wrong
@@ -34,6 +35,7 @@ class Message:
     confidence: float
     guess: str          # the best real intent (for a fallback, the one it was unsure of)
     in_form: Optional[str]  # the form (booking, call-back) the message answered, if any
+    language: str = ENGLISH  # as the NLU's language tagger read it (components/language.py)
 
     @property
     def kind(self) -> str:
@@ -90,7 +92,17 @@ def messages(project: Project, days: Optional[int] = None) -> Iterator[Message]:
         yield Message(sender=sender, time=datetime.datetime.fromtimestamp(timestamp),
                       text=event.get("text") or "", intent=intent.get("name") or "",
                       confidence=float(intent.get("confidence") or 0.0),
-                      guess=ranking[0]["name"] if ranking else "", in_form=loops.get(sender))
+                      guess=ranking[0]["name"] if ranking else "", in_form=loops.get(sender),
+                      language=_language(parse, event.get("text") or ""))
+
+
+def _language(parse: dict, text: str) -> str:
+    """The tagger's language entity; for a message stored without one (before
+    the tagger, or seeded by hand), its small words."""
+    for entity in parse.get("entities") or []:
+        if entity.get("entity") == ENTITY and entity.get("value"):
+            return str(entity["value"])
+    return tells(text) or ENGLISH
 
 
 def all_messages(project: Project, days: Optional[int] = None) -> List[Message]:

@@ -1,4 +1,5 @@
-"""Evaluate the trained NLU on the held-out messages of tests/nlu_heldout.yml.
+"""Evaluate the trained NLU on the held-out messages of tests/nlu_heldout.yml
+and, in Spanish, tests/nlu_heldout.es.yml: each file on its own.
 
 Reports intent accuracy, the wrong-answer rate (messages the assistant would
 answer with another topic, as opposed to asking "Did you mean ...?") and the
@@ -25,6 +26,8 @@ from core.intents import FALLBACK_INTENT
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
+HELDOUT_FILES = [path for path in (HELDOUT, ROOT / "tests" / "nlu_heldout.es.yml")
+                 if path.is_file()]
 
 
 @dataclass
@@ -119,13 +122,17 @@ def report(evaluation: Evaluation) -> str:
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL)
-    parser.add_argument("--data", type=Path, default=HELDOUT)
+    parser.add_argument("--data", type=Path, action="append",
+                        help="a held-out file (default: both languages' files)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    evaluation = evaluate(args.model, args.data)
-    print(report(evaluation))
+    summary = {}
+    for data in args.data or HELDOUT_FILES:
+        evaluation = evaluate(args.model, data)
+        print(f"{data.name}\n{report(evaluation)}")
+        summary[data.name] = evaluation.summary()
     if args.json:
-        args.json.write_text(json.dumps(evaluation.summary(), indent=2) + "\n")
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 

@@ -3,7 +3,9 @@
 A topic lives in four files that must agree (tests/test_data.py checks it):
 knowledge/microneedling.yml (the answer), data/nlu.yml (example questions),
 domain.yml (the intent) and data/rules.yml (intent -> action_answer_faq).
-`add_topic` changes all four together or none.
+`add_topic` changes all four together or none. Its Spanish wording is the
+topic's `es:` block, its Spanish examples are in data/nlu.es.yml:
+`add_spanish` writes both for a topic that has none yet (`--lang es`).
 """
 from __future__ import annotations
 
@@ -16,9 +18,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
 from clinic import similarity
-from clinic.project import (Misuse, Problem, Project, add_examples, clean_example, dump_yaml,
-                            examples_by_intent, normalise, read_yaml, write_files)
-from core.knowledge import KnowledgeError, Topic, load_knowledge
+from clinic.project import (LANGUAGES, Misuse, Problem, Project, add_examples, clean_example,
+                            dump_yaml, examples_by_intent, examples_in, normalise, read_yaml,
+                            write_files)
+from core.knowledge import KnowledgeError, Spanish, Topic, load_knowledge
+from core.language import ENGLISH, SPANISH, tells
 
 # The project's own minimums (tests/test_data.py): examples to train a topic
 # on, and held-out test questions to measure it with.
@@ -53,32 +57,55 @@ def table(header: List[str], rows: List[List[str]]) -> str:
                      .rstrip() for line in [header, *rows])
 
 
+def spanish_state(topic: Topic) -> str:
+    if topic.es is None:
+        return "none"
+    return "reviewed" if topic.es.reviewed else "to review"
+
+
 def list_topics(project: Project) -> str:
     loaded = knowledge(project)
     examples = examples_by_intent(project.nlu)
+    spanish = examples_in([project.nlu_of(SPANISH)])
     rows = [[topic.id, topic.intent, str(len(examples.get(topic.intent, []))), topic.safety,
-             f"{topic.review_by or 'none'}{'  OVERDUE' if overdue(topic) else ''}"]
+             f"{topic.review_by or 'none'}{'  OVERDUE' if overdue(topic) else ''}",
+             f"{spanish_state(topic)}, {len(spanish.get(topic.intent, []))} examples"]
             for topic in loaded.topics]
-    return (table(["topic", "intent", "examples", "safety", "review by"], rows)
-            + f"\n{len(rows)} topics. Details of one: clinic faq show TOPIC")
+    return (table(["topic", "intent", "examples", "safety", "review by", "spanish"], rows)
+            + f"\n{len(rows)} topics. Details of one: clinic faq show TOPIC [--lang es]")
 
 
-def show_topic(project: Project, name: str) -> str:
+def _counts(project: Project, topic: Topic, language: str) -> str:
+    examples = examples_in([project.nlu_of(language)]).get(topic.intent, [])
+    heldout = examples_in([project.heldout_of(language)]).get(topic.intent, [])
+    return f"{len(examples)} for training, {len(heldout)} held out for testing"
+
+
+def show_topic(project: Project, name: str, language: str = ENGLISH) -> str:
     loaded = knowledge(project)
     topic = find_topic(project, name)
-    examples = examples_by_intent(project.nlu).get(topic.intent, [])
-    heldout = examples_by_intent(project.heldout).get(topic.intent, []) \
-        if project.heldout.is_file() else []
+    examples = examples_in([project.nlu_of(language)]).get(topic.intent, [])
     late = "  (OVERDUE: check the answer)" if overdue(topic) else ""
     review = f"{topic.review_by or 'none'}{late}"
-    lines = [f"topic      {topic.id}", f"intent     {topic.intent}", f"title      {topic.title}",
-             f"safety     {topic.safety}", f"review by  {review}",
-             f"sources    {', '.join(topic.sources)}",
-             f"related    {', '.join(topic.related) or 'none'}",
-             f"examples   {len(examples)} for training, {len(heldout)} held out for testing",
-             "", "answer:", loaded.answer(topic)]
-    if topic.more:
-        lines += ["", "tell me more:", loaded.more(topic)]
+    lines = [f"topic      {topic.id}", f"intent     {topic.intent}"]
+    if language == SPANISH and topic.es is None:
+        lines += ["", "No Spanish wording yet: visitors writing in Spanish get the English "
+                  "answer. Add it with: clinic faq add --lang es --id "
+                  f"{topic.id} --title \"...\" --answer \"...\""]
+    elif language == SPANISH:
+        reviewed = "yes" if topic.es.reviewed else \
+            "no: check it says what the English answer says, then set reviewed: true"
+        lines += [f"title      {topic.es.title}", f"reviewed   {reviewed}"]
+    else:
+        lines += [f"title      {topic.title}"]
+    lines += [f"safety     {topic.safety}", f"review by  {review}",
+              f"sources    {', '.join(topic.sources)}",
+              f"related    {', '.join(topic.related) or 'none'}",
+              f"examples   {_counts(project, topic, language)}"]
+    if language == ENGLISH or topic.es is not None:
+        lines += ["", "answer:", loaded.answer(topic, language)]
+        if loaded.more(topic, language):
+            lines += ["", "tell me more:", loaded.more(topic, language)]
     lines += ["", "first examples:"]
     lines += [f"  - {text}" for text in examples[:5]] or ["  none yet"]
     return "\n".join(lines)
@@ -129,10 +156,11 @@ def known_intents(project: Project) -> List[str]:
 
 
 def add_intent_examples(project: Project, intent: str, texts: List[str],
-                        test: bool = False) -> Checked:
-    """Add training examples to data/nlu.yml, or with `test` held-out test
-    questions to tests/nlu_heldout.yml. Neither may repeat the other: a test
-    question the assistant was trained on measures nothing."""
+                        test: bool = False, language: str = ENGLISH) -> Checked:
+    """Add training examples to data/nlu.yml (data/nlu.es.yml in Spanish), or
+    with `test` held-out test questions to tests/nlu_heldout.yml (.es.yml).
+    Neither may repeat the other in any language: a test question the
+    assistant was trained on measures nothing."""
     intents = known_intents(project)
     if intent not in intents:
         close = difflib.get_close_matches(intent, intents, n=2, cutoff=0.85)
@@ -142,9 +170,11 @@ def add_intent_examples(project: Project, intent: str, texts: List[str],
     if intent.startswith("urgent_"):
         raise Misuse(f"{intent} is set by the urgent-symptom patterns of "
                      "knowledge/red_flags.yml, not learned from examples.")
-    target, other = (project.heldout, project.nlu) if test else (project.nlu, project.heldout)
-    existing = examples_by_intent(target)
-    kept_apart = examples_by_intent(other) if other.is_file() else {}
+    trained = [project.nlu_of(each) for each in LANGUAGES]
+    tested = [project.heldout_of(each) for each in LANGUAGES]
+    target = (project.heldout_of if test else project.nlu_of)(language)
+    existing = examples_in(tested if test else trained)
+    kept_apart = examples_in(trained if test else tested)
     apart = {normalise(text): name for name, known in kept_apart.items() for text in known}
     refused = []
     for text in list(texts):
@@ -155,8 +185,14 @@ def add_intent_examples(project: Project, intent: str, texts: List[str],
             texts = [t for t in texts if t != text]
     checked = check_new_examples(existing, intent, texts)
     checked.refused = refused + checked.refused
+    checked.warnings += [
+        f"warning: '{text}' reads as {LANGUAGES[tells(text)]}, and it was added to "
+        f"{project.relative(target)}; if that was a mistake, move it to the "
+        f"{LANGUAGES[tells(text)]} file (--lang {tells(text)})."
+        for text in checked.added if tells(text) not in (None, language)]
     if checked.added:
-        data = read_yaml(target)
+        data = read_yaml(target) if target.is_file() else CommentedMap(
+            version="3.1", nlu=CommentedSeq())
         add_examples(data, intent, checked.added)
         write_files({target: dump_yaml(data, target)})
     return checked
@@ -246,6 +282,19 @@ def _rule(intent: str) -> CommentedMap:
     return rule
 
 
+def _apart(examples: List[str], heldout: List[str], trained: Dict[str, List[str]],
+           tested: Dict[str, List[str]]) -> None:
+    """Refuses new examples and test questions that would share a question."""
+    trained_keys = {normalise(text) for text in examples} | {
+        normalise(text) for known in trained.values() for text in known}
+    tested_keys = {normalise(text) for text in heldout} | {
+        normalise(text) for known in tested.values() for text in known}
+    both = [text for text in heldout if normalise(text) in trained_keys] + [
+        text for text in examples if normalise(text) in tested_keys]
+    if both:
+        raise Misuse(f"a question is either trained on or kept for testing, never both: {both}")
+
+
 def add_topic(project: Project, new: NewTopic) -> List[str]:
     """Write the topic to the four files; returns notes for the staff member."""
     new.examples = [clean_example(text) for text in new.examples]
@@ -259,15 +308,7 @@ def add_topic(project: Project, new: NewTopic) -> List[str]:
     checked = check_new_examples(existing, topic.intent, new.examples)
     if checked.refused:
         raise Misuse("; ".join(checked.refused))
-    trained = {normalise(text) for text in new.examples} | {
-        normalise(text) for known in existing.values() for text in known}
-    tests = {normalise(text) for known in examples_by_intent(project.heldout).values()
-             for text in known} if project.heldout.is_file() else set()
-    tests |= {normalise(text) for text in new.heldout}
-    both = [text for text in new.heldout if normalise(text) in trained] + [
-        text for text in new.examples if normalise(text) in tests]
-    if both:
-        raise Misuse(f"a question is either trained on or kept for testing, never both: {both}")
+    _apart(new.examples, new.heldout, existing, examples_in([project.heldout]))
 
     knowledge_data = read_yaml(project.knowledge_file)
     knowledge_data["topics"].append(_knowledge_entry(topic))
@@ -307,5 +348,73 @@ def add_topic(project: Project, new: NewTopic) -> List[str]:
         notes.append(f"It has {len(new.heldout)} test questions; at least "
                      f"{MIN_HELDOUT_PER_TOPIC} are needed to measure it. Add them with: "
                      f"clinic examples add --test {topic.intent} \"...\"")
+    notes.append("Next: clinic check, then clinic train.")
+    return notes
+
+
+# ---- a topic's Spanish wording ----------------------------------------------
+
+@dataclass
+class SpanishWording:
+    id: str
+    title: str
+    answer: str
+    more: Optional[str]
+    examples: List[str]
+    heldout: List[str]
+
+
+def add_spanish(project: Project, new: SpanishWording) -> List[str]:
+    """Write the Spanish wording of a topic that has none yet (its `es:`
+    block, marked reviewed: a staff member wrote it) and its Spanish examples
+    and test questions, all together or none."""
+    topic = find_topic(project, new.id)
+    if topic.es is not None:
+        raise Misuse(f"topic '{topic.id}' has Spanish wording already; change it in its es: "
+                     "block of knowledge/microneedling.yml (see it with: clinic faq show "
+                     f"{topic.id} --lang es).")
+    from pydantic import ValidationError
+
+    try:
+        wording = Spanish(title=new.title, answer=new.answer, more=new.more or None,
+                          reviewed=True)
+    except ValidationError as error:
+        problems = "; ".join(f"--{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+                             for problem in error.errors())
+        raise Misuse(f"the Spanish wording is not valid: {problems}.") from None
+    new.examples = [clean_example(text) for text in new.examples]
+    new.heldout = [clean_example(text) for text in new.heldout]
+    languages = list(LANGUAGES)
+    trained = examples_in([project.nlu_of(each) for each in languages])
+    tested = examples_in([project.heldout_of(each) for each in languages])
+    checked = check_new_examples(trained, topic.intent, new.examples)
+    tests = check_new_examples(tested, topic.intent, new.heldout)
+    if checked.refused or tests.refused:
+        raise Misuse("; ".join(checked.refused + tests.refused))
+    _apart(new.examples, new.heldout, trained, tested)
+
+    knowledge_data = read_yaml(project.knowledge_file)
+    entry = next(item for item in knowledge_data["topics"] if item["id"] == topic.id)
+    block = CommentedMap()
+    block["title"] = wording.title
+    block["answer"] = _folded(wording.answer, width=72)
+    if wording.more:
+        block["more"] = _folded(wording.more, width=72)
+    block["reviewed"] = True
+    entry["es"] = block
+    contents = {project.knowledge_file: dump_yaml(knowledge_data, project.knowledge_file)}
+    for path, texts in ((project.nlu_of(SPANISH), checked.added),
+                        (project.heldout_of(SPANISH), tests.added)):
+        if texts:
+            data = read_yaml(path) if path.is_file() else CommentedMap(
+                version="3.1", nlu=CommentedSeq())
+            add_examples(data, topic.intent, texts)
+            contents[path] = dump_yaml(data, path)
+    write_files(contents)
+    load_knowledge.cache_clear()
+    knowledge(project)  # the written file loads and validates
+    notes = [f"Added the Spanish wording of '{topic.id}' to "
+             f"{', '.join(project.relative(path) for path in contents)}."]
+    notes += checked.warnings + tests.warnings
     notes.append("Next: clinic check, then clinic train.")
     return notes

@@ -18,7 +18,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from core.language import ENGLISH, SPANISH
+
 ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = {ENGLISH: "English", SPANISH: "Spanish"}  # --lang: the files of each
 
 
 class Problem(Exception):
@@ -51,6 +54,15 @@ class Project:
     models = property(lambda self: self.root / "models")
     served_model = property(lambda self: self.root / "models" / "assistant.tar.gz")
     history = property(lambda self: self.root / "models" / "history.json")
+
+    def nlu_of(self, language: str = ENGLISH) -> Path:
+        """The training examples in one language: data/nlu.yml, data/nlu.es.yml."""
+        return self.nlu if language == ENGLISH else self.root / "data" / f"nlu.{language}.yml"
+
+    def heldout_of(self, language: str = ENGLISH) -> Path:
+        """The test questions in one language: tests/nlu_heldout.yml, tests/nlu_heldout.es.yml."""
+        return self.heldout if language == ENGLISH else \
+            self.root / "tests" / f"nlu_heldout.{language}.yml"
 
     def relative(self, path: Path) -> str:
         try:
@@ -158,6 +170,17 @@ def clean_example(text: str) -> str:
         raise Misuse(f"'{cleaned}' looks like an entity annotation; this assistant uses none. "
                      "Write the question as a visitor would.")
     return cleaned
+
+
+def examples_in(paths: List[Path]) -> Dict[str, List[str]]:
+    """The examples of every file that exists, by intent: one model learns
+    both languages, so a question may train only one intent in all of them."""
+    found: Dict[str, List[str]] = {}
+    for path in paths:
+        if path.is_file():
+            for intent, texts in examples_by_intent(path).items():
+                found.setdefault(intent, []).extend(texts)
+    return found
 
 
 def pairs(path: Path) -> List[Tuple[str, str]]:

@@ -2,7 +2,7 @@
 conversations (clinic/conversations.py) and the booking requests
 (core/store.py): conversations, answered vs not understood, answers per
 topic, booking requests and conversion, urgent escalations, out-of-scope
-messages. As a table, and with --html as a page with bar charts (inline SVG:
+messages; and the same outcomes for each language visitors wrote in. As a table, and with --html as a page with bar charts (inline SVG:
 no plotting library needed, the page opens anywhere).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Dict, List
 from sqlalchemy import create_engine, select
 
 from clinic.conversations import all_messages
-from clinic.project import Project
+from clinic.project import LANGUAGES, Project
 from core import store
 from core.intents import BOOKING_INTENT
 
@@ -33,6 +33,8 @@ class Figures:
     booking_started: int = 0                              # conversations asking to book
     requests: Counter = field(default_factory=Counter)    # kind of request -> count
     booked_conversations: int = 0                         # ... that stored a consultation
+    languages: Dict[str, Counter] = field(default_factory=dict)  # language -> kind -> count
+    senders: Counter = field(default_factory=Counter)     # language -> conversations in it
 
     @property
     def conversion(self) -> float:
@@ -57,6 +59,16 @@ class Figures:
                                    f" of {self.booking_started})"],
         ]
 
+    def language_rows(self) -> List[List[str]]:
+        """Per language: conversations, messages, and what became of them."""
+        header = ["", "conversations", "messages", "answered", "not understood",
+                  "out of scope", "urgent"]
+        rows = [[LANGUAGES.get(language, language), str(self.senders[language]),
+                 str(sum(kinds.values())), str(kinds["answered"]), str(kinds["not understood"]),
+                 str(kinds["out of scope"]), str(kinds["urgent"])]
+                for language, kinds in self.languages.items()]
+        return [header] + rows
+
 
 def _bookings(project: Project, since: datetime.datetime) -> List:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{project.root / 'var' / 'clinic.db'}"
@@ -77,6 +89,12 @@ def figures(project: Project, days: int) -> Figures:
     result.messages = len(messages)
     result.kinds = Counter(message.kind for message in messages)
     result.topics = Counter(message.intent for message in messages if message.kind == "answered")
+    for language in sorted({message.language for message in messages},
+                           key=lambda language: (language not in LANGUAGES, language)):
+        result.languages[language] = Counter(
+            message.kind for message in messages if message.language == language)
+    last_language = {message.sender: message.language for message in messages}
+    result.senders = Counter(last_language.values())  # a conversation is in its last language
     asked = {message.sender for message in messages if message.intent == BOOKING_INTENT}
     result.booking_started = len(asked)
     bookings = _bookings(project, since)
@@ -91,6 +109,12 @@ def text(result: Figures) -> str:
     width = max(len(label) for label, _ in rows)
     lines = [f"The last {result.days} days:"]
     lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
+    lines.append("By language:")
+    language_rows = result.language_rows()
+    widths = [max(len(row[i]) for row in language_rows) for i in range(len(language_rows[0]))]
+    lines += ["  " + "  ".join(cell.rjust(width) if i else cell.ljust(width)
+                               for i, (cell, width) in enumerate(zip(row, widths))).rstrip()
+              for row in language_rows] if len(language_rows) > 1 else ["  none"]
     lines.append("Answers per topic:")
     lines += [f"  {count:5d}  {intent}" for intent, count in result.topics.most_common()] or [
         "  none"]
@@ -124,12 +148,17 @@ def page(result: Figures) -> str:
                 "not understood": result.kinds["not understood"],
                 "out of scope": result.kinds["out of scope"], "urgent": result.kinds["urgent"],
                 "booking answers and other": result.kinds["form"] + result.kinds["other"]}
+    header, *language_rows = result.language_rows()
+    languages = "<tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>"
+    languages += "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
+                         + "</tr>" for row in language_rows)
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>Assistant report: the last {result.days} days</title>"
             "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
             "</style></head><body>"
             f"<h1>The assistant over the last {result.days} days</h1><table>{table}</table>"
             + _bars("What happened to visitors' messages", outcomes)
+            + f"<h2>By language</h2><table>{languages}</table>"
             + _bars("Answers per topic", dict(result.topics.most_common()))
             + f"<p>Made {datetime.datetime.now():%Y-%m-%d %H:%M} by clinic report.</p>"
             "</body></html>\n")

@@ -4,7 +4,9 @@ similarity, most frequent first. For each group staff give the intent it
 should have had, mark it out of scope, or skip it; the answers become
 training examples through `clinic examples add`'s own code.
 
-Questions already in the training data are not shown again.
+Questions already in the training data are not shown again. Each language
+is grouped on its own, English first, and a Spanish group's answers go to
+data/nlu.es.yml.
 """
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from clinic import similarity
-from clinic.conversations import OUT_OF_SCOPE, all_messages
+from clinic.conversations import OUT_OF_SCOPE, Message, all_messages
 from clinic.faq import add_intent_examples, known_intents
-from clinic.project import Misuse, Project, examples_by_intent, normalise
+from clinic.project import LANGUAGES, Misuse, Project, examples_in, normalise
+from core.language import ENGLISH
 
 # Variants of one question ("is it safe when breastfeeding" / "safe while breastfeeding?")
 GROUP = 0.5
@@ -26,6 +29,7 @@ class Group:
     texts: List[str]                     # distinct variants, most frequent first
     count: int                           # messages in all
     guesses: Counter = field(default_factory=Counter)
+    language: str = ENGLISH
 
     @property
     def text(self) -> str:
@@ -33,15 +37,23 @@ class Group:
 
 
 def groups(project: Project, days: Optional[int]) -> List[Group]:
-    trained = {normalise(text) for texts in examples_by_intent(project.nlu).values()
-               for text in texts}
+    """The questions to review, grouped: English groups first, then Spanish,
+    each most frequent first."""
+    trained = {normalise(text) for texts in examples_in(
+        [project.nlu_of(language) for language in LANGUAGES]).values() for text in texts}
+    messages = [message for message in all_messages(project, days) if message.needs_review
+                and normalise(message.text) and normalise(message.text) not in trained]
+    return [group for language in LANGUAGES for group in _grouped(
+        [message for message in messages if message.language == language], language)] + \
+        _grouped([message for message in messages if message.language not in LANGUAGES], ENGLISH)
+
+
+def _grouped(messages: List[Message], language: str) -> List[Group]:
     counts: Counter = Counter()
     shown: Dict[str, str] = {}
     guesses: Dict[str, Counter] = {}
-    for message in all_messages(project, days):
+    for message in messages:
         key = normalise(message.text)
-        if not message.needs_review or not key or key in trained:
-            continue
         counts[key] += 1
         shown.setdefault(key, message.text)
         guesses.setdefault(key, Counter())[message.guess or message.intent] += 1
@@ -57,7 +69,8 @@ def groups(project: Project, days: Optional[int]) -> List[Group]:
         members = [j for j in range(len(keys))
                    if j not in taken and (j == i or scores[i, j] >= GROUP)]
         taken.update(members)
-        group = Group([shown[keys[j]] for j in members], sum(counts[keys[j]] for j in members))
+        group = Group([shown[keys[j]] for j in members], sum(counts[keys[j]] for j in members),
+                      language=language)
         for j in members:
             group.guesses.update(guesses[keys[j]])
         found.append(group)
@@ -65,7 +78,8 @@ def groups(project: Project, days: Optional[int]) -> List[Group]:
 
 
 def describe(number: int, group: Group) -> str:
-    lines = [f"{number}. \"{group.text}\"  (asked {group.count} time(s))"]
+    language = f"  [{LANGUAGES[group.language]}]" if group.language != ENGLISH else ""
+    lines = [f"{number}. \"{group.text}\"  (asked {group.count} time(s)){language}"]
     lines += [f"     also: \"{text}\"" for text in group.texts[1:6]]
     if len(group.texts) > 6:
         lines.append(f"     and {len(group.texts) - 6} more")
@@ -79,7 +93,8 @@ def apply(project: Project, decisions: Dict[int, str], found: List[Group]) -> Li
     """Add each decided group's variants as examples of its intent."""
     notes = []
     for index, intent in decisions.items():
-        checked = add_intent_examples(project, intent, found[index].texts)
+        checked = add_intent_examples(project, intent, found[index].texts,
+                                      language=found[index].language)
         notes.append(f"{len(checked.added)} example(s) added to {intent}.")
         notes += checked.warnings + checked.refused
     return notes

@@ -59,7 +59,7 @@ def faq_list(args: argparse.Namespace) -> int:
 def faq_show(args: argparse.Namespace) -> int:
     from clinic import faq
 
-    print(faq.show_topic(_project(args), args.topic))
+    print(faq.show_topic(_project(args), args.topic, args.lang))
     return 0
 
 
@@ -67,6 +67,8 @@ def faq_add(args: argparse.Namespace) -> int:
     from clinic import faq
 
     project = _project(args)
+    if args.lang != "en":
+        return faq_add_spanish(project, args)
     topic_id = args.id or _ask("Topic id (lower case and underscores, e.g. sun_exposure)")
     title = args.title or _ask("Button title (20 characters at most)")
     answer = args.answer or _ask("The answer visitors get (one paragraph)")
@@ -90,12 +92,37 @@ def faq_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def faq_add_spanish(project, args: argparse.Namespace) -> int:
+    from clinic import faq
+
+    unused = [f"--{name.replace('_', '-')}" for name in ("safety", "source", "related",
+                                                         "review_by") if getattr(args, name)]
+    if unused:
+        raise Misuse(f"{', '.join(unused)} belong to the topic, not to its Spanish wording: "
+                     "give them without --lang es.")
+    topic_id = args.id or _ask("Topic id of the topic to word in Spanish (clinic faq list)")
+    title = args.title or _ask("Spanish button title (20 characters at most)")
+    answer = args.answer or _ask("The Spanish answer (the same facts as the English one)")
+    more = args.more if args.id else (args.more or _ask("The Spanish 'tell me more' text, "
+                                                        "if the topic has one", required=False))
+    examples = args.example or _ask_many("Example questions in Spanish")
+    heldout = args.test or ([] if args.id else _ask_many(
+        "Test questions in Spanish, kept apart from training"))
+    notes = faq.add_spanish(project, faq.SpanishWording(
+        id=topic_id, title=title, answer=answer, more=more, examples=examples, heldout=heldout))
+    print("\n".join(notes))
+    return 0
+
+
 def examples_add(args: argparse.Namespace) -> int:
     from clinic import faq
 
-    checked = faq.add_intent_examples(_project(args), args.intent, args.texts, test=args.test)
-    where = "test questions to tests/nlu_heldout.yml" if args.test else "examples to data/nlu.yml"
-    print(f"Added {len(checked.added)} {where} for {args.intent}.")
+    project = _project(args)
+    checked = faq.add_intent_examples(project, args.intent, args.texts, test=args.test,
+                                      language=args.lang)
+    target = (project.heldout_of if args.test else project.nlu_of)(args.lang)
+    kind = "test questions" if args.test else "examples"
+    print(f"Added {len(checked.added)} {kind} to {project.relative(target)} for {args.intent}.")
     for message in checked.warnings + checked.refused:
         print(message)
     return 1 if checked.refused else 0
@@ -183,6 +210,11 @@ def _command(commands, name: str, summary: str, example: str, func, description:
     return command
 
 
+def _language_option(command, meaning: str) -> None:
+    command.add_argument("--lang", choices=["en", "es"], default="en",
+                         help=f"es: {meaning} (default: en, English)")
+
+
 def add_commands(commands) -> None:
     faq = _command(commands, "faq", "the FAQ topics: list, show, add", "clinic faq list", None,
                    "The FAQ topics the assistant answers (knowledge/microneedling.yml).")
@@ -192,6 +224,7 @@ def add_commands(commands) -> None:
     show = _command(topics, "show", "one topic in full: answer, sources, examples",
                     "clinic faq show pain", faq_show)
     show.add_argument("topic", metavar="TOPIC", help="the topic's id or intent")
+    _language_option(show, "show its Spanish wording and examples")
     add = _command(
         topics, "add", "a new topic: answer, title, safety class, sources, examples",
         'clinic faq add --id sun_exposure --title "Sun after it?" --safety answer \\\n'
@@ -203,11 +236,17 @@ def add_commands(commands) -> None:
         "data/rules.yml, its examples to data/nlu.yml and its test questions to\n"
         "tests/nlu_heldout.yml, all together. Options not given are asked for.\n"
         "Training needs 25 examples and 8 test questions per topic: add more later\n"
-        "with clinic examples add.")
+        "with clinic examples add.\n\n"
+        "With --lang es: the Spanish wording of a topic that has none yet (its title,\n"
+        "answer and 'tell me more', the same facts as the English), written to the\n"
+        "topic's es: block as reviewed, with its Spanish examples (data/nlu.es.yml)\n"
+        "and test questions (tests/nlu_heldout.es.yml).")
+    _language_option(add, "add the Spanish wording of an existing topic (--id) instead")
     add.add_argument("--id", help="lower case and underscores; the intent is faq_<id>")
     add.add_argument("--title", help="the button title, 20 characters at most")
     add.add_argument("--answer", help="the answer visitors get; {clinic_phone} and friends "
                      "are filled in from knowledge/clinic.yml")
+    add.add_argument("--more", help="with --lang es: the Spanish 'tell me more' text")
     add.add_argument("--safety", choices=["answer", "consult"],
                      help="consult: the answer ends by offering a consultation")
     add.add_argument("--source", action="append", metavar="FILE",
@@ -230,11 +269,13 @@ def add_commands(commands) -> None:
         "Add example questions to an intent in data/nlu.yml. A question already there\n"
         "(ignoring case, punctuation and spacing) is refused; one that looks like an\n"
         "example of another intent is added with a warning naming that intent.\n"
-        "Exit code 1 when a question was refused.")
+        "Spanish questions go to data/nlu.es.yml with --lang es (one model learns\n"
+        "both languages). Exit code 1 when a question was refused.")
     adding.add_argument("intent", metavar="INTENT", help="e.g. faq_pain (see clinic faq list)")
     adding.add_argument("texts", metavar="TEXT", nargs="+", help="the questions, each in quotes")
     adding.add_argument("--test", action="store_true",
                         help="add them as test questions (tests/nlu_heldout.yml) instead")
+    _language_option(adding, "Spanish questions: data/nlu.es.yml, tests/nlu_heldout.es.yml")
 
     _command(commands, "check", "check the data without training", "clinic check", check,
              "Check everything that can be checked without training: rasa data validate,\n"

@@ -8,11 +8,12 @@ scores (newest last), so `clinic rollback` can return to the previous one.
 
 A new model is put in service when, measured on the same test data as the
 model in service:
-- every message of the must-never-miss suite (tests/red_flags/urgent.yml)
-  gets the urgent reply,
-- no normal reaction (tests/red_flags/normal.yml) is escalated,
-- held-out accuracy (tests/nlu_heldout.yml) is at most TOLERANCE lower.
-TOLERANCE is one percentage point, two or three of the 243 held-out
+- every message of the must-never-miss suites (tests/red_flags/urgent.yml,
+  urgent.es.yml) gets the urgent reply,
+- no normal reaction (tests/red_flags/normal.yml, normal.es.yml) is escalated,
+- held-out accuracy (tests/nlu_heldout.yml and nlu_heldout.es.yml together)
+  is at most TOLERANCE lower; the table shows the Spanish part on its own.
+TOLERANCE is one percentage point, four or five of the held-out
 messages: a new topic's examples may take a message or two from a
 look-alike topic without the model being worse. The classifier (logistic
 regression, components/linear_intent.py) trains the same model from the
@@ -42,6 +43,7 @@ from typing import Dict, Iterator, List, Optional
 import yaml
 
 from clinic.project import Problem, Project
+from core.language import SPANISH
 
 TOLERANCE = 0.01
 RELOAD_TIMEOUT_S = 180  # loading a model takes 10-30 s on 2 cores
@@ -58,11 +60,18 @@ class Scores:
     urgent_total: int
     normal_escalated: int
     normal_total: int
+    spanish_accuracy: Optional[float] = None  # of the Spanish held-out questions, if any
+    spanish_heldout: int = 0
 
 
 def _suite(project: Project, name: str) -> List[str]:
-    path = project.red_flags_suite / f"{name}.yml"
-    return [str(text) for text in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    """The must-never-miss messages of both languages: urgent.yml and urgent.es.yml."""
+    texts = []
+    for path in (project.red_flags_suite / f"{name}.yml",
+                 project.red_flags_suite / f"{name}.es.yml"):
+        if path.is_file():
+            texts += [str(text) for text in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    return texts
 
 
 def score(project: Project, model: Path) -> Scores:
@@ -73,7 +82,10 @@ def score(project: Project, model: Path) -> Scores:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    spanish = project.heldout_of(SPANISH)
     heldout = load_heldout(project.heldout)
+    heldout_es = load_heldout(spanish) if spanish.is_file() else []
+    heldout += heldout_es
     urgent, normal = _suite(project, "urgent"), _suite(project, "normal")
     texts = [text for text, _ in heldout] + urgent + normal
     here = Path.cwd()
@@ -86,10 +98,13 @@ def score(project: Project, model: Path) -> Scores:
     evaluation = Evaluation([(text, intent, guess) for (text, intent), guess
                              in zip(heldout, guesses[:len(heldout)])])
     escalated = [guess.startswith("urgent_") for guess in guesses[len(heldout):]]
+    in_spanish = Evaluation(evaluation.results[len(heldout) - len(heldout_es):])
     return Scores(accuracy=evaluation.accuracy, wrong_answer_rate=evaluation.wrong_answer_rate,
                   fallback_rate=evaluation.fallback_rate, heldout=evaluation.total,
                   urgent_answered=sum(escalated[:len(urgent)]), urgent_total=len(urgent),
-                  normal_escalated=sum(escalated[len(urgent):]), normal_total=len(normal))
+                  normal_escalated=sum(escalated[len(urgent):]), normal_total=len(normal),
+                  spanish_accuracy=in_spanish.accuracy if heldout_es else None,
+                  spanish_heldout=len(heldout_es))
 
 
 @contextmanager
@@ -128,6 +143,8 @@ def table(new: Scores, served: Optional[Scores]) -> str:
         return f"{100 * value:.1f} %"
 
     rows = [("held-out accuracy", lambda s: percent(s.accuracy)),
+            ("  in Spanish", lambda s: percent(s.spanish_accuracy)
+             if s.spanish_accuracy is not None else "none"),
             ("wrong-answer rate", lambda s: percent(s.wrong_answer_rate)),
             ("did-you-mean rate", lambda s: percent(s.fallback_rate)),
             ("urgent answered urgently", lambda s: f"{s.urgent_answered} of {s.urgent_total}"),

@@ -14,9 +14,15 @@ words of the other, and a few chat words: "gracias", "thanks"); where they
 are even, lingua (which ships its models in the wheel) decides messages of
 three words or more. A message lingua is sure is in a third language is
 neither.
+
+A short message without small words ("duele?", "precio?") is Spanish when
+lingua, choosing between English and Spanish alone, is sure of it; it is
+never made English that way, so "ok" or "downtime?" in a Spanish
+conversation keeps it Spanish, and a name ("Maria Lopez") tags nothing.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Text
 
@@ -30,7 +36,9 @@ from rasa.shared.nlu.training_data.message import Message
 
 from core.language import ENGLISH, ENTITY, SPANISH, WORD, tells
 
-LINGUA_NAMES = {"ENGLISH": ENGLISH, "SPANISH": SPANISH}
+ENGLISH_NAME, SPANISH_NAME = "ENGLISH", "SPANISH"  # lingua's names of them
+LINGUA_NAMES = {ENGLISH_NAME: ENGLISH, SPANISH_NAME: SPANISH}
+DRAWN_OUT = re.compile(r"(\w)\1\1")  # a letter thrice in a row
 # English, Spanish and the languages most spoken in Utah after them: lingua
 # picks among these. Fewer languages load faster (docs/benchmarks.md).
 LANGUAGES = ("ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN", "VIETNAMESE",
@@ -65,6 +73,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
             "languages": list(LANGUAGES),
             "min_confidence": 0.5,
             "min_words": 3,  # below this lingua is too unsure: the small words decide
+            "short_spanish_confidence": 0.8,  # ... unless it is this sure of Spanish
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -72,6 +81,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         self.languages = config["languages"]
         self.min_confidence = config["min_confidence"]
         self.min_words = config["min_words"]
+        self.short_spanish_confidence = config["short_spanish_confidence"]
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -82,7 +92,9 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> LanguageTagger:
         tagger = cls(config)
-        lingua("", tagger.min_confidence, tagger.languages)  # lingua's models load at start-up, not on a visitor's message
+        # lingua's models load at start-up, not on a visitor's message
+        lingua("", tagger.min_confidence, tagger.languages)
+        lingua("", tagger.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return tagger
 
     def language(self, text: str) -> Optional[str]:
@@ -90,14 +102,26 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         if "¿" in text or "¡" in text:
             return SPANISH
         small_words = tells(text)
-        if len(WORD.findall(text)) < self.min_words:
-            return small_words
+        words = WORD.findall(text)
+        if len(words) < self.min_words:
+            return small_words or self.short_spanish(text, words)
         detected = lingua(text, self.min_confidence, self.languages)
         if detected and detected not in LINGUA_NAMES:
             return None  # "tut es weh" is German, whatever "es" says
         # the small words first: "duele el microneedling" is Spanish to
         # them, English to lingua
         return small_words or LINGUA_NAMES.get(detected)
+
+    def short_spanish(self, text: str, words: List[str]) -> Optional[str]:
+        """"es" for a short message lingua is sure is Spanish rather than
+        English. Nothing to tell by: a name ("Carla", "Maria Lopez": every
+        word capitalised, no question mark), a drawn-out word or keyboard
+        mash ("hiii", "jjjkkk")."""
+        if not words or (all(word[0].isupper() for word in words) and "?" not in text) \
+                or any(DRAWN_OUT.search(word) for word in words):
+            return None
+        sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
+        return SPANISH if sure == SPANISH_NAME else None
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -19,6 +19,7 @@ def tagged(text: str):
     "duele el microneedling",  # lingua says English; the small word "el" does not
     "tengo la cara muy hinchada y me cuesta respirar",
     "kiero una cita para el martes xfa",
+    "precio?", "duele?", "telefono?",  # short: lingua, between English and Spanish, is sure
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -33,7 +34,8 @@ def test_english_is_tagged_english(text):
 
 
 @pytest.mark.parametrize("text", [
-    "ok", "precio?", "👍", "",  # too short to tell: the conversation's language stays
+    "ok", "downtime?", "👍", "",  # too short to tell: the conversation's language stays
+    "Carla", "Maria Lopez", "hiii", "jjjkkk",  # a name, a drawn-out word, a keyboard mash
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
     "Quanto custa o tratamento?",
 ])

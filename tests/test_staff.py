@@ -269,3 +269,81 @@ def test_check_lists_spanish_wording_to_review_and_topics_without_it(project):
                for item in review)
     assert any(item.startswith("topic 'what_is' has no Spanish wording") for item in review)
     assert not any(item.startswith("topic 'cost'") for item in review)
+
+
+# Spanish: --lang es ------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_spanish_questions_go_to_the_spanish_files_and_train_one_intent_in_both(project):
+    nlu, nlu_es = project / "data" / "nlu.yml", project / "data" / "nlu.es.yml"
+    english_before = nlu.read_text()
+    added = clinic(project, "examples", "add", "--lang", "es", "faq_pain",
+                   "oiga y me va a doler la aguja o no")
+    assert added.returncode == 0, added.stderr
+    assert "Added 1 examples to data/nlu.es.yml for faq_pain." in added.stdout
+    assert examples(nlu_es)["faq_pain"][-1] == "oiga y me va a doler la aguja o no"
+    assert nlu.read_text() == english_before
+    english = examples(nlu)["faq_cost"][0]  # one model: a question trains one intent
+    refused = clinic(project, "examples", "add", "--lang", "es", "faq_pain", english)
+    assert refused.returncode == 1 and "already an example of faq_cost" in refused.stdout
+    test = clinic(project, "examples", "add", "--lang", "es", "--test", "faq_pain",
+                  "y eso duele tantito o mucho")
+    assert test.returncode == 0, test.stderr
+    assert "to tests/nlu_heldout.es.yml" in test.stdout
+    assert examples(project / "tests" / "nlu_heldout.es.yml")["faq_pain"][-1] == \
+        "y eso duele tantito o mucho"
+    trained = clinic(project, "examples", "add", "--lang", "es", "--test", "faq_pain",
+                     "oiga y me va a doler la aguja o no")
+    assert trained.returncode == 1 and "never both" in trained.stdout
+    astray = clinic(project, "examples", "add", "faq_pain", "me va a doler mucho el tratamiento")
+    assert astray.returncode == 0, astray.stderr
+    assert "reads as Spanish, and it was added to data/nlu.yml" in astray.stdout
+    assert "(--lang es)" in astray.stdout
+
+
+@pytest.mark.e2e
+def test_faq_show_and_list_give_the_spanish_wording_and_its_state(project):
+    knowledge = load_knowledge(ROOT / "knowledge")
+    pain = knowledge.by_id["pain"]
+    shown = clinic(project, "faq", "show", "pain", "--lang", "es")
+    assert shown.returncode == 0, shown.stderr
+    assert f"title      {pain.es.title}" in shown.stdout
+    assert knowledge.answer(pain, "es") in shown.stdout
+    assert "reviewed   no: check it says what the English answer says" in shown.stdout
+    spanish = examples(project / "data" / "nlu.es.yml")["faq_pain"]
+    assert f"examples   {len(spanish)} for training" in shown.stdout
+    assert f"  - {spanish[0]}" in shown.stdout
+    listed = clinic(project, "faq", "list")
+    assert re.search(rf"^pain\s.*\s+to review, {len(spanish)} examples$", listed.stdout,
+                     re.MULTILINE)
+
+
+@pytest.mark.e2e
+def test_faq_add_in_spanish_words_a_new_topic_and_refuses_one_worded_already(project):
+    assert clinic(project, *_new_topic_flags()).returncode == 0
+    shown = clinic(project, "faq", "show", "sun_exposure", "--lang", "es")
+    assert "No Spanish wording yet" in shown.stdout
+    answer = ("Evite el sol directo una semana después del microneedling y use protector "
+              "solar SPF 30 o más todos los días; su piel está más sensible mientras sana.")
+    spanish = ["faq", "add", "--lang", "es", "--id", "sun_exposure", "--title", "¿Sol después?",
+               "--answer", answer, "--example", "puedo asolearme despues del microneedling",
+               "--example", "cuando puedo ir a la alberca al sol", "--test",
+               "y la playa cuando"]
+    added = clinic(project, *spanish)
+    assert added.returncode == 0, added.stderr
+    topic = load_knowledge.__wrapped__(project / "knowledge").by_id["sun_exposure"]
+    assert (topic.es.title, topic.es.answer, topic.es.reviewed) == ("¿Sol después?", answer, True)
+    assert examples(project / "data" / "nlu.es.yml")["faq_sun_exposure"] == [
+        "puedo asolearme despues del microneedling", "cuando puedo ir a la alberca al sol"]
+    assert examples(project / "tests" / "nlu_heldout.es.yml")["faq_sun_exposure"] == [
+        "y la playa cuando"]
+    checked = clinic(project, "check")
+    assert "problem" not in checked.stdout, checked.stdout
+    assert "topic 'sun_exposure'" not in checked.stdout
+    before = {path: path.read_text() for path in project.rglob("*.yml")}
+    again = clinic(project, *spanish)
+    assert again.returncode == 2 and "has Spanish wording already" in again.stderr
+    topic_flag = clinic(project, "faq", "add", "--lang", "es", "--id", "pain", "--title", "x",
+                        "--answer", "y", "--safety", "answer")
+    assert topic_flag.returncode == 2 and "--safety belong to the topic" in topic_flag.stderr
+    assert {path: path.read_text() for path in project.rglob("*.yml")} == before

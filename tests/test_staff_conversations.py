@@ -20,13 +20,17 @@ DAY = 24 * 3600
 
 
 def user(text: str, intent: str, confidence: float = 0.95, when: float | None = None,
-         ranking: Tuple[str, float] | None = None):
+         ranking: Tuple[str, float] | None = None, language: str | None = None):
+    """A visitor's message as Rasa stores it; `language` as the NLU's
+    language tagger tags it (without it, clinic/conversations.py reads the
+    message's small words)."""
     from rasa.shared.core.events import UserUttered
 
     intents = [{"name": intent, "confidence": confidence}]
     if ranking:
         intents.append({"name": ranking[0], "confidence": ranking[1]})
-    parse = {"text": text, "intent": intents[0], "intent_ranking": intents, "entities": []}
+    entities = [{"entity": "language", "value": language}] if language else []
+    parse = {"text": text, "intent": intents[0], "intent_ranking": intents, "entities": entities}
     return UserUttered(text, intent=intents[0], parse_data=parse,
                        timestamp=when or time.time())
 
@@ -69,11 +73,12 @@ def test_review_groups_unanswered_questions_and_assignments_become_examples(proj
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert lines[0] == "3 question(s) the assistant did not understand well, most frequent first:"
-    assert lines[1] == '1. "duele mucho el microneedling"  (asked 3 time(s))'
-    assert lines[2] == '     also: "duele mucho microneedling"'  # the "?" makes no variant
-    assert "   the assistant's best guess was faq_pain" in lines
-    assert '"can you fix my car"  (asked 1 time(s))' in listed.stdout
+    assert '"can you fix my car"  (asked 1 time(s))' in lines[1]
     assert '"what would I owe you for a session"  (asked 1 time(s))' in listed.stdout
+    # Spanish questions are grouped on their own, after the English ones
+    spanish = lines.index('3. "duele mucho el microneedling"  (asked 3 time(s))  [Spanish]')
+    assert lines[spanish + 1] == '     also: "duele mucho microneedling"'  # "?" makes no variant
+    assert lines[spanish + 2] == "   the assistant's best guess was faq_pain"
     assert "does microneedling hurt" not in listed.stdout and "/faq_pain" not in listed.stdout
     assert "parking" not in listed.stdout  # older than the 30 days looked at
     assert "parking" in clinic(project, "review", "--list", "--days", "60").stdout
@@ -81,9 +86,10 @@ def test_review_groups_unanswered_questions_and_assignments_become_examples(proj
     assigned = clinic(project, "review", "--assign", "duele mucho microneedling=faq_pain",
                       "--out-of-scope", "can you fix my car")
     assert assigned.returncode == 0, assigned.stderr
+    spanish = examples(project / "data" / "nlu.es.yml")
+    assert spanish["faq_pain"][-2:] == ["duele mucho el microneedling", "duele mucho microneedling"]
     trained = examples(project / "data" / "nlu.yml")
-    assert trained["faq_pain"][-2:] == ["duele mucho el microneedling",
-                                        "duele mucho microneedling"]
+    assert "duele mucho microneedling" not in trained["faq_pain"]
     assert trained["out_of_scope"][-1] == "can you fix my car"
 
     interactive = clinic(project, "review", stdin="not_an_intent\nfaq_cost\n")
@@ -154,3 +160,30 @@ def test_report_counts_match_the_seeded_conversations(project, tmp_path):
     assert html.count("<svg") == 2 and "faq_pain" in html and "<td>50 %  (1 of 2)</td>" in html
     wider = clinic(project, "report", "--days", "60")
     assert re.search(r"^  conversations\s+4$", wider.stdout, re.MULTILINE)
+
+
+def test_review_and_report_tell_the_languages_apart(project):
+    seed(project / "var" / "trackers.db", {
+        "ana": [user("hola", "greet", language="es"), user("cuanto cuesta", "faq_cost", language="es"),
+                fallback("y lo de las agujitas q onda"),  # no tag: its small words say Spanish
+                user("tengo pus en la cara", "urgent_clinic", 1.0, language="es")],
+        "bob": [user("hi", "greet", language="en"), user("does it hurt", "faq_pain", language="en"),
+                fallback("hmm what about the neck thing")],
+    })
+    listed = clinic(project, "review", "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert '1. "hmm what about the neck thing"  (asked 1 time(s))' in listed.stdout
+    assert '2. "y lo de las agujitas q onda"  (asked 1 time(s))  [Spanish]' in listed.stdout
+    assigned = clinic(project, "review", "--assign", "y lo de las agujitas q onda=faq_what_is")
+    assert assigned.returncode == 0, assigned.stderr
+    assert examples(project / "data" / "nlu.es.yml")["faq_what_is"][-1] == \
+        "y lo de las agujitas q onda"
+
+    result = clinic(project, "report")
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("By language:\n")[1].split("Answers per topic:")[0]
+    rows = [line.split() for line in table.splitlines()]
+    assert rows[0] == ["conversations", "messages", "answered", "not", "understood", "out", "of",
+                       "scope", "urgent"]
+    assert rows[1:] == [["English", "1", "3", "1", "1", "0", "0"],
+                        ["Spanish", "1", "4", "1", "1", "0", "1"]]

@@ -28,7 +28,8 @@ def copy_project(target: Path, with_model: bool = False) -> Path:
         else:
             shutil.copy2(source, target / name)
     (target / "tests").mkdir()
-    shutil.copy2(ROOT / "tests" / "nlu_heldout.yml", target / "tests" / "nlu_heldout.yml")
+    for heldout in ("nlu_heldout.yml", "nlu_heldout.es.yml"):
+        shutil.copy2(ROOT / "tests" / heldout, target / "tests" / heldout)
     shutil.copytree(ROOT / "tests" / "red_flags", target / "tests" / "red_flags")
     (target / "build").symlink_to(ROOT / "build")
     if with_model:
