@@ -7,6 +7,7 @@ and the same question asked again; anything else is validated by
 core/booking.py, with a specific re-ask when it cannot be used.
 """
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Text
 
@@ -20,6 +21,7 @@ from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, ask
                              next_opening_text, questions_of, values_for)
 from core import booking, erasure, notify, store
 from core.intents import ATTACHMENT_INTENT, BOOKING_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
+from core.language import fold
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +36,21 @@ REPLIED_IN_FORM = {"bot_challenge", OTHER_LANGUAGE_INTENT, "out_of_scope"}
 MAX_BAD_ANSWERS = 3
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
     "contact": ("phone", "number", "email", "e-mail", "mail", "contact"),
-    "preferred_time": ("time", "day", "date", "when", "appointment"),
+    "preferred_time": ("time", "day", "date", "when", "appointment"),  # "monday" too
     "name": ("name",),
     "treatment_area": ("treat", "treatment", "area", "concern"),
 }
+CORRECTIONS_ES = {  # the same in Spanish, each the start of a word ("hora", not "ahora")
+    "contact": ("telefono", "numero", "cel", "correo"),
+    "preferred_time": ("hora", "dia", "fecha", "cuando", "cita", "lunes", "martes", "miercoles",
+                       "jueves", "viernes", "sabado", "domingo", "manana"),
+    "name": ("nombre",),
+    "treatment_area": ("zona", "tratamiento"),
+}
+CORRECTION_WORDS = {
+    slot: re.compile("|".join(map(re.escape, words))
+                     + rf"|\b(?:{'|'.join(CORRECTIONS_ES[slot])})")
+    for slot, words in CORRECTIONS.items()}
 
 
 
@@ -155,8 +168,8 @@ class ValidateBookingForm(FormValidationAction):
         changes = booking.asks_to_change(text)
         if not changes and (_asks_something(tracker) or intent_of(tracker) in REPLIED_IN_FORM):
             return self._digression("confirmed", dispatcher, tracker) or {"confirmed": None}
-        for slot, words in CORRECTIONS.items():
-            if any(word in text for word in words):
+        for slot, words in CORRECTION_WORDS.items():
+            if words.search(fold(text)):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
         if intent_of(tracker) == "affirm" or booking.agrees(text):
             return {"confirmed": True}

@@ -177,10 +177,27 @@ class Result:
     labels: List[str]
     offered: List[str] = field(default_factory=list)
     style: str = ""
+    spanish: List[str] = field(default_factory=list)  # the replies read as Spanish
 
     @property
     def right(self) -> bool:
-        return turn_right(self.expected, self.labels)
+        return turn_right(self.expected, self.labels) or self.answered_in_spanish
+
+    @property
+    def urgent(self) -> bool:
+        """The urgent reply, in either language."""
+        return "urgent" in self.labels or "urgent" in self.spanish
+
+    @property
+    def answered_in_spanish(self) -> bool:
+        """The English sets were written before the assistant spoke Spanish:
+        their Spanish messages expect `other_language` (a Spanish answer, not
+        a "Did you mean", is as clear a reply) or `urgent` (the Spanish
+        urgent reply is the one they need)."""
+        got = answers(self.spanish)
+        if self.expected == ["urgent"]:
+            return got == ["urgent"]
+        return self.expected == ["other_language"] and bool(got) and "not_understood" not in got
 
     @property
     def asked(self) -> bool:
@@ -221,11 +238,15 @@ class Client:
         return response.json()
 
 
-def run_messages(url: str, messages: List[Dict], reader: Reader) -> List[Result]:
+def run_messages(url: str, messages: List[Dict], reader: Reader,
+                 spanish: Optional[Reader] = None) -> List[Result]:
+    """Each message in a conversation of its own; with `spanish`, its replies
+    are also read as Spanish (an English set's Spanish messages)."""
     def one(message: Dict) -> Result:
         replies = Client(url).say(message["text"], f"blind-{uuid.uuid4().hex[:12]}")
         return Result(message["text"], expectation(message["expect"]), reader.labels(replies),
-                      reader.offered(replies), message.get("style", ""))
+                      reader.offered(replies), message.get("style", ""),
+                      spanish.labels(replies) if spanish else [])
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(one, messages))
@@ -242,7 +263,9 @@ def run_conversation(url: str, conversation: Dict, readers: Dict[str, Reader],
         reader = readers[language]
         replies = client.say(turn["user"], sender)
         turns.append(Result(turn["user"], expectation(turn["expect"]), reader.labels(replies),
-                            reader.offered(replies)))
+                            reader.offered(replies),
+                            spanish=readers["es"].labels(replies)
+                            if language == "en" and "es" in readers else []))
     return Conversation(conversation["id"], turns)
 
 
@@ -278,7 +301,7 @@ def figures(results: List[Result], conversations: List[Conversation]) -> Dict[st
         return [r for r in results if r.expected[0] in labels and len(r.expected) == 1]
 
     urgent = by("urgent")
-    alarms = [r for r in results if "urgent" not in r.expected and "urgent" in r.labels]
+    alarms = [r for r in results if "urgent" not in r.expected and r.urgent]
     turns = [turn for conversation in conversations for turn in conversation.turns]
 
     def rate(items: List[Result]) -> tuple:
@@ -294,7 +317,7 @@ def figures(results: List[Result], conversations: List[Conversation]) -> Dict[st
         "clinic (contact, place, hours, booking, person)": rate(
             by("contact", "location", "hours", "booking", "callback", "human", "delete_data")),
         "small talk": rate(by("greet", "thanks", "goodbye", "bot_challenge")),
-        "urgent, recall": (sum("urgent" in r.labels for r in urgent), len(urgent)),
+        "urgent, recall": (sum(r.urgent for r in urgent), len(urgent)),
         "urgent, false alarms": (len(alarms), len(results) - len(urgent)),
         "personal medical, consultation answer": rate(by("personal_medical")),
         "out of scope, recognised": rate(by("out_of_scope")),
@@ -374,7 +397,8 @@ def evaluate(url: str, folder: Path) -> tuple:
     readers = {language: Reader(language) for language in ("en", "es")}
     language = language_of_set(folder)
     messages, conversations = load_set(folder)
-    return (run_messages(url, messages, readers[language]),
+    return (run_messages(url, messages, readers[language],
+                         readers["es"] if language == "en" else None),
             run_conversations(url, conversations, readers, language))
 
 

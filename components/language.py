@@ -15,10 +15,11 @@ are even, lingua (which ships its models in the wheel) decides messages of
 three words or more. A message lingua is sure is in a third language is
 neither.
 
-A short message without small words ("duele?", "precio?") is Spanish when
-lingua, choosing between English and Spanish alone, is sure of it; it is
-never made English that way, so "ok" or "downtime?" in a Spanish
-conversation keeps it Spanish, and a name ("Maria Lopez") tags nothing.
+A message the small words do not decide and lingua is unsure of
+("duele?", "precio?", "usan rodillo o pluma?") is Spanish when lingua,
+choosing between English and Spanish alone, is sure of it; it is never made
+English that way, so "ok" or "downtime?" in a Spanish conversation keeps it
+Spanish, and a name ("Maria Lopez") tags nothing.
 """
 from __future__ import annotations
 
@@ -34,11 +35,15 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from core.language import ENGLISH, ENTITY, SPANISH, WORD, tells
+from core.language import ENGLISH, ENTITY, SPANISH, WORD, tell_counts, tells
 
 ENGLISH_NAME, SPANISH_NAME = "ENGLISH", "SPANISH"  # lingua's names of them
 LINGUA_NAMES = {ENGLISH_NAME: ENGLISH, SPANISH_NAME: SPANISH}
 DRAWN_OUT = re.compile(r"(\w)\1\1")  # a letter thrice in a row
+# Words of the trade every language writes alike: they make lingua read English.
+LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|botox|acne|laser|"
+                       r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
+SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
 # English, Spanish and the languages most spoken in Utah after them: lingua
 # picks among these. Fewer languages load faster (docs/benchmarks.md).
 LANGUAGES = ("ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN", "VIETNAMESE",
@@ -54,13 +59,17 @@ def _detector(languages: Sequence[str]):
         *(getattr(Language, name) for name in languages)).with_preloaded_language_models().build()
 
 
+@lru_cache(maxsize=256)  # the tagger and the unknown-words guard ask of the same message
+def _best(text: str, languages: Sequence[str]) -> Optional[tuple]:
+    ranked = _detector(languages).compute_language_confidence_values(text)
+    return (ranked[0].language.name, ranked[0].value) if ranked else None
+
+
 def lingua(text: str, min_confidence: float, languages: Sequence[str] = LANGUAGES) -> Optional[str]:
     """lingua's name of the language of `text` ("SPANISH") when it is at
     least `min_confidence` sure, else None."""
-    ranked = _detector(tuple(languages)).compute_language_confidence_values(text)
-    if ranked and ranked[0].value >= min_confidence:
-        return ranked[0].language.name
-    return None
+    best = _best(text, tuple(languages))
+    return best[0] if best and best[1] >= min_confidence else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -105,12 +114,24 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         words = WORD.findall(text)
         if len(words) < self.min_words:
             return small_words or self.short_spanish(text, words)
-        detected = lingua(text, self.min_confidence, self.languages)
-        if detected and detected not in LINGUA_NAMES:
+        plain = LOANWORDS.sub(" ", text)
+        detected = lingua(plain, self.min_confidence, self.languages)
+        if detected and detected not in LINGUA_NAMES and not (
+                self.small_words_sure(text)  # "necesito una appointment para hacerme
+                and not lingua(plain, self.short_spanish_confidence, self.languages)):  # el"
             return None  # "tut es weh" is German, whatever "es" says
         # the small words first: "duele el microneedling" is Spanish to
-        # them, English to lingua
-        return small_words or LINGUA_NAMES.get(detected)
+        # them, English to lingua; then lingua, and where it is unsure among
+        # all its languages, lingua between English and Spanish alone
+        # ("usan rodillo o pluma?")
+        return small_words or LINGUA_NAMES.get(detected) or self.short_spanish(text, words)
+
+    @staticmethod
+    def small_words_sure(text: str) -> bool:
+        """Several small words of one language and none of the other: lingua,
+        unsure of a third language (Tagalog at 0.66), does not outweigh them."""
+        spanish, english = tell_counts(text)
+        return max(spanish, english) >= SURE_TELLS and min(spanish, english) == 0
 
     def short_spanish(self, text: str, words: List[str]) -> Optional[str]:
         """"es" for a short message lingua is sure is Spanish rather than

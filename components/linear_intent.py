@@ -83,13 +83,24 @@ def lemmas(tokens: List[Token]) -> str:
 
 # Where a message's questions part: after a sentence's end (or an emoji), and before a
 # comma, "and", "&", "+", "also", "plus" or "but" that start a new question
-# ("what's the price and is there any downtime").
-BOUNDARY = re.compile(r"(?:[.?!;]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+(?:and|n|also|plus|but))\s+(?=(?:what|whats|what's|how|is|"
-                      r"are|does|do|can|could|will|would|when|where|who|which|should|any)\b)",
-                      re.IGNORECASE)
+# ("what's the price and is there any downtime"); in Spanish before "y",
+# "e", "pero" or "también" that start one ("es seguro y cuanto cuesta",
+# "sirve para el acne y se puede combinar con PRP"). A Spanish question
+# opens with a question word or one of a few verbs; it keeps the order of
+# a statement otherwise.
+ASKING = (r"what|whats|what's|how|is|are|does|do|can|could|will|would|when|where|who|which|"
+          r"should|any")
+ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cuántos|cuantas|"
+             r"cuántas|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|cual|cuál|cuales|"
+             r"cuáles|(?:en|para|pa|por) (?:que|qué)|xq|duele|duelen|sirve|se puede|puedo|"
+             r"me puedo|hay")
+AND = r"and|n|also|plus|but|(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también"
+BOUNDARY = re.compile(r"(?:[.?!;]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+"
+                      rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
-                      r"yeah|sorry|alright)\W+)*(?:what|whats|what's|how|"
-                      r"is|are|does|do|can|could|will|would|when|where|who|which|should|any)\b",
+                      r"yeah|sorry|alright|y|pero|oye|oiga|bueno|entonces|tambien|también|ademas|"
+                      rf"además)\W+)*(?:{ASKING}|{ASKING_ES})\b"
+                      r"|\b(?:quer[ií]a|quiero|quisiera|me gustar[ií]a)\s+(?:preguntar|saber)\b",
                       re.IGNORECASE)
 
 

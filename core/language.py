@@ -9,7 +9,7 @@ of the reply they go with.
 """
 import re
 import unicodedata
-from typing import Optional
+from typing import Optional, Tuple
 
 from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
@@ -41,9 +41,14 @@ ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
                   "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
 
 
+def tell_counts(text: str) -> Tuple[int, int]:
+    """How many of the text's words are small words of Spanish, and of English."""
+    words = WORD.findall(fold(text))
+    return (sum(word in SPANISH_TELLS for word in words),
+            sum(word in ENGLISH_TELLS for word in words))
+
+
 def tells(text: str) -> Optional[str]:
     """"es" or "en" when the text's small words are mostly of one language."""
-    words = WORD.findall(fold(text))
-    spanish = sum(word in SPANISH_TELLS for word in words)
-    english = sum(word in ENGLISH_TELLS for word in words)
+    spanish, english = tell_counts(text)
     return SPANISH if spanish > english else ENGLISH if english > spanish else None

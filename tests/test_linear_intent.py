@@ -48,6 +48,16 @@ def tokens(text: str) -> List[Token]:
      [(False, "before that,"), (True, "how long is the downtime?")]),
     ("sorry my cat walked on my phone 😂 how much is it",  # an emoji ends a sentence
      [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
+    # Spanish: "y", "pero", "también" before a question word or a few verbs
+    ("es seguro y cuanto cuesta??", [(True, "es seguro"), (True, "cuanto cuesta??")]),
+    ("sirve para cicatrices de acne y se puede combinar con PRP?",
+     [(True, "sirve para cicatrices de acne"), (True, "se puede combinar con PRP?")]),
+    ("que puede tratar y en que partes del cuerpo se hace",
+     [(True, "que puede tratar"), (True, "en que partes del cuerpo se hace")]),
+    ("queria preguntar si duele y tambien cuanto tiempo dura",  # "I wanted to ask if"
+     [(True, "queria preguntar si duele"), (True, "cuanto tiempo dura")]),
+    ("tengo acne y me dijeron que sirve",  # a statement: no question word after "y"
+     [(False, "tengo acne y me dijeron que sirve")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))

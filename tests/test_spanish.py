@@ -44,6 +44,18 @@ def test_short_replies_keep_spanish_and_an_english_question_switches_back(assist
 def test_a_question_in_a_third_language_says_which_two_are_served(assistant):
     [reply] = assistant.say("quanto custa o microagulhamento no rosto?")
     assert reply["text"].startswith("Sorry, I can only answer in English or Spanish")
+    assert "solo puedo responder en inglés o en español" in reply["text"]
+    # its words known from the Spanish examples, Portuguese all the same
+    [known] = assistant.say("oi, vcs fazem microagulhamento pra cicatriz de acne? queria saber")
+    assert known["text"] == reply["text"]
+
+
+def test_a_spanish_message_without_small_words_and_a_compound_question(assistant):
+    how = TOPIC["how_it_works"]
+    assert texts(assistant.say("usan rodillo o pluma?")) == [KNOWLEDGE.answer(how, "es")]
+    both = texts(assistant.say("es seguro y cuanto cuesta?"))
+    assert both[:2] == [KNOWLEDGE.answer(TOPIC["safety"], "es"),
+                        KNOWLEDGE.answer(TOPIC["cost"], "es")]
 
 
 def test_a_spanish_visitor_books_with_a_spanish_date(assistant):
@@ -64,9 +76,12 @@ def test_a_spanish_visitor_books_with_a_spanish_date(assistant):
     confirm = say("el próximo martes por la tarde")
     assert confirm.startswith(in_spanish("utter_ask_confirmed"))
     assert "Ana López" in confirm and "martes" in confirm
+    assert say("cambia mi teléfono porfa, ese es el del trabajo").startswith(
+        in_spanish("utter_ask_contact"))
+    assert say("801 555 0199").startswith(in_spanish("utter_ask_confirmed"))
     assert say("sí").startswith(in_spanish("utter_booking_saved"))
     [booking] = [row for row in staff_list(assistant) if row["sender_id"] == sender]
-    assert (booking["name"], booking["contact"]) == ("Ana López", "+18015550143")
+    assert (booking["name"], booking["contact"]) == ("Ana López", "+18015550199")
     assert booking["preferred_time"].startswith("martes ") and "a las 14:00" in confirm
 
 

@@ -72,3 +72,16 @@ def test_spanish_is_served_not_another_language(text):
     says the assistant cannot answer in the visitor's language."""
     [processed] = guard().process([message(text, "faq_pain")])
     assert processed.get("intent")["name"] == "nlu_fallback"
+
+
+def test_a_language_lingua_is_sure_of_is_another_language_though_its_words_are_known():
+    """"cicatriz", "acne", "de" are known (Spanish and English examples); the
+    message is Portuguese all the same."""
+    vocabulary = VOCABULARY | {"oi", "cicatriz", "de", "acne", "saber", "o", "queria", "pra"}
+    sure = UnknownWordsGuard({}, model_storage=None, resource=None, vocabulary=vocabulary)
+    text = "oi queria saber o preço do microagulhamento pra cicatriz de acne"
+    assert sure.known_ratio(message(text)) >= 0.5
+    [processed] = sure.process([message(text)])
+    assert processed.get("intent") == {"name": "other_language", "confidence": 1.0}
+    [spanish] = sure.process([message("queria saber el precio para cicatriz de acne")])
+    assert spanish.get("intent")["name"] == "faq_pain"

@@ -1,0 +1,50 @@
+"""How `python -m clinic.blind` scores a reply (clinic/blind.py): the
+assistant's replies read back into labels, in the language of the set."""
+import pytest
+import yaml
+
+from clinic.blind import ROOT, Reader, Result, figures
+from core.knowledge import load_knowledge
+
+pytestmark = pytest.mark.unit
+
+KNOWLEDGE = load_knowledge()
+ENGLISH, SPANISH = Reader("en"), Reader("es")
+RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def replies(*texts: str):
+    return [{"text": text} for text in texts]
+
+
+def scored(expected, reply_texts, spanish_too: bool = True) -> Result:
+    sent = replies(*reply_texts)
+    return Result("a message", expected, ENGLISH.labels(sent),
+                  spanish=SPANISH.labels(sent) if spanish_too else [])
+
+
+def test_a_reply_in_the_other_language_is_no_answer():
+    cost = KNOWLEDGE.by_id["cost"]
+    assert ENGLISH.labels(replies(KNOWLEDGE.answer(cost))) == ["cost"]
+    assert SPANISH.labels(replies(KNOWLEDGE.answer(cost))) == ["other"]
+    assert SPANISH.labels(replies(KNOWLEDGE.answer(cost, "es"))) == ["cost"]
+    # an English set's English question answered in Spanish is wrong
+    assert not scored(["cost"], [KNOWLEDGE.answer(cost, "es")]).right
+
+
+def test_the_other_language_reply_is_read_in_both_languages():
+    text = RESPONSES["utter_other_language"][0]["text"].format(**KNOWLEDGE.values)
+    assert ENGLISH.labels(replies(text)) == SPANISH.labels(replies(text)) == ["other_language"]
+
+
+def test_an_english_sets_spanish_messages_are_right_when_answered_in_spanish():
+    """Sets A-G were written before the assistant spoke Spanish."""
+    urgent_es = RESPONSES["utter_urgent_clinic_es"][0]["text"].format(**KNOWLEDGE.values_in["es"])
+    urgent = scored(["urgent"], [urgent_es])
+    assert urgent.urgent and urgent.right
+    answered = scored(["other_language"], [KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"], "es")])
+    assert answered.right
+    numbers = figures([urgent, answered], [])
+    assert numbers["urgent, recall"] == (1, 1)
+    assert numbers["other languages, clear reply"] == (1, 1)
+    assert numbers["urgent, false alarms"] == (0, 1)
