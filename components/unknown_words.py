@@ -147,7 +147,7 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         o tratamento?": "o"), which lingua cannot weigh in so short a text.
         Spanish is served (components/language.py)."""
         text = message.get(TEXT) or ""
-        if "¿" in text or "¡" in text:
+        if "¿" in text or "¡" in text or DRAWN_OUT.search(text):  # "jjjjj kkkk": no language
             return False
         if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE or any(
                 character.isalpha() and not character.isascii() for character in text):

@@ -115,10 +115,13 @@ def without_lead_in(text: str) -> str:
     return LEAD_IN.sub("", " ".join(text.split()), count=1) or text.strip()
 
 
+SKIPPING = re.compile(r"\b(?:skip|omitir|omite|omitelo|saltar|saltalo)\b")  # "not sure yet, skip"
+
+
 def skips(text: str) -> bool:
-    """"skip", "ok, skip", "not sure": no treatment area given."""
-    cleaned = without_lead_in(text)
-    return not cleaned or fold(cleaned).strip(".!") in SKIP_WORDS
+    """"skip", "ok, skip", "not sure", "not sure yet, skip": no treatment area given."""
+    cleaned = fold(without_lead_in(text)).strip(".!")
+    return not cleaned or cleaned in SKIP_WORDS or bool(SKIPPING.search(cleaned))
 
 
 def treatment_area(text: str) -> str:

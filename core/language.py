@@ -25,10 +25,17 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
-# Spanish stop words that are also English words, or too short to tell.
+# Spanish stop words that are also English words, or too short to tell; and
+# those English speakers type alone, as slang ("yo", "ya", "sus", "nada",
+# "ha ha") or as names at the booking form's name step ("Mia", "Al", "Les",
+# "Ella", "Del", "Su", "Tu"): one of them must not turn an English
+# conversation Spanish.
 NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son", "sea", "van",
                      "dan", "era", "fin", "usa", "usan", "usar", "usas", "uso", "solo", "dice",
-                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar"}
+                     "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar",
+                     "yo", "ya", "ha", "han", "sus", "nada", "total", "final", "mayor", "primer",
+                     "mia", "al", "del", "les", "su", "tu", "dos", "ella", "tal", "dia", "os",
+                     "ver", "uno", "parte", "este", "mas"}
 SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
     - NOT_SPANISH_TELLS
 ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}

@@ -36,6 +36,7 @@ def test_english_is_tagged_english(text):
 @pytest.mark.parametrize("text", [
     "ok", "downtime?", "👍", "",  # too short to tell: the conversation's language stays
     "Carla", "Maria Lopez", "hiii", "jjjkkk",  # a name, a drawn-out word, a keyboard mash
+    "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
     "Quanto custa o tratamento?",
 ])

@@ -40,7 +40,8 @@ def test_a_message_of_mostly_known_words_keeps_its_intent(text):
     assert processed.get("intent")["name"] == "faq_pain"
 
 
-@pytest.mark.parametrize("text", ["blorp zingle microneedling", "😍 😍 😍", "", "qwx zzv"])
+@pytest.mark.parametrize("text", ["blorp zingle microneedling", "😍 😍 😍", "", "qwx zzv",
+                                  "jjjjj kkkk llll"])
 def test_a_message_of_mostly_unknown_words_falls_back_and_keeps_the_ranking(text):
     [processed] = guard().process([message(text)])
     assert processed.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
