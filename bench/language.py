@@ -18,7 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from clinic.blind import BLIND, language_of_set, load_set
+from clinic.blind import BLIND, ROOT, language_of_set, load_set
+from clinic.evaluate import load_heldout
 from components.language import LINGUA_NAMES, LanguageTagger, lingua
 from core.language import WORD, tells
 
@@ -50,7 +51,9 @@ def main() -> None:
     arguments.add_argument("--set", action="append", help="a folder of tests/blind/ (default: all)")
     sets = [BLIND / name for name in arguments.parse_args().set or []] or sorted(
         folder for folder in BLIND.iterdir() if folder.is_dir())
-    tagger = LanguageTagger({})
+    tagger = LanguageTagger({})  # with the words it learns from the training examples
+    tagger.learn([text for path in sorted((ROOT / "data").glob("nlu*.yml"))
+                  for text, _ in load_heldout(path)])
     ways: Dict[str, Callable[[str], Optional[str]]] = {
         "tagger": tagger.language, "lingua alone": lingua_alone, "small words alone": tells}
     messages = [message for folder in sets for message in messages_of(folder)]

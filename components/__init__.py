@@ -5,6 +5,8 @@ from typing import List
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
+from core.language import fold
+
 
 def override_intent(message: Message, name: str) -> None:
     """Make `name` the message's intent with full confidence, keeping the
@@ -19,8 +21,9 @@ STRETCHED = re.compile(r"([a-z])\1{2,}")  # no English word has a letter three t
 
 
 def unstretched(word: str) -> str:
-    """"hiiii" -> "hi", "sooo" -> "so": the word a visitor stretched."""
-    return STRETCHED.sub(r"\1", word.lower())
+    """"hiiii" -> "hi", "sooo" -> "so": the word a visitor stretched; without
+    accents, which visitors often leave out ("cuéntame más": "cuentame mas")."""
+    return STRETCHED.sub(r"\1", fold(word))
 
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"

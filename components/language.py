@@ -16,16 +16,20 @@ three words or more. A message lingua is sure is in a third language is
 neither.
 
 A message the small words do not decide and lingua is unsure of
-("duele?", "precio?", "usan rodillo o pluma?") is Spanish when lingua,
-choosing between English and Spanish alone, is sure of it; it is never made
-English that way, so "ok" or "downtime?" in a Spanish conversation keeps it
-Spanish, and a name ("Maria Lopez") tags nothing.
+("cicatrices?", "precio?", "usan rodillo o pluma?") is Spanish when it has
+a word only the Spanish training examples use ("cicatrices", learned at
+training from the examples the rules above tell), or when lingua, choosing
+between English and Spanish alone, is sure of it. It is never made English
+that way, so "ok" or "downtime?" in a Spanish conversation keeps it Spanish,
+and a name ("Maria Lopez") tags nothing.
 """
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence, Set, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -34,8 +38,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from core.language import ENGLISH, ENTITY, SPANISH, WORD, tell_counts, tells
+from core.language import ENGLISH, ENTITY, SPANISH, WORD, fold, tell_counts, tells
 
 ENGLISH_NAME, SPANISH_NAME = "ENGLISH", "SPANISH"  # lingua's names of them
 LINGUA_NAMES = {ENGLISH_NAME: ENGLISH, SPANISH_NAME: SPANISH}
@@ -44,6 +49,8 @@ DRAWN_OUT = re.compile(r"(\w)\1\1")  # a letter thrice in a row
 LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|botox|acne|laser|"
                        r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
 SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
+VOCABULARY_FILE = "spanish_words.json"
+MIN_SPANISH_WORD = 4  # shorter words are too often both ("con", "mas")
 # English, Spanish and the languages most spoken in Utah after them: lingua
 # picks among these. Fewer languages load faster (docs/benchmarks.md).
 LANGUAGES = ("ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN", "VIETNAMESE",
@@ -72,7 +79,7 @@ def lingua(text: str, min_confidence: float, languages: Sequence[str] = LANGUAGE
     return best[0] if best and best[1] >= min_confidence else None
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class LanguageTagger(GraphComponent, EntityExtractorMixin):
     """Tags a message "en" or "es" when it can tell (the module's docstring says how)."""
 
@@ -85,22 +92,49 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
             "short_spanish_confidence": 0.8,  # ... unless it is this sure of Spanish
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
+                 resource: Optional[Resource] = None,
+                 spanish_words: Optional[Set[str]] = None) -> None:
         config = {**self.get_default_config(), **config}
         self.languages = config["languages"]
         self.min_confidence = config["min_confidence"]
         self.min_words = config["min_words"]
         self.short_spanish_confidence = config["short_spanish_confidence"]
+        self.spanish_words = spanish_words or set()
+        self._model_storage = model_storage
+        self._resource = resource
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> LanguageTagger:
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    def learn(self, texts: List[str]) -> None:
+        """The words only the examples told Spanish use ("cicatrices",
+        "morena"), never those of an example told English."""
+        found: Dict[str, Counter] = {ENGLISH: Counter(), SPANISH: Counter()}
+        for text in texts:
+            language = self.language(text)
+            if language:
+                found[language].update(WORD.findall(fold(text)))
+        self.spanish_words = {word for word in found[SPANISH] if len(word) >= MIN_SPANISH_WORD
+                              and word not in found[ENGLISH]}
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.learn([example.get(TEXT) or "" for example in training_data.intent_examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(self.spanish_words)))
+        return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> LanguageTagger:
-        tagger = cls(config)
+        try:
+            with model_storage.read_from(resource) as directory:
+                spanish_words = set(json.loads((directory / VOCABULARY_FILE).read_text()))
+        except ValueError:  # a model trained before the tagger learned words
+            spanish_words = set()
+        tagger = cls(config, model_storage, resource, spanish_words)
         # lingua's models load at start-up, not on a visitor's message
         lingua("", tagger.min_confidence, tagger.languages)
         lingua("", tagger.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
@@ -134,13 +168,15 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         return max(spanish, english) >= SURE_TELLS and min(spanish, english) == 0
 
     def short_spanish(self, text: str, words: List[str]) -> Optional[str]:
-        """"es" for a short message lingua is sure is Spanish rather than
-        English. Nothing to tell by: a name ("Carla", "Maria Lopez": every
-        word capitalised, no question mark), a drawn-out word or keyboard
-        mash ("hiii", "jjjkkk")."""
+        """"es" for a message with a word only the Spanish examples use, or
+        one lingua is sure is Spanish rather than English. Nothing to tell
+        by: a name ("Carla", "Maria Lopez": every word capitalised, no
+        question mark), a drawn-out word or keyboard mash ("hiii", "jjjkkk")."""
         if not words or (all(word[0].isupper() for word in words) and "?" not in text) \
                 or any(DRAWN_OUT.search(word) for word in words):
             return None
+        if any(fold(word) in self.spanish_words for word in words):
+            return SPANISH
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return SPANISH if sure == SPANISH_NAME else None
 

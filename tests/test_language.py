@@ -50,3 +50,14 @@ def test_the_tag_keeps_the_entities_found_before_it():
         [Message(data={"text": "gracias", "entities": [earlier]})])
     assert processed.get("entities")[0] == earlier
     assert processed.get("entities")[1]["value"] == "es"
+
+
+def test_words_only_the_spanish_examples_use_tell_a_short_message():
+    tagger = LanguageTagger({})
+    assert tagger.language("cicatrices?") is None  # lingua is not sure enough
+    tagger.learn(["¿sirve para las cicatrices de acné?", "tengo cicatrices en la cara",
+                  "does it help with acne scars?", "how much is it for my face"])
+    assert "cicatrices" in tagger.spanish_words
+    assert not {"acne", "face", "las", "de"} & tagger.spanish_words  # in English, or too short
+    assert tagger.language("cicatrices?") == "es"
+    assert tagger.language("Cicatrices Lopez") is None  # a name
