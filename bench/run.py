@@ -354,7 +354,7 @@ def main(argv: List[str] | None = None) -> int:
             results[name] = measure(name, config, Path(workdir), runs, args.seed,
                                     retrain=not args.quick)
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    latest.parent.mkdir(parents=True, exist_ok=True)  # bench/results, or test-artifacts
     latest.write_text(json.dumps(results, indent=1) + "\n")
     measured = {name: results[name] for name in ("ours", "baseline") if name in results}
     chart(measured, latest.with_suffix(".png"))
