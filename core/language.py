@@ -59,9 +59,12 @@ ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
                   "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
 
 
+STRETCHED = re.compile(r"(\w)\1{2,}")  # "holaaa", "thxxx": the word a visitor stretched
+
+
 def tell_counts(text: str) -> Tuple[int, int]:
     """How many of the text's words are small words of Spanish, and of English."""
-    words = WORD.findall(fold(text))
+    words = WORD.findall(STRETCHED.sub(r"\1", fold(text)))
     return (sum(word in SPANISH_TELLS for word in words),
             sum(word in ENGLISH_TELLS for word in words))
 

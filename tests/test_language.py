@@ -20,6 +20,7 @@ def tagged(text: str):
     "tengo la cara muy hinchada y me cuesta respirar",
     "kiero una cita para el martes xfa",
     "precio?", "duele?", "telefono?",  # short: lingua, between English and Spanish, is sure
+    "holaaa 👋",  # a small word stretched
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -27,7 +28,7 @@ def test_spanish_is_tagged_spanish(text):
 
 @pytest.mark.parametrize("text", [
     "how much is it", "thanks!", "wat is micro needling", "is el microneedling safe for me?",
-    "my doctor wants blood work first, is that ok?",
+    "my doctor wants blood work first, is that ok?", "hiii",
 ])
 def test_english_is_tagged_english(text):
     assert tagged(text) == ["en"]
@@ -35,7 +36,7 @@ def test_english_is_tagged_english(text):
 
 @pytest.mark.parametrize("text", [
     "ok", "downtime?", "👍", "",  # too short to tell: the conversation's language stays
-    "Carla", "Maria Lopez", "hiii", "jjjkkk",  # a name, a drawn-out word, a keyboard mash
+    "Carla", "Maria Lopez", "jjjkkk",  # a name, a keyboard mash
     "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
     "Quanto custa o tratamento?",
