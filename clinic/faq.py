@@ -75,16 +75,12 @@ def list_topics(project: Project) -> str:
             + f"\n{len(rows)} topics. Details of one: clinic faq show TOPIC [--lang es]")
 
 
-def _counts(project: Project, topic: Topic, language: str) -> str:
-    examples = examples_in([project.nlu_of(language)]).get(topic.intent, [])
-    heldout = examples_in([project.heldout_of(language)]).get(topic.intent, [])
-    return f"{len(examples)} for training, {len(heldout)} held out for testing"
-
 
 def show_topic(project: Project, name: str, language: str = ENGLISH) -> str:
     loaded = knowledge(project)
     topic = find_topic(project, name)
     examples = examples_in([project.nlu_of(language)]).get(topic.intent, [])
+    heldout = examples_in([project.heldout_of(language)]).get(topic.intent, [])
     late = "  (OVERDUE: check the answer)" if overdue(topic) else ""
     review = f"{topic.review_by or 'none'}{late}"
     lines = [f"topic      {topic.id}", f"intent     {topic.intent}"]
@@ -101,7 +97,7 @@ def show_topic(project: Project, name: str, language: str = ENGLISH) -> str:
     lines += [f"safety     {topic.safety}", f"review by  {review}",
               f"sources    {', '.join(topic.sources)}",
               f"related    {', '.join(topic.related) or 'none'}",
-              f"examples   {_counts(project, topic, language)}"]
+              f"examples   {len(examples)} for training, {len(heldout)} held out for testing"]
     if language == ENGLISH or topic.es is not None:
         lines += ["", "answer:", loaded.answer(topic, language)]
         if loaded.more(topic, language):
@@ -186,13 +182,12 @@ def add_intent_examples(project: Project, intent: str, texts: List[str],
     checked = check_new_examples(existing, intent, texts)
     checked.refused = refused + checked.refused
     checked.warnings += [
-        f"warning: '{text}' reads as {LANGUAGES[tells(text)]}, and it was added to "
+        f"warning: '{text}' reads as {LANGUAGES[other]}, and it was added to "
         f"{project.relative(target)}; if that was a mistake, move it to the "
-        f"{LANGUAGES[tells(text)]} file (--lang {tells(text)})."
-        for text in checked.added if tells(text) not in (None, language)]
+        f"{LANGUAGES[other]} file (--lang {other})."
+        for text in checked.added for other in [tells(text)] if other not in (None, language)]
     if checked.added:
-        data = read_yaml(target) if target.is_file() else CommentedMap(
-            version="3.1", nlu=CommentedSeq())
+        data = _nlu_data(target)
         add_examples(data, intent, checked.added)
         write_files({target: dump_yaml(data, target)})
     return checked
@@ -217,6 +212,23 @@ class NewTopic:
         return f"faq_{self.id}"
 
 
+def _valid(model, raw: Dict, what: str):
+    """`raw` as the pydantic `model`, or Misuse naming each bad option."""
+    from pydantic import ValidationError
+
+    try:
+        return model.parse_obj(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"--{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+                             for problem in error.errors())
+        raise Misuse(f"{what} is not valid: {problems}.") from None
+
+
+def _nlu_data(path):
+    """An NLU file to add examples to: loaded, or a new one if it does not exist yet."""
+    return read_yaml(path) if path.is_file() else CommentedMap(version="3.1", nlu=CommentedSeq())
+
+
 def _validate(project: Project, new: NewTopic) -> Topic:
     loaded = knowledge(project)
     if new.id in loaded.by_id:
@@ -230,14 +242,7 @@ def _validate(project: Project, new: NewTopic) -> Topic:
     raw = {"id": new.id, "intent": new.intent, "title": new.title, "safety": new.safety,
            "answer": new.answer, "sources": new.sources, "related": new.related,
            "review_by": new.review_by}
-    from pydantic import ValidationError
-
-    try:
-        return Topic.parse_obj(raw)
-    except ValidationError as error:
-        problems = "; ".join(f"--{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
-                             for problem in error.errors())
-        raise Misuse(f"the new topic is not valid: {problems}.") from None
+    return _valid(Topic, raw, "the new topic")
 
 
 def _knowledge_entry(topic: Topic) -> CommentedMap:
@@ -373,20 +378,12 @@ def add_spanish(project: Project, new: SpanishWording) -> List[str]:
         raise Misuse(f"topic '{topic.id}' has Spanish wording already; change it in its es: "
                      "block of knowledge/microneedling.yml (see it with: clinic faq show "
                      f"{topic.id} --lang es).")
-    from pydantic import ValidationError
-
-    try:
-        wording = Spanish(title=new.title, answer=new.answer, more=new.more or None,
-                          reviewed=True)
-    except ValidationError as error:
-        problems = "; ".join(f"--{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
-                             for problem in error.errors())
-        raise Misuse(f"the Spanish wording is not valid: {problems}.") from None
+    wording = _valid(Spanish, {"title": new.title, "answer": new.answer,
+                               "more": new.more or None, "reviewed": True}, "the Spanish wording")
     new.examples = [clean_example(text) for text in new.examples]
     new.heldout = [clean_example(text) for text in new.heldout]
-    languages = list(LANGUAGES)
-    trained = examples_in([project.nlu_of(each) for each in languages])
-    tested = examples_in([project.heldout_of(each) for each in languages])
+    trained = examples_in([project.nlu_of(each) for each in LANGUAGES])
+    tested = examples_in([project.heldout_of(each) for each in LANGUAGES])
     checked = check_new_examples(trained, topic.intent, new.examples)
     tests = check_new_examples(tested, topic.intent, new.heldout)
     if checked.refused or tests.refused:
@@ -406,8 +403,7 @@ def add_spanish(project: Project, new: SpanishWording) -> List[str]:
     for path, texts in ((project.nlu_of(SPANISH), checked.added),
                         (project.heldout_of(SPANISH), tests.added)):
         if texts:
-            data = read_yaml(path) if path.is_file() else CommentedMap(
-                version="3.1", nlu=CommentedSeq())
+            data = _nlu_data(path)
             add_examples(data, topic.intent, texts)
             contents[path] = dump_yaml(data, path)
     write_files(contents)

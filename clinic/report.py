@@ -2,8 +2,9 @@
 conversations (clinic/conversations.py) and the booking requests
 (core/store.py): conversations, answered vs not understood, answers per
 topic, booking requests and conversion, urgent escalations, out-of-scope
-messages; and the same outcomes for each language visitors wrote in. As a table, and with --html as a page with bar charts (inline SVG:
-no plotting library needed, the page opens anywhere).
+messages; and the same outcomes for each language visitors wrote in. As
+a table, and with --html as a page with bar charts (inline SVG: no
+plotting library needed, the page opens anywhere).
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class Figures:
         """Per language: conversations, messages, and what became of them."""
         header = ["", "conversations", "messages", "answered", "not understood",
                   "out of scope", "urgent"]
-        rows = [[LANGUAGES.get(language, language), str(self.senders[language]),
+        rows = [[LANGUAGES[language], str(self.senders[language]),
                  str(sum(kinds.values())), str(kinds["answered"]), str(kinds["not understood"]),
                  str(kinds["out of scope"]), str(kinds["urgent"])]
                 for language, kinds in self.languages.items()]
@@ -89,10 +90,10 @@ def figures(project: Project, days: int) -> Figures:
     result.messages = len(messages)
     result.kinds = Counter(message.kind for message in messages)
     result.topics = Counter(message.intent for message in messages if message.kind == "answered")
-    for language in sorted({message.language for message in messages},
-                           key=lambda language: (language not in LANGUAGES, language)):
-        result.languages[language] = Counter(
-            message.kind for message in messages if message.language == language)
+    for language in LANGUAGES:  # every stored message is tagged en or es
+        kinds = Counter(message.kind for message in messages if message.language == language)
+        if kinds:
+            result.languages[language] = kinds
     last_language = {message.sender: message.language for message in messages}
     result.senders = Counter(last_language.values())  # a conversation is in its last language
     asked = {message.sender for message in messages if message.intent == BOOKING_INTENT}

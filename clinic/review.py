@@ -44,8 +44,7 @@ def groups(project: Project, days: Optional[int]) -> List[Group]:
     messages = [message for message in all_messages(project, days) if message.needs_review
                 and normalise(message.text) and normalise(message.text) not in trained]
     return [group for language in LANGUAGES for group in _grouped(
-        [message for message in messages if message.language == language], language)] + \
-        _grouped([message for message in messages if message.language not in LANGUAGES], ENGLISH)
+        [message for message in messages if message.language == language], language)]
 
 
 def _grouped(messages: List[Message], language: str) -> List[Group]:

@@ -1,11 +1,10 @@
 """Custom components of the Rasa NLU pipeline (named in config.yml)."""
-import re
 from typing import List
 
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-from core.language import fold
+from core.language import STRETCHED, fold
 
 
 def override_intent(message: Message, name: str) -> None:
@@ -15,9 +14,6 @@ def override_intent(message: Message, name: str) -> None:
     message.set(INTENT, decided, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [decided] + (message.get(INTENT_RANKING_KEY) or []),
                 add_to_output=True)
-
-
-STRETCHED = re.compile(r"([a-z])\1{2,}")  # no English word has a letter three times in a row
 
 
 def unstretched(word: str) -> str:

@@ -40,11 +40,10 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from core.language import ENGLISH, ENTITY, SPANISH, WORD, fold, tell_counts, tells
+from core.language import ENGLISH, ENTITY, SPANISH, STRETCHED, WORD, fold, tell_counts, tells
 
 ENGLISH_NAME, SPANISH_NAME = "ENGLISH", "SPANISH"  # lingua's names of them
 LINGUA_NAMES = {ENGLISH_NAME: ENGLISH, SPANISH_NAME: SPANISH}
-DRAWN_OUT = re.compile(r"(\w)\1\1")  # a letter thrice in a row
 # Words of the trade every language writes alike: they make lingua read English.
 LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|botox|acne|laser|"
                        r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
@@ -147,7 +146,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         small_words = tells(text)
         words = WORD.findall(text)
         if len(words) < self.min_words:
-            return small_words or self.short_spanish(text, words)
+            return small_words or self.spanish_by_words(text, words)
         plain = LOANWORDS.sub(" ", text)
         detected = lingua(plain, self.min_confidence, self.languages)
         if detected and detected not in LINGUA_NAMES and not (
@@ -158,7 +157,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         # them, English to lingua; then lingua, and where it is unsure among
         # all its languages, lingua between English and Spanish alone
         # ("usan rodillo o pluma?")
-        return small_words or LINGUA_NAMES.get(detected) or self.short_spanish(text, words)
+        return small_words or LINGUA_NAMES.get(detected) or self.spanish_by_words(text, words)
 
     @staticmethod
     def small_words_sure(text: str) -> bool:
@@ -167,13 +166,13 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         spanish, english = tell_counts(text)
         return max(spanish, english) >= SURE_TELLS and min(spanish, english) == 0
 
-    def short_spanish(self, text: str, words: List[str]) -> Optional[str]:
+    def spanish_by_words(self, text: str, words: List[str]) -> Optional[str]:
         """"es" for a message with a word only the Spanish examples use, or
         one lingua is sure is Spanish rather than English. Nothing to tell
         by: a name ("Carla", "Maria Lopez": every word capitalised, no
         question mark), a drawn-out word or keyboard mash ("hiii", "jjjkkk")."""
         if not words or (all(word[0].isupper() for word in words) and "?" not in text) \
-                or any(DRAWN_OUT.search(word) for word in words):
+                or any(STRETCHED.search(word) for word in words):
             return None
         if any(fold(word) in self.spanish_words for word in words):
             return SPANISH

@@ -31,18 +31,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
-from components.language import DRAWN_OUT, LANGUAGES, lingua
+from components.language import LANGUAGES, LOANWORDS, lingua
 from core.intents import OTHER_LANGUAGE_INTENT
-from core.language import ENGLISH, tells
+from core.language import ENGLISH, STRETCHED, tells
 
 VOCABULARY_FILE = "vocabulary.json"
 # "thnks", "zzzxxcv bnm" or a name say too little of a language; a script
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
-# Words of the trade every language writes alike: they make lingua read English.
-LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|botox|acne|laser|"
-                       r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
 SERVED = {"ENGLISH", "SPANISH"}
 
 
@@ -147,7 +144,7 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         o tratamento?": "o"), which lingua cannot weigh in so short a text.
         Spanish is served (components/language.py)."""
         text = message.get(TEXT) or ""
-        if "¿" in text or "¡" in text or DRAWN_OUT.search(text):  # "jjjjj kkkk": no language
+        if "¿" in text or "¡" in text or STRETCHED.search(text):  # "jjjjj kkkk": no language
             return False
         if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE or any(
                 character.isalpha() and not character.isascii() for character in text):
@@ -168,7 +165,7 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         mash. Measured on the blind sets: docs/evaluation.md."""
         text = message.get(TEXT) or ""
         if "¿" in text or "¡" in text or len(words(message.get(TEXT_TOKENS, []))) < \
-                MIN_WORDS_FOR_LANGUAGE or tells(text) == ENGLISH or DRAWN_OUT.search(text):
+                MIN_WORDS_FOR_LANGUAGE or tells(text) == ENGLISH or STRETCHED.search(text):
             return False
         language = lingua(LOANWORDS.sub(" ", text), self.sure_other_language_confidence,
                           self.languages)

@@ -59,7 +59,7 @@ ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
                   "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
 
 
-STRETCHED = re.compile(r"(\w)\1{2,}")  # "holaaa", "thxxx": the word a visitor stretched
+STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # a letter thrice: "holaaa", "hiii", "jjjjj"
 
 
 def tell_counts(text: str) -> Tuple[int, int]:
