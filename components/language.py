@@ -19,7 +19,8 @@ A message the small words do not decide and lingua is unsure of
 ("cicatrices?", "precio?", "usan rodillo o pluma?") is Spanish when it has
 a word only the Spanish training examples use ("cicatrices", learned at
 training from the examples the rules above tell), or when lingua, choosing
-between English and Spanish alone, is sure of it. It is never made English
+between English and Spanish alone, is sure of it and one of its words is a
+word of the Spanish examples (a keyboard mash is neither language). It is never made English
 that way, so "ok" or "downtime?" in a Spanish conversation keeps it Spanish,
 and a name ("Maria Lopez") tags nothing.
 """
@@ -93,13 +94,15 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
 
     def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
                  resource: Optional[Resource] = None,
-                 spanish_words: Optional[Set[str]] = None) -> None:
+                 spanish_words: Optional[Set[str]] = None,
+                 spanish_vocabulary: Optional[Set[str]] = None) -> None:
         config = {**self.get_default_config(), **config}
         self.languages = config["languages"]
         self.min_confidence = config["min_confidence"]
         self.min_words = config["min_words"]
         self.short_spanish_confidence = config["short_spanish_confidence"]
         self.spanish_words = spanish_words or set()
+        self.spanish_vocabulary = spanish_vocabulary or set()
         self._model_storage = model_storage
         self._resource = resource
 
@@ -118,22 +121,23 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
                 found[language].update(WORD.findall(fold(text)))
         self.spanish_words = {word for word in found[SPANISH] if len(word) >= MIN_SPANISH_WORD
                               and word not in found[ENGLISH]}
+        self.spanish_vocabulary = set(found[SPANISH])
 
     def train(self, training_data: TrainingData) -> Resource:
         self.learn([example.get(TEXT) or "" for example in training_data.intent_examples])
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(self.spanish_words)))
+            (directory / VOCABULARY_FILE).write_text(json.dumps({
+                "spanish_only": sorted(self.spanish_words),
+                "spanish": sorted(self.spanish_vocabulary)}))
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> LanguageTagger:
-        try:
-            with model_storage.read_from(resource) as directory:
-                spanish_words = set(json.loads((directory / VOCABULARY_FILE).read_text()))
-        except ValueError:  # a model trained before the tagger learned words
-            spanish_words = set()
-        tagger = cls(config, model_storage, resource, spanish_words)
+        with model_storage.read_from(resource) as directory:
+            words = json.loads((directory / VOCABULARY_FILE).read_text())
+        tagger = cls(config, model_storage, resource, set(words["spanish_only"]),
+                     set(words["spanish"]))
         # lingua's models load at start-up, not on a visitor's message
         lingua("", tagger.min_confidence, tagger.languages)
         lingua("", tagger.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
@@ -168,14 +172,18 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
 
     def spanish_by_words(self, text: str, words: List[str]) -> Optional[str]:
         """"es" for a message with a word only the Spanish examples use, or
-        one lingua is sure is Spanish rather than English. Nothing to tell
-        by: a name ("Carla", "Maria Lopez": every word capitalised, no
-        question mark), a drawn-out word or keyboard mash ("hiii", "jjjkkk")."""
+        one lingua is sure is Spanish rather than English and that has a
+        word the Spanish examples use. Nothing to tell by: a name ("Carla",
+        "Maria Lopez": every word capitalised, no question mark), a drawn-out
+        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe")."""
         if not words or (all(word[0].isupper() for word in words) and "?" not in text) \
                 or any(STRETCHED.search(word) for word in words):
             return None
-        if any(fold(word) in self.spanish_words for word in words):
+        folded = {fold(word) for word in words}
+        if folded & self.spanish_words:
             return SPANISH
+        if not folded & self.spanish_vocabulary:
+            return None
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return SPANISH if sure == SPANISH_NAME else None
 

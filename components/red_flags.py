@@ -92,6 +92,7 @@ class SomeoneElse(BaseModel, extra=Extra.forbid):
     who: Words  # type: ignore
     does: Words  # type: ignore
     unless: Words  # type: ignore
+    then: Words = []  # type: ignore
 
 
 class RedFlags(BaseModel, extra=Extra.forbid):
@@ -194,7 +195,7 @@ class RedFlagDetector:
             for p, part in enumerate(parts):
                 self._add(self.context, nlp, f"asks{a}:{p}", [part])
         if self.someone_else:
-            for key in ("who", "does", "unless"):
+            for key in ("who", "does", "unless", "then"):
                 self._add(self.context, nlp, f"someone_{key}", getattr(self.someone_else, key))
 
     def _add(self, matcher: PhraseMatcher, nlp: Language, key: str, phrases: List[str]) -> None:
@@ -279,20 +280,27 @@ class RedFlagDetector:
         over = [span for c in told for span in clauses.spans("over", c)] + [
             span for c in told if not clauses.spans("treatment", c)  # when it was treated
             for span in clauses.spans("over_when", c)]
-        inside_over = {i for start, end in over for i in range(start, end)}
-        ongoing = [start for c in told + [told[-1] + 1] for start, _ in clauses.spans("ongoing", c)
+        around = told + [told[-1] + 1]
+        # "now" in "it's gone now" or "i'm fine now" is part of what is over
+        inside_over = {i for c in around for start, end in clauses.spans("over", c)
+                       for i in range(start, end)}
+        ongoing = [start for c in around for start, _ in clauses.spans("ongoing", c)
                    if start not in inside_over]
         return bool(over) and not ongoing
 
     def _someone_else(self, clauses: Clauses, clause: int) -> bool:
         """The clause opens with someone else's symptom ("my cat has a fever"),
-        and does not bring in the visitor or the treatment after that."""
+        or with "his" or "her" after such a clause ("... and his face swelled
+        up"), and does not bring in the visitor or the treatment after that."""
+        def told_from(end: int) -> bool:
+            return not any(start >= end for start, _ in clauses.spans("someone_unless", clause))
+
         for _, who_end in clauses.opens_with("someone_who", clause):
             for does_start, does_end in clauses.spans("someone_does", clause):
-                if does_start == who_end and not any(
-                        start >= does_end for start, _ in clauses.spans("someone_unless", clause)):
+                if does_start == who_end and told_from(does_end):
                     return True
-        return False
+        return clause > 0 and any(told_from(end) for _, end in clauses.opens_with(
+            "someone_then", clause)) and self._someone_else(clauses, clause - 1)
 
     def _together(self, found: Dict[str, List[int]], combination: str, groups: int) -> bool:
         """One word of each group matched, all within `within` tokens."""

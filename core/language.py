@@ -36,7 +36,8 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
-# Spanish stop words that are also English words, or too short to tell; and
+# Spanish stop words that are also English words, or too short to tell ("y"
+# is "yes" in an English chat); and
 # those English speakers type alone, as slang ("yo", "ya", "sus", "nada",
 # "ha ha") or as names at the booking form's name step ("Mia", "Al", "Les",
 # "Ella", "Del", "Su", "Tu"): one of them must not turn an English
@@ -46,7 +47,7 @@ NOT_SPANISH_TELLS = {"a", "e", "o", "u", "he", "me", "no", "once", "tan", "son",
                      "dado", "ante", "gran", "modo", "pais", "sin", "ti", "te", "da", "dar",
                      "yo", "ya", "ha", "han", "sus", "nada", "total", "final", "mayor", "primer",
                      "mia", "al", "del", "les", "su", "tu", "dos", "ella", "tal", "dia", "os",
-                     "ver", "uno", "parte", "este", "mas"}
+                     "ver", "uno", "parte", "este", "mas", "y"}
 SPANISH_TELLS = {fold(word) for word in SPANISH_STOP_WORDS} - set(ENGLISH_STOP_WORDS) \
     - NOT_SPANISH_TELLS
 ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_WORDS}

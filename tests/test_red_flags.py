@@ -457,3 +457,33 @@ def test_a_broken_spanish_pattern_file_names_the_file_and_field(tmp_path):
     broken.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError, match=r"red_flags\.es\.yml: grammar\.not_reach"):
         load_red_flags(broken)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    ("the redness has crept way past where you treated and there are red streaky lines",
+     "spreading_redness"),
+    ("my face is killing me since the treatment", "severe_pain"),
+    ("this heat is killing me, are you open saturday?", None),
+    ("it's blistering hot out, what's your address", None),
+    ("my vision board says glowing skin this year", None),
+    ("my eyes are burning from reading all night, what's your number", None),
+    ("i had a high fever last month but i'm fine now, can i book", None),
+    ("my cat got stung and her face swelled up, do you know a vet", None),
+    ("my husband had microneedling and his face swelled up", "face_swelling"),
+    ("my dog got stung and his face swelled up after my treatment", "face_swelling")])
+def test_other_senses_and_other_causes_in_english(detector, text, symptom):
+    alarm = detect(detector, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    ("me hicieron micro y tengo swelling en la garganta", "throat_swelling"),
+    ("tengo la kara inchada desde ayer", "face_swelling"),
+    ("el dolor en vez de bajar va subiendo", "severe_pain"),
+    ("fiebre de sabado en la noche, abren los sabados?", None),
+    ("me hice una sesion y todavia no veo nada de cambio", None)])
+def test_spanglish_misspellings_and_other_senses_in_spanish(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
