@@ -37,7 +37,7 @@ def answerable(intent: Text) -> bool:
 
 def asked_in(tracker: Tracker) -> List[Text]:
     """The topic and clinic questions of the latest message, in order."""
-    if lasts(tracker):
+    if lasts(tracker) or same_for_an_area(tracker):
         return [KNOWLEDGE.by_id[tracker.get_slot("topic")].intent]
     return [intent for intent in questions_of(tracker) if answerable(intent)]
 
@@ -53,6 +53,21 @@ def lasts(tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     return (tracker.get_slot("topic") in PASSING and refers_back(text)
             and bool(HOW_LONG.search(text)) and "results" not in text.lower())
+
+
+# Topics whose answer depends on the area: "and my neck?" just after one of
+# them asks the same of the neck ("how much for the face?" "and my neck?").
+BY_AREA = {"cost", "sessions", "pain", "downtime", "results_timeline", "scars", "side_effects"}
+AND_FOR = re.compile(r"^\W*(?:and|y|e)\W+(?:(?:for|on|in|with|para|en|con|de)\W+)?"
+                     r"(?:my|the|her|his|mi|mis|el|la|los|las)\b", re.IGNORECASE)
+MAX_AND_FOR_WORDS = 6
+
+
+def same_for_an_area(tracker: Tracker) -> bool:
+    text = tracker.latest_message.get("text") or ""
+    return (tracker.get_slot("topic") in BY_AREA and len(text.split()) <= MAX_AND_FOR_WORDS
+            and bool(AND_FOR.search(text))
+            and questions_of(tracker) == [KNOWLEDGE.by_id["body_areas"].intent])
 
 
 FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b|"

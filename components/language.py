@@ -102,7 +102,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         self.min_words = config["min_words"]
         self.short_spanish_confidence = config["short_spanish_confidence"]
         self.spanish_words = spanish_words or set()
-        self.spanish_vocabulary = spanish_vocabulary or set()
+        # every word of the Spanish examples; None in a model trained before it was kept
+        self.spanish_vocabulary = spanish_vocabulary
         self._model_storage = model_storage
         self._resource = resource
 
@@ -134,10 +135,15 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> LanguageTagger:
-        with model_storage.read_from(resource) as directory:
-            words = json.loads((directory / VOCABULARY_FILE).read_text())
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = json.loads((directory / VOCABULARY_FILE).read_text())
+        except ValueError:  # a model trained before the tagger learned words
+            words = []
+        if isinstance(words, list):  # ... or before it kept every word
+            words = {"spanish_only": words, "spanish": None}
         tagger = cls(config, model_storage, resource, set(words["spanish_only"]),
-                     set(words["spanish"]))
+                     words["spanish"] and set(words["spanish"]))
         # lingua's models load at start-up, not on a visitor's message
         lingua("", tagger.min_confidence, tagger.languages)
         lingua("", tagger.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
@@ -182,7 +188,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         folded = {fold(word) for word in words}
         if folded & self.spanish_words:
             return SPANISH
-        if not folded & self.spanish_vocabulary:
+        if self.spanish_vocabulary is not None and not folded & self.spanish_vocabulary:
             return None
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return SPANISH if sure == SPANISH_NAME else None

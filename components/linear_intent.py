@@ -81,25 +81,30 @@ def lemmas(tokens: List[Token]) -> str:
     return " ".join(unstretched(token.lemma or token.text) for token in tokens)
 
 
-# Where a message's questions part: after a sentence's end (or an emoji), and before a
+# Where a message's questions part: after a sentence's end (or an emoji, a
+# colon, a dash between spaces: "two things: does it hurt, ..."), and before a
 # comma, "and", "&", "+", "also", "plus" or "but" that start a new question
 # ("what's the price and is there any downtime"); in Spanish before "y",
 # "e", "pero" or "también" that start one ("es seguro y cuanto cuesta",
-# "sirve para el acne y se puede combinar con PRP"). A Spanish question
-# opens with a question word or one of a few verbs; it keeps the order of
-# a statement otherwise.
-ASKING = (r"what|whats|what's|how|is|are|does|do|can|could|will|would|when|where|who|which|"
-          r"should|any")
+# "sirve para el acne y se puede combinar con PRP", "el precio y si duele").
+# A Spanish question opens with a question word or one of a few verbs, or
+# has an interrogative written with its accent ("microneedling vs laser
+# cuál es mejor"); it keeps the order of a statement otherwise.
+ASKING = (r"what|whats|what's|wat|wats|how|hows|how's|is|are|does|do|can|could|will|would|"
+          r"when|where|who|whos|who's|which|should|any")
 ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cuántos|cuantas|"
              r"cuántas|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|cual|cuál|cuales|"
-             r"cuáles|(?:en|para|pa|por) (?:que|qué)|xq|duele|duelen|sirve|se puede|puedo|"
-             r"me puedo|hay")
+             r"cuáles|(?:en|para|pa|por) (?:que|qué|cuanto|cuánto)|xq|duele|duelen|sirve|"
+             r"se puede|puedo|me puedo|(?:lo|la|los|las|se|me) (?:puedo|puede|pueden)|hay|si|"
+             r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
+INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"
 AND = r"and|n|also|plus|but|(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también"
-BOUNDARY = re.compile(r"(?:[.?!;]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+"
+BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+"
                       rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
-                      r"yeah|sorry|alright|y|pero|oye|oiga|bueno|entonces|tambien|también|ademas|"
-                      rf"además)\W+)*(?:{ASKING}|{ASKING_ES})\b"
+                      r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"
+                      r"entonces|tambien|también|ademas|además|te pregunto|una pregunta)\W+)*"
+                      rf"(?:{ASKING}|{ASKING_ES})\b|(?<!\w)(?:{INTERROGATIVE_ES})(?!\w)"
                       r"|\b(?:quer[ií]a|quiero|quisiera|me gustar[ií]a)\s+(?:preguntar|saber)\b",
                       re.IGNORECASE)
 
@@ -124,7 +129,10 @@ MAX_NAMED_WORDS = 3
 # "before that, how long is the downtime?": words that lead in, not subjects
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
                "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
-               "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm"}
+               "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm",
+               "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno", "ok",
+               "pues", "entonces", "oiga", "jaja", "perdon", "perdón", "hola", "gracias", "si",
+               "sí"}
 
 
 def names_a_subject(chunk: List[Token]) -> bool:

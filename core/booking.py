@@ -31,7 +31,8 @@ QUESTION_WORDS = {"what", "how", "does", "do", "is", "are", "can", "could", "wil
 FILLERS = {"wait", "ok", "okay", "oh", "um", "hmm", "hang", "on", "actually", "first", "before",
            "that", "hold", "sorry", "quick", "question", "btw", "also", "and", "but", "so",
            "espera", "espere", "oye", "oiga", "perdon", "una", "pregunta", "antes", "y", "pero",
-           "ah", "bueno", "pues", "oigan", "disculpe"}
+           "ah", "bueno", "pues", "oigan", "disculpe", "tell", "me", "dime", "digame",
+           "diganme", "explicame", "cuentame", "quiero", "quisiera", "queria", "saber"}
 # parsedatetime's day parts, moved into a clinic's day ("morning" is 06:00 there).
 DAY_PARTS = {"morning": 9, "afternoon": 14, "evening": 17}
 CALENDAR = parsedatetime.Calendar(version=parsedatetime.VERSION_CONTEXT_STYLE)

@@ -226,6 +226,20 @@ def test_how_long_does_that_last_after_the_side_effects_is_about_them():
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"])
 
 
+@pytest.mark.parametrize("topic, text, answered", [
+    ("cost", "and my neck?", "cost"), ("sessions", "and for my neck?", "sessions"),
+    ("scars", "y las de cesárea?", "scars"),
+    ("what_is", "and my neck?", "body_areas"),  # the area's own answer
+    ("cost", "can you do my neck?", "body_areas")])  # a question of its own
+def test_and_my_neck_after_a_topic_that_depends_on_the_area_asks_it_again(topic, text, answered):
+    asked = Tracker("visitor", {"disclosed": True, "topic": topic},
+                    {"text": text, "intent": {"name": "faq_body_areas"}},
+                    [], False, None, {}, "action_listen")
+    consult = KNOWLEDGE.by_id[answered].safety == "consult"  # the offer follows the answer
+    answer, *_ = run(ActionAnswerFaq(), asked, slots(offered=consult, topic=answered))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id[answered])
+
+
 def test_a_miss_after_an_understood_message_still_offers_candidates():
     ranking = [{"name": "faq_sessions", "confidence": 0.41}]
     [message] = run(ActionDidYouMean(),

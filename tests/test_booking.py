@@ -67,7 +67,9 @@ def test_spanish_answers_at_the_form_steps():
     assert all(booking.asks_to_change(text) for text in ["cambia mi teléfono", "el nombre está mal"])
     assert all(booking.asks_to_resume(text) for text in ["sigamos", "ok, continuar", "adelante"])
     assert all(booking.looks_like_question(text) for text in
-               ["espera, cuanto dura la recuperacion", "¿duele?", "y cuánto cuesta"])
+               ["espera, cuanto dura la recuperacion", "¿duele?", "y cuánto cuesta",
+                "espera, antes dime cuánto tarda la recuperación", "tell me how long it lasts"])
+    assert not booking.looks_like_question("me llamo Ana, y mi cel es 801 555 0123")
     assert booking.skips("no sé") and booking.skips("omitir")
     assert booking.name("me llamo Ana López") == "Ana López"
     assert booking.looks_like_a_name("me llamo ana lópez") and booking.looks_like_a_name(

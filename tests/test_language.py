@@ -50,6 +50,7 @@ def test_english_is_tagged_english(text):
     "ok", "downtime?", "👍", "",  # too short to tell: the conversation's language stays
     "Carla", "Maria Lopez", "jjjkkk", "asdkfj qwe", "fjfjfjfjf",  # a name, a keyboard mash
     "y",  # "yes" in an English chat
+    "bye", "ok bye",  # Spanish speakers sign off in English too
     "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
     "Quanto custa o tratamento?",

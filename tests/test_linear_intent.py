@@ -58,6 +58,18 @@ def tokens(text: str) -> List[Token]:
      [(True, "queria preguntar si duele"), (True, "cuanto tiempo dura")]),
     ("tengo acne y me dijeron que sirve",  # a statement: no question word after "y"
      [(False, "tengo acne y me dijeron que sirve")]),
+    ("quiero saber el precio y si duele", [(True, "quiero saber el precio"), (True, "si duele")]),
+    ("microneedling vs laser cuál es mejor",  # an interrogative with its accent
+     [(True, "microneedling vs laser cuál es mejor")]),
+    # a colon or a dash between spaces ends a sentence (the words before it,
+    # beside a question, may name a subject: the classifier decides); lead-ins
+    # and typed forms
+    ("Two things: does it help hair loss, and is it safe?",
+     [(True, "Two things:"), (True, "does it help hair loss,"), (True, "is it safe?")]),
+    ("a few qs - does it hurt", [(True, "a few qs"), (True, "does it hurt")]),
+    ("hey so does it hurt", [(True, "hey so does it hurt")]),
+    ("whos not allowed to get it", [(True, "whos not allowed to get it")]),
+    ("come at 10:30 pls", [(False, "come at 10:30 pls")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
