@@ -60,7 +60,7 @@ def lasts(tracker: Tracker) -> bool:
 BY_AREA = {"cost", "sessions", "pain", "downtime", "results_timeline", "scars", "side_effects"}
 AND_FOR = re.compile(r"^\W*(?:and|y|e)\W+(?:(?:for|on|in|with|para|en|con|de)\W+)?"
                      r"(?:my|the|her|his|mi|mis|el|la|los|las)\b", re.IGNORECASE)
-MAX_AND_FOR_WORDS = 6
+MAX_AND_FOR_WORDS = 4  # "y en el cuello se puede?" asks of the area itself
 
 
 def same_for_an_area(tracker: Tracker) -> bool:

@@ -134,8 +134,11 @@ def treatment_area(text: str) -> str:
     return cleaned
 
 
+ASIDE = re.compile(r"\s*\([^()]*\)\s*")  # "Jared Hatch (her dad)": the name is outside
+
+
 def name(text: str) -> str:
-    cleaned = without_lead_in(text)
+    cleaned = without_lead_in(ASIDE.sub(" ", text).strip() or text)
     if not cleaned or len(cleaned) > MAX_NAME or len(cleaned.split()) > 6:
         raise Invalid("utter_invalid_name")
     if not re.fullmatch(r"[^\W\d_]+(?:[ '’.-][^\W\d_]*)*", cleaned):

@@ -75,6 +75,7 @@ def test_spanish_answers_at_the_form_steps():
     assert booking.looks_like_a_name("me llamo ana lópez") and booking.looks_like_a_name(
         "my name is robin") and not booking.looks_like_a_name("soy alérgica al látex?")
     assert booking.name("sí, soy José") == "José"
+    assert booking.name("Jared Hatch (her dad)") == "Jared Hatch"
     assert booking.contact("mi cel es 801 555 0123", "US").value == "+18015550123"
 
 

@@ -142,6 +142,17 @@ def test_how_long_does_that_last_after_a_passing_reaction_asks_about_it(assistan
         ["side_effects"], ["side_effects"]]
 
 
+def test_and_my_neck_after_the_sessions_asks_them_again_of_the_neck(assistant):
+    assert outcomes(assistant, ["how many sessions for fine lines?", "and for my neck?",
+                                "can you do my hands too?"]) == [
+        ["sessions"], ["sessions"], ["body_areas"]]
+
+
+def test_a_compound_question_after_a_lead_in_gets_every_answer(assistant):
+    assert outcomes(assistant, ["Two things: does it hurt, and how much is it?"]) == [
+        ["pain", "cost"]]
+
+
 def test_a_detail_given_earlier_can_be_changed_at_a_later_step(assistant):
     steps = outcomes(assistant, ["book a consultation", "skip", "yes", "Dana Whit",
                                  "dana@example.com", "wait, I got my name wrong, can I change it?",

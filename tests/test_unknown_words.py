@@ -86,3 +86,6 @@ def test_a_language_lingua_is_sure_of_is_another_language_though_its_words_are_k
     assert processed.get("intent") == {"name": "other_language", "confidence": 1.0}
     [spanish] = sure.process([message("queria saber el precio para cicatriz de acne")])
     assert spanish.get("intent")["name"] == "faq_pain"
+    # a drawn-out word is read as no language, not as a keyboard mash of the whole
+    [laughing] = sure.process([message(text + " kkkk")])
+    assert laughing.get("intent") == {"name": "other_language", "confidence": 1.0}
