@@ -22,6 +22,7 @@ SUITE = Path(__file__).resolve().parent / "red_flags"
 URGENT = yaml.safe_load((SUITE / "urgent.yml").read_text())
 NORMAL = yaml.safe_load((SUITE / "normal.yml").read_text())
 PRECISION = yaml.safe_load((SUITE / "precision.yml").read_text())
+BLIND = yaml.safe_load((SUITE / "blind.yml").read_text())  # blind set h's, read after its score
 # Spanish: written before the Spanish patterns; the blind part was measured
 # once against the finished patterns before it joined the suite.
 URGENT_ES = yaml.safe_load((SUITE / "urgent.es.yml").read_text())
@@ -40,14 +41,17 @@ def is_spanish_urgent_reply(replies) -> bool:
 @pytest.mark.unit
 def test_the_suite_is_large_enough():
     assert len(URGENT) >= 60 and len(NORMAL) >= 40 and len(PRECISION) >= 150
-    assert not set(URGENT) & (set(NORMAL) | set(PRECISION))
+    assert len(BLIND["urgent"]) >= 20 and len(BLIND["normal"]) >= 20
+    urgent = set(URGENT) | set(BLIND["urgent"])
+    assert not urgent & (set(NORMAL) | set(PRECISION) | set(BLIND["normal"]))
 
 
 @pytest.mark.e2e
 def test_every_urgent_message_gets_the_urgent_reply(assistant):
-    missed = [text for text in URGENT
+    urgent = URGENT + BLIND["urgent"]
+    missed = [text for text in urgent
               if not is_urgent_reply(assistant.say(text, keep_disclosure=True))]
-    assert missed == [], f"{len(missed)} of {len(URGENT)} urgent messages missed"
+    assert missed == [], f"{len(missed)} of {len(urgent)} urgent messages missed"
 
 
 @pytest.mark.e2e
@@ -58,8 +62,9 @@ def test_no_normal_reaction_is_escalated(assistant):
 
 @pytest.mark.e2e
 def test_no_symptom_word_in_another_sense_is_escalated(assistant):
-    escalated = [text for text in PRECISION if is_urgent_reply(assistant.say(text))]
-    assert escalated == [], f"{len(escalated)} of {len(PRECISION)} precision messages escalated"
+    precision = PRECISION + BLIND["normal"]
+    escalated = [text for text in precision if is_urgent_reply(assistant.say(text))]
+    assert escalated == [], f"{len(escalated)} of {len(precision)} precision messages escalated"
 
 
 @pytest.mark.e2e
@@ -334,7 +339,7 @@ def test_english_messages_are_judged_as_before(detector, spanish):
     """The gate with both languages decides every English suite message as the
     English patterns alone do, and never in Spanish."""
     gate = RedFlagGate(load_red_flags(), spanish)
-    for text in URGENT + NORMAL + PRECISION:
+    for text in URGENT + NORMAL + PRECISION + BLIND["urgent"] + BLIND["normal"]:
         alarm, language = gate.detect(detector, detector.nlp(text.lower()), text)
         assert alarm == detect(detector, text), text
         assert not alarm or language == "en", text
