@@ -153,6 +153,8 @@ class ValidateBookingForm(FormValidationAction):
         text = tracker.latest_message.get("text") or ""
         if booking.agrees(text) and intent_of(tracker) not in INTERRUPTIONS - {"delete_my_data"}:
             return {"consent": True}  # "yes you can keep my details" is no erasure request
+        if intent_of(tracker) == "delete_my_data" and booking.refuses(text):
+            return {"consent": False}  # "no, don't keep my details": nothing is kept yet
         if intent_of(tracker) in INTERRUPTIONS:
             return {}
         if intent_of(tracker) in ("affirm", "deny"):

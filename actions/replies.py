@@ -70,8 +70,10 @@ def same_for_an_area(tracker: Tracker) -> bool:
             and questions_of(tracker) == [KNOWLEDGE.by_id["body_areas"].intent])
 
 
-FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them)\b|"
-                       r"^\W*(?:and|so|ok|okay)?\W*(?:(?:what|how) about|and for)\b", re.IGNORECASE)
+FOLLOW_UP = re.compile(r"\b(?:that|this|it|those|these|they|them|eso|esa|ese|esto|esos|esas)\b|"
+                       r"^\W*(?:and|so|ok|okay)?\W*(?:(?:what|how) about|and for)\b|"
+                       r"^\W*(?:y|e)\s+(?:el|la|los|las|lo|para|en|con|que tal|qué tal)\b",
+                       re.IGNORECASE)
 MAX_FOLLOW_UP_WORDS = 12
 
 

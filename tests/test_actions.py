@@ -209,7 +209,8 @@ def test_a_short_message_pointing_back_is_about_the_topic_just_answered():
     assert offer["response"] == "utter_offer_consultation"
 
 
-@pytest.mark.parametrize("text", ["what about keloids?", "and for the one on my arm?"])
+@pytest.mark.parametrize("text", ["what about keloids?", "and for the one on my arm?",
+                                  "¿y las abultadas?"])
 def test_what_about_after_a_topic_is_about_that_topic(text):
     following = Tracker("visitor", {"disclosed": True, "topic": "scars"},
                         {"text": text, "intent": {"name": "nlu_fallback"}, "intent_ranking": []},

@@ -129,6 +129,19 @@ def test_a_yes_that_mentions_keeping_details_is_consent_not_an_erasure(assistant
         ["ask:treatment_area"], ["ask:consent"], ["ask:name"]]
 
 
+def test_a_no_that_mentions_keeping_details_ends_the_form_and_the_next_question_is_free(
+        assistant):
+    assert outcomes(assistant, ["please call me back", "no, don't keep my data",
+                                "what's your phone number then?"]) == [
+        ["ask:consent"], ["stopped"], ["contact"]]
+
+
+def test_a_first_name_alone_is_taken_at_the_name_step(assistant):
+    assert outcomes(assistant, ["please have someone call me", "sure", "Priya", "801-555-0142",
+                                "thank you!"]) == [
+        ["ask:consent"], ["ask:name"], ["ask:contact"], ["saved"], ["thanks"]]
+
+
 def test_confirm_saves_and_a_wrong_detail_at_the_read_back_is_asked_again(assistant):
     steps = outcomes(assistant, ["book a consultation", "skip", "yes", "Dana Whit",
                                  "dana@example.com", "friday morning at 10",

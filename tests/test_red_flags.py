@@ -476,7 +476,12 @@ def test_a_broken_spanish_pattern_file_names_the_file_and_field(tmp_path):
     ("i had a high fever last month but i'm fine now, can i book", None),
     ("my cat got stung and her face swelled up, do you know a vet", None),
     ("my husband had microneedling and his face swelled up", "face_swelling"),
-    ("my dog got stung and his face swelled up after my treatment", "face_swelling")])
+    ("my dog got stung and his face swelled up after my treatment", "face_swelling"),
+    ("my lip is three times its normal size since the treatment", "lip_swelling"),
+    ("my dark patches got so much worse when i was pregnant", None),
+    ("trouble breathing through my nose from allergies, can i book", None),
+    ("my eyes are puffy from crying all night, how much is it", None),
+    ("my dog's face is swollen, any vet nearby?", None)])
 def test_other_senses_and_other_causes_in_english(detector, text, symptom):
     alarm = detect(detector, text)
     assert (alarm and alarm.symptom) == symptom
@@ -488,7 +493,9 @@ def test_other_senses_and_other_causes_in_english(detector, text, symptom):
     ("tengo la kara inchada desde ayer", "face_swelling"),
     ("el dolor en vez de bajar va subiendo", "severe_pain"),
     ("fiebre de sabado en la noche, abren los sabados?", None),
-    ("me hice una sesion y todavia no veo nada de cambio", None)])
+    ("me hice una sesion y todavia no veo nada de cambio", None),
+    ("me da miedo que se me infecte la cara, es comun?", None),
+    ("hay riesgo de infeccion?", None)])
 def test_spanglish_misspellings_and_other_senses_in_spanish(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
