@@ -20,9 +20,9 @@ A message the small words do not decide and lingua is unsure of
 a word only the Spanish training examples use ("cicatrices", learned at
 training from the examples the rules above tell), or when lingua, choosing
 between English and Spanish alone, is sure of it and one of its words is a
-word of the Spanish examples (a keyboard mash is neither language). It is never made English
-that way, so "ok" or "downtime?" in a Spanish conversation keeps it Spanish,
-and a name ("Maria Lopez") tags nothing.
+word of the Spanish examples (a keyboard mash is neither language). It is
+never made English that way, so "ok" or "downtime?" in a Spanish
+conversation keeps it Spanish, and a name ("Maria Lopez") tags nothing.
 """
 from __future__ import annotations
 

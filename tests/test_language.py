@@ -1,12 +1,17 @@
 """The language tagger: "en" or "es" when a message tells, nothing when it
 does not, so that the conversation keeps its language (components/language.py)."""
 import functools
+import json
 
 import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.language import LanguageTagger
+from components.language import VOCABULARY_FILE, LanguageTagger
 
 pytestmark = pytest.mark.unit
 
@@ -76,3 +81,24 @@ def test_words_only_the_spanish_examples_use_tell_a_short_message():
     assert not {"acne", "face", "las", "de"} & tagger.spanish_words  # in English, or too short
     assert tagger.language("cicatrices?") == "es"
     assert tagger.language("Cicatrices Lopez") is None  # a name
+
+
+def test_a_model_trained_before_the_tagger_kept_every_word_still_loads(tmp_path):
+    """Its word list loads; a keyboard mash is then judged as before (by lingua)."""
+    storage, resource = LocalModelStorage(tmp_path), Resource("tagger")
+    with storage.write_to(resource) as directory:
+        (directory / VOCABULARY_FILE).write_text(json.dumps(["cicatrices"]))
+    old = LanguageTagger.load({}, storage, resource, ExecutionContext(GraphSchema({}), "t"))
+    assert old.spanish_words == {"cicatrices"} and old.spanish_vocabulary is None
+    assert old.language("cicatrices?") == "es"
+
+
+def test_the_words_the_tagger_learned_load_with_the_model(tmp_path):
+    storage, resource = LocalModelStorage(tmp_path), Resource("tagger")
+    context = ExecutionContext(GraphSchema({}), "t")
+    tagger = LanguageTagger.create({}, storage, resource, context)
+    tagger.train(TrainingData([Message(data={"text": text, "intent": "faq_scars"}) for text in
+                               ["¿sirve para las cicatrices de acné?", "does it help acne scars?"]]))
+    loaded = LanguageTagger.load({}, storage, resource, context)
+    assert loaded.spanish_words == tagger.spanish_words
+    assert loaded.spanish_vocabulary == tagger.spanish_vocabulary >= {"cicatrices", "para"}
