@@ -143,7 +143,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         if isinstance(words, list):  # ... or before it kept every word
             words = {"spanish_only": words, "spanish": None}
         tagger = cls(config, model_storage, resource, set(words["spanish_only"]),
-                     words["spanish"] and set(words["spanish"]))
+                     None if words["spanish"] is None else set(words["spanish"]))
         # lingua's models load at start-up, not on a visitor's message
         lingua("", tagger.min_confidence, tagger.languages)
         lingua("", tagger.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))

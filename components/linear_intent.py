@@ -130,7 +130,7 @@ MAX_NAMED_WORDS = 3
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
                "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
                "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm",
-               "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno", "ok",
+               "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno",
                "pues", "entonces", "oiga", "jaja", "perdon", "perdón", "hola", "gracias", "si",
                "sí"}
 
