@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 import requests
 import sqlalchemy
@@ -46,10 +47,32 @@ DEFAULTS = {
 STARTUP_TIMEOUT_S = 300
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 10000
+given_ports: Set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, for a server about to start.
+
+    The port the kernel picks for `bind(0)` comes from its ephemeral range,
+    where any outgoing connection (a replica's to PostgreSQL, say) can take
+    it in the seconds before the server binds it: CI once lost a cluster
+    start that way. So the port is drawn below that range, and never twice
+    in one process."""
+    first_ephemeral = (int(EPHEMERAL_RANGE.read_text().split()[0])
+                       if EPHEMERAL_RANGE.exists() else 32768)
+    while True:
+        port = random.randrange(LOWEST_PORT, first_ephemeral)
+        if port in given_ports:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        given_ports.add(port)
+        return port
 
 
 def nginx_binary() -> Optional[str]:
