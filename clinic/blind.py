@@ -205,7 +205,7 @@ class Result:
 
     @property
     def topical(self) -> bool:
-        return all(label in TOPIC_IDS for label in self.expected)
+        return all(option in TOPIC_IDS for label in self.expected for option in label.split("|"))
 
 
 @dataclass
