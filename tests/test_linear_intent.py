@@ -96,6 +96,14 @@ def test_a_part_below_the_threshold_is_no_second_question():
     assert questions == [] and ranking[0]["name"] == "faq_cost"
 
 
+def test_beside_a_sure_question_a_plain_question_is_kept_when_less_sure():
+    scored = [(True, top("faq_pain", 0.99)), (True, top("faq_downtime", 0.55))]
+    _, questions = CLASSIFIER._by_parts(top("faq_pain", 0.9), scored, plain=[True, True])
+    assert questions == ["faq_pain", "faq_downtime"]
+    _, alone = CLASSIFIER._by_parts(top("faq_pain", 0.9), scored[1:], plain=[True])
+    assert alone == []  # no sure question beside it: nothing to go by
+
+
 def test_in_a_long_message_the_surest_question_wins_over_the_whole():
     ranking, questions = CLASSIFIER._by_parts(top("faq_scars", 0.3), [
         (False, top("faq_contraindications", 0.95)), (True, top("faq_downtime", 0.8))])
