@@ -20,7 +20,8 @@ from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, ask
                              clinic_reply, disclose_first, handoff, intent_of, language_of,
                              next_opening_text, questions_of, values_for)
 from core import booking, erasure, notify, store
-from core.intents import ATTACHMENT_INTENT, BOOKING_INTENT, OTHER_LANGUAGE_INTENT, URGENT_INTENTS
+from core.intents import (ATTACHMENT_INTENT, BOOKING_INTENT, FALLBACK_INTENT,
+                          OTHER_LANGUAGE_INTENT, URGENT_INTENTS)
 from core.language import fold
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(response="utter_cannot_view_attachments")
             return {slot: None}
         text = tracker.latest_message.get("text") or ""
+        if intent == "request_human":  # "can I just talk to a real person?": the phone
+            handoff(dispatcher, language_of(tracker))
+            dispatcher.utter_message(response="utter_booking_resume")
+            return {slot: None}
         if intent in REPLIED_IN_FORM and booking.looks_like_question(text):
             clinic_reply(dispatcher, intent, language_of(tracker))  # "are you a robot?", "¿en español?", the weather
             dispatcher.utter_message(response="utter_booking_resume")
@@ -159,6 +164,8 @@ class ValidateBookingForm(FormValidationAction):
             return {}
         if intent_of(tracker) in ("affirm", "deny"):
             return {"consent": intent_of(tracker) == "affirm"}
+        if intent_of(tracker) in (CONTINUE_INTENT, FALLBACK_INTENT) and booking.says_yes_first(text):
+            return {"consent": True}  # "yes, that's fine. can we continue in English?"
         if booking.refuses(text) and not booking.looks_like_question(text):
             return {"consent": False}
         return self._digression("consent", dispatcher, tracker) or {"consent": "unclear"}

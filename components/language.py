@@ -49,6 +49,7 @@ LINGUA_NAMES = {ENGLISH_NAME: ENGLISH, SPANISH_NAME: SPANISH}
 LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|botox|acne|laser|"
                        r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
 SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
+SENTENCE_END = re.compile(r"[?!.]+")
 VOCABULARY_FILE = "spanish_words.json"
 MIN_SPANISH_WORD = 4  # shorter words are too often both ("con", "mas")
 # English, Spanish and the languages most spoken in Utah after them: lingua
@@ -163,11 +164,22 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
                 self.small_words_sure(text)  # "necesito una appointment para hacerme
                 and not lingua(plain, self.short_spanish_confidence, self.languages)):  # el"
             return None  # "tut es weh" is German, whatever "es" says
+        if self.goes_on_in_spanish(text):
+            return SPANISH
         # the small words first: "duele el microneedling" is Spanish to
         # them, English to lingua; then lingua, and where it is unsure among
         # all its languages, lingua between English and Spanish alone
         # ("usan rodillo o pluma?")
         return small_words or LINGUA_NAMES.get(detected) or self.spanish_by_words(text, words)
+
+    @staticmethod
+    def goes_on_in_spanish(text: str) -> bool:
+        """"is it painful? digo, duele?", "what is it? y cuanto cuesta": a
+        sentence after the first, of two words or more, in Spanish by its
+        small words. A visitor who goes on in Spanish is answered in it."""
+        later = SENTENCE_END.split(text)[1:]
+        return any(len(WORD.findall(sentence)) >= 2 and tells(sentence) == SPANISH
+                   for sentence in later)
 
     @staticmethod
     def small_words_sure(text: str) -> bool:

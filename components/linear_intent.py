@@ -191,13 +191,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # (faq_*, clinic_*) is answered on its own: in a long message, or
             # beside another one (each answered, in the order asked).
             "part_threshold": 0.7,
-            # Beside such a part, another sentence or clause of a message of
-            # at most `max_plain_words` that opens with a question word is
-            # answered when this sure ("does it hurt?? and can i go to work
-            # after"). Of 0.4-0.7, 0.5 answered the most blind messages of
-            # sets A-J and es-a to es-g right (13 more, 7 fewer).
-            "next_part_threshold": 0.5,
-            "max_plain_words": 25,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -308,38 +301,23 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             tokens = message.get(TEXT_TOKENS, [])
             ranking, *scored = self.rankings([self.spelt(tokens)] + [
                 self.spelt(chunk) for _, chunk in split])
-            text = message.get(TEXT) or ""
-            # "does it hurt?? and can i go to work after": in a short message
-            # of sentences (not a list of subjects), a part that opens with a
-            # question word is a question of its own
-            short = len(text.split()) <= self.config["max_plain_words"] and bool(
-                BOUNDARY.search(text.rstrip(" ?!.")))
-            plain = [short and bool(QUESTION.match(text[chunk[0].start:chunk[-1].end]))
-                     for _, chunk in split]
             ranking, questions = self._by_parts(ranking, list(zip(
-                [question for question, _ in split], scored)), plain)
+                [question for question, _ in split], scored)))
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if len(questions) > 1:
                 message.set(QUESTIONS, questions, add_to_output=True)
         return messages
 
-    def _by_parts(self, ranking: List[Dict[str, Any]], scored: List[tuple],
-                  plain: Optional[List[bool]] = None) -> tuple:
+    def _by_parts(self, ranking: List[Dict[str, Any]], scored: List[tuple]) -> tuple:
         """The message's intent and questions, from its own ranking and its
         parts' ((is a question, ranking) each). Two or more parts that ask
         different questions, each with confidence: all of them, in order.
         Else, when the whole message is less sure than its best question:
         that one."""
-        plain = plain or [False] * len(scored)
-        asking = [(part, is_plain) for (question, part), is_plain in zip(scored, plain)
-                  if question and part[0]["name"].startswith(QUESTION_INTENTS + REQUESTS)]
-        sure = [part for part, _ in asking
-                if part[0]["confidence"] >= self.config["part_threshold"]]
-        if sure:
-            sure = [part for part, is_plain in asking
-                    if part[0]["confidence"] >= self.config["part_threshold"]
-                    or (is_plain and part[0]["confidence"] >= self.config["next_part_threshold"])]
+        sure = [part for question, part in scored if question
+                and part[0]["confidence"] >= self.config["part_threshold"]
+                and part[0]["name"].startswith(QUESTION_INTENTS + REQUESTS)]
         questions = list(dict.fromkeys(part[0]["name"] for part in sure))
         requests = [name for name in questions if name in REQUESTS]
         if len(questions) > 1 and len(requests) <= 1:

@@ -74,6 +74,9 @@ AGREEMENT = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|of course|confirm|
                        r"si|claro|dale|de acuerdo|esta bien|va|sale|correcto|por supuesto|acepto|"
                        r"okey|listo|perfecto|envielo|enviela|mandela|mandelo)\b"
                        r"(?!\s*,?\s*(?:but|pero)\b)", re.IGNORECASE)
+YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|si|claro|of course|por supuesto|de acuerdo)\b",
+                 re.IGNORECASE)
+FIRST_CLAUSE = re.compile(r"[,.;!?]")
 CHANGE = re.compile(r"\b(?:change|wrong|fix|correction|update|typo|mistake|not right|incorrect|"
                     r"cambiar|cambia|cambie|cambio|corregir|corrija|corrige|esta mal|equivocad[oa]|"
                     r"error)\b", re.IGNORECASE)
@@ -84,6 +87,14 @@ def agrees(text: str) -> bool:
     question nor a "yes, but"."""
     return (bool(AGREEMENT.search(fold(text))) and not looks_like_question(text)
             and not asks_to_change(text) and not asks_to_resume(text))
+
+
+def says_yes_first(text: str) -> bool:
+    """"yes, that's fine. can we continue in English?": a plain yes, then a
+    request that is no question about the treatment ("ok, let's carry on"
+    is no yes)."""
+    first = FIRST_CLAUSE.split(text)[0]
+    return bool(YES.search(fold(first))) and agrees(first)
 
 
 def asks_to_change(text: str) -> bool:

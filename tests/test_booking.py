@@ -346,3 +346,11 @@ def test_a_skip_after_a_lead_in_skips_the_area(text):
 ])
 def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
     assert booking.looks_like_a_name(text) is is_name
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, yes", [
+    ("yes, that's fine. Can we continue in English?", True), ("sí, claro. sigamos", True),
+    ("ok, let's carry on", False), ("yes but how long is the recovery?", False)])
+def test_a_plain_yes_before_a_request_is_a_yes(text, yes):
+    assert booking.says_yes_first(text) == yes

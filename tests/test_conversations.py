@@ -48,6 +48,13 @@ def test_a_question_at_the_consent_step_is_answered_and_carry_on_resumes(assista
         ["ask:name"]]
 
 
+def test_asking_for_a_person_during_the_booking_gives_the_phone_and_asks_the_step_again(
+        assistant):
+    assert outcomes(assistant, ["I'd like to book a consultation", "my acne scars",
+                                "actually, could I talk to a real person?", "yes"]) == [
+        ["ask:treatment_area"], ["ask:consent"], ["human", "ask:consent"], ["ask:name"]]
+
+
 def test_a_question_at_every_step_of_the_call_back_request_is_answered(assistant):
     assert outcomes(assistant, ["can someone call me back", "does it hurt?", "yes",
                                 "where are you located?", "Ana Silva",

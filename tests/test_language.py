@@ -38,6 +38,7 @@ def tagged(text: str):
     "kiero una cita para el martes xfa",
     "precio?", "duele?", "telefono?",  # short: lingua, between English and Spanish, is sure
     "holaaa 👋",  # a small word stretched
+    "is it painful? digo, duele?", "what is it? y cuanto cuesta?",  # goes on in Spanish
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -46,6 +47,7 @@ def test_spanish_is_tagged_spanish(text):
 @pytest.mark.parametrize("text", [
     "how much is it", "thanks!", "wat is micro needling", "is el microneedling safe for me?",
     "my doctor wants blood work first, is that ok?", "hiii",
+    "does it hurt? I'm near Plaza del Sol",  # a place name
 ])
 def test_english_is_tagged_english(text):
     assert tagged(text) == ["en"]

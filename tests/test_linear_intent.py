@@ -96,12 +96,12 @@ def test_a_part_below_the_threshold_is_no_second_question():
     assert questions == [] and ranking[0]["name"] == "faq_cost"
 
 
-def test_beside_a_sure_question_a_plain_question_is_kept_when_less_sure():
-    scored = [(True, top("faq_pain", 0.99)), (True, top("faq_downtime", 0.55))]
-    _, questions = CLASSIFIER._by_parts(top("faq_pain", 0.9), scored, plain=[True, True])
-    assert questions == ["faq_pain", "faq_downtime"]
-    _, alone = CLASSIFIER._by_parts(top("faq_pain", 0.9), scored[1:], plain=[True])
-    assert alone == []  # no sure question beside it: nothing to go by
+def test_a_compound_takes_its_intent_from_a_sure_part_not_an_unsure_one_of_the_same_topic():
+    # "Hola! tres preguntitas: cuánto cuesta, ...": "tres preguntitas" leans to the cost too
+    ranking, questions = CLASSIFIER._by_parts(top("faq_sessions", 0.66), [
+        (True, top("faq_cost", 0.1)), (True, top("faq_cost", 0.99)),
+        (True, top("faq_sessions", 1.0))])
+    assert questions == ["faq_cost", "faq_sessions"] and ranking[0]["confidence"] == 0.99
 
 
 def test_in_a_long_message_the_surest_question_wins_over_the_whole():

@@ -7,7 +7,7 @@ import pytest
 from actions.actions import KNOWLEDGE
 from tests.support.assistant import new_sender
 from tests.support.booking import staff_list
-from tests.support.replies import in_spanish
+from tests.support.replies import ASK_NAME, in_spanish
 from tests.support.visitors import WhatsAppVisitor
 
 pytestmark = pytest.mark.e2e
@@ -98,3 +98,16 @@ def test_a_spanish_visitor_on_whatsapp_gets_spanish_answers_and_labels(channels)
     answer = visitor.say("y duele mucho?", KNOWLEDGE.answer(pain, "es"))
     assert [option.title for option in answer.options] == [
         topic.es.title for topic in KNOWLEDGE.related(pain)]
+
+
+def test_a_visitor_who_goes_on_in_spanish_is_answered_in_spanish(assistant):
+    replies = assistant.say("is it painful? digo, duele mucho?")
+    assert texts(replies) == [KNOWLEDGE.answer(TOPIC["pain"], "es")]
+
+
+def test_yes_to_the_consent_with_a_switch_to_english_goes_on_in_english(assistant):
+    sender = new_sender()
+    assistant.say("quiero agendar una cita", sender)
+    assistant.say("la cara", sender)
+    [name] = texts(assistant.say("yes, that's fine. Can we continue in English?", sender))
+    assert name.startswith(ASK_NAME)
