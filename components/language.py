@@ -193,13 +193,15 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         one lingua is sure is Spanish rather than English and that has a
         word the Spanish examples use. Nothing to tell by: a name ("Carla",
         "Maria Lopez": every word capitalised, no question mark), a drawn-out
-        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe")."""
-        if not words or (all(word[0].isupper() for word in words) and "?" not in text) \
-                or any(STRETCHED.search(word) for word in words):
+        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe"), unless it is
+        such a word drawn out ("dueleee??")."""
+        if not words or (all(word[0].isupper() for word in words) and "?" not in text):
             return None
-        folded = {fold(word) for word in words}
+        folded = {fold(STRETCHED.sub(r"\1", word)) for word in words}
         if folded & self.spanish_words:
             return SPANISH
+        if any(STRETCHED.search(word) for word in words):
+            return None
         if self.spanish_vocabulary is not None and not folded & self.spanish_vocabulary:
             return None
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))

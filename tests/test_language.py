@@ -82,6 +82,7 @@ def test_words_only_the_spanish_examples_use_tell_a_short_message():
     assert "cicatrices" in tagger.spanish_words
     assert not {"acne", "face", "las", "de"} & tagger.spanish_words  # in English, or too short
     assert tagger.language("cicatrices?") == "es"
+    assert tagger.language("cicatricesss??") == "es"  # drawn out
     assert tagger.language("Cicatrices Lopez") is None  # a name
 
 
