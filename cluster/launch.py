@@ -49,7 +49,7 @@ STARTUP_TIMEOUT_S = 300
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 LOWEST_PORT = 10000
-given_ports: Set[int] = set()
+given_ports: Set[int] = set()  # by free_port(), in this process
 
 
 def free_port() -> int:

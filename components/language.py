@@ -193,8 +193,9 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         one lingua is sure is Spanish rather than English and that has a
         word the Spanish examples use. Nothing to tell by: a name ("Carla",
         "Maria Lopez": every word capitalised, no question mark), a drawn-out
-        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe"), unless it is
-        such a word drawn out ("dueleee??")."""
+        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe"), unless, read
+        without the drawn-out letters, it is a word only the Spanish examples
+        use ("dueleee??")."""
         if not words or (all(word[0].isupper() for word in words) and "?" not in text):
             return None
         folded = {fold(STRETCHED.sub(r"\1", word)) for word in words}
