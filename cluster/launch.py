@@ -48,6 +48,8 @@ STARTUP_TIMEOUT_S = 300
 
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+FIRST_EPHEMERAL = (int(EPHEMERAL_RANGE.read_text().split()[0]) if EPHEMERAL_RANGE.exists()
+                   else 32768)  # Linux's default
 LOWEST_PORT = 10000
 given_ports: Set[int] = set()  # by free_port(), in this process
 
@@ -60,10 +62,8 @@ def free_port() -> int:
     it in the seconds before the server binds it: CI once lost a cluster
     start that way. So the port is drawn below that range, and never twice
     in one process."""
-    first_ephemeral = (int(EPHEMERAL_RANGE.read_text().split()[0])
-                       if EPHEMERAL_RANGE.exists() else 32768)
     while True:
-        port = random.randrange(LOWEST_PORT, first_ephemeral)
+        port = random.randrange(LOWEST_PORT, FIRST_EPHEMERAL)
         if port in given_ports:
             continue
         with socket.socket() as sock:
