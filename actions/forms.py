@@ -35,6 +35,8 @@ NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", 
 # Answered with their own reply when asked as a question, then the step again.
 REPLIED_IN_FORM = {"bot_challenge", OTHER_LANGUAGE_INTENT, "out_of_scope"}
 MAX_BAD_ANSWERS = 3
+CLINIC_DETAILS = {"clinic_location", "clinic_hours", "clinic_contact"}
+SURE_DETAIL, MAX_DETAIL_WORDS = 0.7, 4  # "y la dire" is one at 0.75
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
     "contact": ("phone", "number", "email", "e-mail", "mail", "contact"),
     "preferred_time": ("time", "day", "date", "when", "appointment"),  # "monday" too
@@ -118,7 +120,7 @@ class ValidateBookingForm(FormValidationAction):
             return {slot: None}
         asked = asked_in(tracker)
         answered = {}
-        if asked and booking.looks_like_question(text):
+        if asked and (booking.looks_like_question(text) or _names_a_clinic_detail(tracker)):
             topics = answer(dispatcher, asked, offer=False, language=language_of(tracker))
             if topics:  # "does it hurt?", then "how long does that last?"
                 answered = {"topic": topics[-1]}
@@ -243,6 +245,16 @@ def _to_change(slot: Text, tracker: Tracker) -> Optional[Dict[Text, Any]]:
         if earlier != slot and tracker.get_slot(earlier) and any(word in text for word in words):
             return {earlier: None}
     return None
+
+
+def _names_a_clinic_detail(tracker: Tracker) -> bool:
+    """"y la dire", "and your hours": a few words, no "?", that the
+    classifier is sure ask for the clinic's address, hours or phone. No
+    treatment area or time is that."""
+    intent = tracker.latest_message.get("intent") or {}
+    text = tracker.latest_message.get("text") or ""
+    return (intent.get("name") in CLINIC_DETAILS and intent.get("confidence", 0) >= SURE_DETAIL
+            and len(text.split()) <= MAX_DETAIL_WORDS)
 
 
 def _asks_something(tracker: Tracker) -> bool:

@@ -26,14 +26,14 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, TEXT, TEXT_TOKENS
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
 from components.language import LANGUAGES, LOANWORDS, lingua
 from core.intents import OTHER_LANGUAGE_INTENT
-from core.language import ENGLISH, STRETCHED, WORD, tells
+from core.language import ENGLISH, ENTITY, SPANISH, STRETCHED, WORD, tells
 
 VOCABULARY_FILE = "vocabulary.json"
 # "thnks", "zzzxxcv bnm" or a name say too little of a language; a script
@@ -63,6 +63,12 @@ def foreign_stop_words() -> List[Set[str]]:
 
     return [set(language) - ENGLISH - SPANISH for language in
             (PORTUGUESE, FRENCH, GERMAN, ITALIAN)]
+
+
+def served_language(message: Message) -> bool:
+    """The language tagger tagged the message English or Spanish."""
+    return any(entity.get("entity") == ENTITY and entity.get("value") in (ENGLISH, SPANISH)
+               for entity in message.get(ENTITIES) or [])
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -175,11 +181,15 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            # the language tagger, before this guard, told English or Spanish
+            # by its small words ("tengo artritis reumatoide y tomo
+            # metotrexato, es seguro?", which lingua reads as Portuguese)
+            served = served_language(message)
             if self.known_ratio(message) >= self.min_known_ratio:
-                if self.surely_other_language(message):
+                if not served and self.surely_other_language(message):
                     override_intent(message, OTHER_LANGUAGE_INTENT)
                 continue
-            if self.other_language(message):
+            if not served and self.other_language(message):
                 override_intent(message, OTHER_LANGUAGE_INTENT)
             elif self.known_ratio(message, typos=True) >= self.min_known_ratio:
                 continue  # English with typos: the classifier reads them as the words meant

@@ -55,6 +55,13 @@ def test_asking_for_a_person_during_the_booking_gives_the_phone_and_asks_the_ste
         ["ask:treatment_area"], ["ask:consent"], ["human", "ask:consent"], ["ask:name"]]
 
 
+def test_a_clinic_detail_asked_without_a_question_mark_in_a_form_is_answered(assistant):
+    """"and your address" at the area step is a question, not the area."""
+    assert outcomes(assistant, ["I'd like to book a consultation", "and your address",
+                                "my forehead"]) == [
+        ["ask:treatment_area"], ["location", "ask:treatment_area"], ["ask:consent"]]
+
+
 def test_a_question_at_every_step_of_the_call_back_request_is_answered(assistant):
     assert outcomes(assistant, ["can someone call me back", "does it hurt?", "yes",
                                 "where are you located?", "Ana Silva",

@@ -39,6 +39,8 @@ def tagged(text: str):
     "precio?", "duele?", "telefono?",  # short: lingua, between English and Spanish, is sure
     "holaaa 👋",  # a small word stretched
     "is it painful? digo, duele?", "what is it? y cuanto cuesta?",  # goes on in Spanish
+    "how many sesiones más o menos", "any side effects? o riesgos",  # Spanish words mixed in
+    "is it good for wrinkles y manchas",
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -61,6 +63,7 @@ def test_english_is_tagged_english(text):
     "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
     "Quanto custa o tratamento?",
+    "dale.peterson@outlook.com",  # an email address tells nothing ("dale" is Spanish too)
 ])
 def test_a_message_that_does_not_tell_gets_no_tag(text):
     assert tagged(text) == []

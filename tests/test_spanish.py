@@ -105,6 +105,11 @@ def test_a_visitor_who_goes_on_in_spanish_is_answered_in_spanish(assistant):
     assert texts(replies) == [KNOWLEDGE.answer(TOPIC["pain"], "es")]
 
 
+def test_an_english_question_with_spanish_words_mixed_in_is_answered_in_spanish(assistant):
+    replies = assistant.say("any side effects? o riesgos")
+    assert texts(replies) == [KNOWLEDGE.answer(TOPIC["side_effects"], "es")]
+
+
 def test_yes_to_the_consent_with_a_switch_to_english_goes_on_in_english(assistant):
     sender = new_sender()
     assistant.say("quiero agendar una cita", sender)

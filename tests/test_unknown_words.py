@@ -89,3 +89,15 @@ def test_a_language_lingua_is_sure_of_is_another_language_though_its_words_are_k
     # a drawn-out word is read as no language, not as a keyboard mash of the whole
     [laughing] = sure.process([message(text + " kkkk")])
     assert laughing.get("intent") == {"name": "other_language", "confidence": 1.0}
+
+
+def test_a_message_the_language_tagger_told_spanish_is_never_another_language():
+    """lingua reads "tengo artritis reumatoide y tomo metotrexato, es seguro
+    para mí?" as Portuguese; the tagger, before the guard, told it Spanish by
+    its small words, and that stands."""
+    text = "tengo artritis reumatoide y tomo metotrexato, es seguro para mí?"
+    untagged = message(text)
+    tagged = message(text)
+    tagged.set("entities", [{"entity": "language", "value": "es", "start": 0, "end": len(text)}])
+    assert guard().process([untagged])[0].get("intent")["name"] == "other_language"
+    assert guard().process([tagged])[0].get("intent")["name"] == "nlu_fallback"
