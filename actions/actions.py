@@ -101,6 +101,12 @@ class ActionClinicReply(Action):
             clinic_reply(dispatcher, intent, language)
             return [SlotSet("disclosed", True)] + answered([], False)
         events = disclose_first(dispatcher, tracker)
+        if intent == "acknowledge":
+            if tracker.get_slot("offered"):  # "ok" to "Would you like to book ...?": ask
+                dispatcher.utter_message(response="utter_offer_again")
+                return events  # the offer stands: "yes" books
+            clinic_reply(dispatcher, intent, language)
+            return events + answered([], False)
         if intent in CLINIC_QUESTIONS:  # "where are you, and what are your hours?": both
             return events + answer_all(dispatcher, asked_in(tracker), language)
         clinic_reply(dispatcher, intent, language)

@@ -55,8 +55,9 @@ RESPONSE_LABELS = {
     "utter_did_you_mean": "not_understood", "utter_cannot_help": "not_understood",
     "utter_still_not_understood": "not_understood", "utter_help": "not_understood",
     "utter_personal_medical": "personal_medical", "utter_other_language": "other_language",
-    "utter_offer_consultation": "offer", "utter_affirm": "affirm", "utter_deny": "deny",
-    "utter_stop": "stop", "utter_which_change": "ask:which_change",
+    "utter_offer_consultation": "offer", "utter_offer_again": "offer", "utter_affirm": "affirm",
+    "utter_acknowledge": "affirm", "utter_deny": "deny", "utter_stop": "stop",
+    "utter_which_change": "ask:which_change",
     "utter_too_many_bad_answers": "invalid", "utter_cannot_view_attachments": "attachment",
 }
 FORM_STEP = re.compile(r"^(ask:|invalid)")  # a form asking, or refusing an answer

@@ -40,7 +40,7 @@ QUESTIONS = "questions"  # the intents of a message that asks several, in order
 QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 WEIGHTS_FILE = "weights.npz"
-SMALL_TALK = ("affirm", "deny", "thanks", "greet", "goodbye")
+SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
 
 
 class Speller:

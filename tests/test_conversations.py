@@ -97,6 +97,23 @@ def test_yes_to_the_consultation_offer_starts_the_booking(assistant):
         ["cost"], ["ask:treatment_area"]]
 
 
+def test_a_bare_ok_to_the_consultation_offer_asks_again_and_starts_no_form(assistant):
+    """"ok" after the price may only say the answer was read: the assistant
+    asks whether to book, and "yes" then books."""
+    sender = new_sender()
+    assistant.say("how much does it cost?", sender)
+    assert READER.labels(assistant.say("ok", sender)) == ["offer"]
+    assert answers(READER.labels(assistant.say("yes", sender))) == ["ask:treatment_area"]
+
+
+def test_a_bare_ok_is_still_a_yes_inside_a_form_and_to_the_deletion_question(assistant):
+    assert outcomes(assistant, ["please call me back", "ok"]) == [["ask:consent"], ["ask:name"]]
+    sender = new_sender()
+    assistant.say("please delete my data", sender)
+    [reply] = assistant.say("ok", sender)
+    assert reply["text"].startswith("Done: I deleted this conversation")
+
+
 def test_cancel_then_ask_gets_the_answer(assistant):
     assert outcomes(assistant, ["I want to book", "my cheeks", "yes", "actually cancel that",
                                 "does it hurt?"]) == [
