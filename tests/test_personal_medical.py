@@ -1,0 +1,58 @@
+"""Questions about the visitor's own health get the consultation answer
+(components/personal_medical.py, knowledge/personal_medical.yml)."""
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.personal_medical import PersonalMedicalGuard, load_lists, personal
+
+pytestmark = pytest.mark.unit
+
+LISTS = load_lists()
+
+
+@pytest.mark.parametrize("text", [
+    "I'm on prednisone for my lupus, can I still have microneedling?",
+    "i have a pacemaker, does that matter?",
+    "I'm 15, can I get it done?",
+    "I just finished chemo last month, is it safe for me yet?",
+    "I’m allergic to lidocaine, could I do it without numbing?",  # a typographic apostrophe
+    "tengo diabetes tipo 2, ¿puedo hacerme el tratamiento?",
+    "estoy amamantando a mi bebé, es seguro?",
+    "soy hemofílica, es peligroso para mí?",
+])
+def test_a_question_about_ones_own_health_is_personal(text):
+    assert personal(text, LISTS)
+
+
+@pytest.mark.parametrize("text", [
+    "I have acne scars, can microneedling help?",  # a concern it treats, not a condition
+    "is it ok for someone who has eczema?",  # not about themselves: the general answer
+    "my friend is pregnant, she wants to know the price",
+    "I'm 16 minutes away, what's the address?",  # "16" is no age here without an ask
+    "what happens at 160 degrees",
+    "tengo cicatrices de acné, me sirve?",
+])
+def test_other_questions_are_not(text):
+    assert not personal(text, LISTS)
+
+
+def message(text: str, intent: str) -> Message:
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9},
+                         "intent_ranking": [{"name": intent, "confidence": 0.9}],
+                         "questions": [intent, "faq_scars"]})
+
+
+def test_the_topic_read_becomes_the_contraindications_answer_alone():
+    guard = PersonalMedicalGuard(LISTS)
+    [processed] = guard.process([message("I'm 16, can I get it for my acne scars?", "faq_scars")])
+    assert processed.get("intent") == {"name": "faq_contraindications", "confidence": 1.0}
+    assert processed.get("intent_ranking")[1]["name"] == "faq_scars"  # kept for "Did you mean"
+    assert not processed.get("questions")
+
+
+@pytest.mark.parametrize("intent", ["request_human", "book_consultation", "other_language"])
+def test_a_clinic_request_or_another_language_keeps_its_reply(intent):
+    guard = PersonalMedicalGuard(LISTS)
+    text = "I'm allergic to bad customer service lol, can I talk to a real person?"
+    [processed] = guard.process([message(text, intent)])
+    assert processed.get("intent")["name"] == intent
