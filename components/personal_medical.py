@@ -60,7 +60,13 @@ class Lists:
 
 
 def load_lists(path: Path = PERSONAL_MEDICAL) -> List[Lists]:
-    return [Lists(lists) for lists in yaml.safe_load(path.read_text(encoding="utf-8")).values()]
+    """Each language's lists; a file missing one says which."""
+    languages = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for language, lists in languages.items():
+        missing = {"self", "conditions", "asks"} - set(lists or {})
+        if missing:
+            raise ValueError(f"{path}: '{language}' lacks the list(s) {', '.join(sorted(missing))}")
+    return [Lists(lists) for lists in languages.values()]
 
 
 def personal(text: str, languages: List[Lists]) -> bool:

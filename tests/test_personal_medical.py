@@ -56,3 +56,10 @@ def test_a_clinic_request_or_another_language_keeps_its_reply(intent):
     text = "I'm allergic to bad customer service lol, can I talk to a real person?"
     [processed] = guard.process([message(text, intent)])
     assert processed.get("intent")["name"] == intent
+
+
+def test_a_file_missing_a_list_names_the_file_and_the_list(tmp_path):
+    broken = tmp_path / "personal_medical.yml"
+    broken.write_text("en:\n  self: [i'm]\n  asks: [can i]\n")
+    with pytest.raises(ValueError, match=r"personal_medical.yml: 'en' lacks the list\(s\) conditions"):
+        load_lists(broken)
