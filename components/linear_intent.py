@@ -101,6 +101,7 @@ INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuá
 AND = r"and|n|also|plus|but|(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también"
 BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+"
                       rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
+JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
                       r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"
                       r"entonces|tambien|también|ademas|además|te pregunto|una pregunta)\W+)*"
@@ -132,7 +133,7 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
                "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm",
                "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno",
                "pues", "entonces", "oiga", "jaja", "perdon", "perdón", "hola", "gracias", "si",
-               "sí"}
+               "sí", "y", "e", "pero"}
 
 
 def names_a_subject(chunk: List[Token]) -> bool:
@@ -157,16 +158,22 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
 
 def parts(text: str, tokens: List[Token]) -> List[tuple]:
     """The message's sentences and clauses: (is a question, tokens) each."""
-    found, start = [], 0
+    found, start, joined = [], 0, []
     for boundary in [*BOUNDARY.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]  # no "and"
         if chunk:
-            asks = bool(QUESTION.search(text[start:after])) and not (  # with its "?"
-                boundary and (LEAD_IN.match(text[start:end])
-                              or SUBORDINATE.match(text[start:after])))
+            scene = bool(boundary and (LEAD_IN.match(text[start:end])
+                                       or SUBORDINATE.match(text[start:after])))
+            asks = bool(QUESTION.search(text[start:after])) and not scene  # with its "?"
             found.append((asks, chunk))
+            joined.append(bool(boundary and not scene and JOINED_ES.search(boundary.group())))
         start = after
+    # "es mejor que el láser y cuánto sale?": a clause joined by "y" to a
+    # question asks too, though nothing marks it (Spanish asks "es mejor
+    # ...?" in the order of a statement; English would say "is it better")
+    found = [(asks or (joined[i] and found[i + 1][0]), chunk)
+             for i, (asks, chunk) in enumerate(found)]
     if len(found) < 2:
         return listed(text, tokens) or found
     if any(asks for asks, _ in found):

@@ -46,6 +46,8 @@ def tokens(text: str) -> List[Token]:
      [(True, "does it help scars?"), (True, "also the price")]),
     ("before that, how long is the downtime?",  # a lead-in names no subject
      [(False, "before that,"), (True, "how long is the downtime?")]),
+    ("y después, cuánto tiempo ando roja?",
+     [(False, "y después,"), (True, "cuánto tiempo ando roja?")]),
     ("sorry my cat walked on my phone 😂 how much is it",  # an emoji ends a sentence
      [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
     # Spanish: "y", "pero", "también" before a question word or a few verbs
@@ -56,6 +58,11 @@ def tokens(text: str) -> List[Token]:
      [(True, "que puede tratar"), (True, "en que partes del cuerpo se hace")]),
     ("queria preguntar si duele y tambien cuanto tiempo dura",  # "I wanted to ask if"
      [(True, "queria preguntar si duele"), (True, "cuanto tiempo dura")]),
+    # a clause joined by "y" to a question asks too ("es mejor ...?")
+    ("es mejor que el láser y cuánto sale?",
+     [(True, "es mejor que el láser"), (True, "cuánto sale?")]),
+    ("I have acne scars and how much is it?",  # English would ask "do ...?"
+     [(False, "I have acne scars"), (True, "how much is it?")]),
     ("tengo acne y me dijeron que sirve",  # a statement: no question word after "y"
      [(False, "tengo acne y me dijeron que sirve")]),
     ("quiero saber el precio y si duele", [(True, "quiero saber el precio"), (True, "si duele")]),
