@@ -186,17 +186,20 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
                    for sentence in later)
 
     def mixes_in_spanish(self, text: str) -> bool:
-        """"how many sesiones más o menos", "any side effects? o riesgos": an
-        English message with Spanish words in it is a Spanish speaker's. Two
-        words only Spanish has, or one after "y" or "o", count ("is el
-        microneedling safe?" does not); a capitalised word inside the
-        sentence may be a name ("Plaza del Sol"). No English set's message
-        was one (docs/evaluation.md, "Telling the language")."""
+        """"how many sesiones más o menos", "any side effects? o riesgos",
+        "laser o micro?": an English message with Spanish in it is a Spanish
+        speaker's. Two words only Spanish has, one after "y" or "o", or an
+        "o" between two words count ("is el microneedling safe?" does not); a
+        capitalised word inside the sentence may be a name ("Plaza del Sol").
+        No message of the English blind sets A-M was one but Portuguese and
+        Samoan, which lingua tells first (docs/evaluation.md)."""
         words = WORD.findall(text)
         count = 0
         for i, word in enumerate(words):
             folded = fold(STRETCHED.sub(r"\1", word))
-            if (i == 0 or not word[0].isupper()) and (
+            if word == "o" and 0 < i < len(words) - 1:
+                count += SURE_TELLS  # "laser o micro?": English has no such "o"
+            elif (i == 0 or not word[0].isupper()) and (
                     folded in SPANISH_TELLS or folded in self.spanish_words):
                 count += 2 if i and words[i - 1].lower() in ("y", "o") else 1
         return count >= SURE_TELLS

@@ -40,7 +40,7 @@ def tagged(text: str):
     "holaaa 👋",  # a small word stretched
     "is it painful? digo, duele?", "what is it? y cuanto cuesta?",  # goes on in Spanish
     "how many sesiones más o menos", "any side effects? o riesgos",  # Spanish words mixed in
-    "is it good for wrinkles y manchas",
+    "is it good for wrinkles y manchas", "laser o micro?",  # "o" between two words
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -50,6 +50,7 @@ def test_spanish_is_tagged_spanish(text):
     "how much is it", "thanks!", "wat is micro needling", "is el microneedling safe for me?",
     "my doctor wants blood work first, is that ok?", "hiii",
     "does it hurt? I'm near Plaza del Sol",  # a place name
+    "o.k. thanks",
 ])
 def test_english_is_tagged_english(text):
     assert tagged(text) == ["en"]
