@@ -4,8 +4,9 @@ The assistant serves English and Spanish. This component tags each message
 it can tell with the entity `language` ("en" or "es"), which fills the slot
 of the same name (domain.yml): the conversation keeps its language until a
 message is told to be in the other one, and every response with a Spanish
-variation follows it. Short and mixed messages ("ok", "precio?") carry no
-tag, so they keep the conversation's language.
+variation follows it. Short messages ("ok", "precio?") carry no tag, so
+they keep the conversation's language; an English message with Spanish
+mixed in ("how many sesiones más o menos") is a Spanish speaker's.
 
 How it tells, measured on the blind sets (docs/evaluation.md, "Telling the
 language"): a message opening the Spanish way ("¿", "¡") is Spanish; else
