@@ -29,9 +29,10 @@ logger = logging.getLogger(__name__)
 FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers", "offered"]
 INTERRUPTIONS = {"stop", *URGENT_INTENTS, "delete_my_data"}  # rules
+YES_INTENTS = {"affirm", "acknowledge"}  # a bare "ok" is a yes inside a form
 # Asked again after these ("yes" is no name), and after "carry on".
-NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", "affirm",
-                 "acknowledge", "request_callback"}
+NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", *YES_INTENTS,
+                 "request_callback"}
 # Answered with their own reply when asked as a question, then the step again.
 REPLIED_IN_FORM = {"bot_challenge", OTHER_LANGUAGE_INTENT, "out_of_scope"}
 MAX_BAD_ANSWERS = 3
@@ -164,8 +165,8 @@ class ValidateBookingForm(FormValidationAction):
             return {"consent": False}  # "no, don't keep my details": nothing is kept yet
         if intent_of(tracker) in INTERRUPTIONS:
             return {}
-        if intent_of(tracker) in ("affirm", "acknowledge", "deny"):
-            return {"consent": intent_of(tracker) != "deny"}
+        if intent_of(tracker) in YES_INTENTS | {"deny"}:
+            return {"consent": intent_of(tracker) in YES_INTENTS}
         if intent_of(tracker) in (CONTINUE_INTENT, FALLBACK_INTENT) and booking.says_yes_first(text):
             return {"consent": True}  # "yes, that's fine. can we continue in English?"
         if booking.refuses(text) and not booking.looks_like_question(text):
@@ -182,7 +183,7 @@ class ValidateBookingForm(FormValidationAction):
         for slot, words in CORRECTION_WORDS.items():
             if words.search(fold(text)):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
-        if intent_of(tracker) in ("affirm", "acknowledge") or booking.agrees(text):
+        if intent_of(tracker) in YES_INTENTS or booking.agrees(text):
             return {"confirmed": True}
         if intent_of(tracker) in NOT_AN_ANSWER or booking.asks_to_resume(text):
             return {"confirmed": None}
