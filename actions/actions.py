@@ -16,6 +16,7 @@ from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
+KEEPS_TOPIC = {"deny", "thanks", "affirm"}  # small talk that leaves the topic under discussion
 
 
 def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
@@ -106,10 +107,12 @@ class ActionClinicReply(Action):
                 dispatcher.utter_message(response="utter_offer_again")
                 return events  # the offer stands: "yes" books
             clinic_reply(dispatcher, intent, language)
-            return events + answered([], False)
+            return events + [SlotSet("offered", False)]
         if intent in CLINIC_QUESTIONS:  # "where are you, and what are your hours?": both
             return events + answer_all(dispatcher, asked_in(tracker), language)
         clinic_reply(dispatcher, intent, language)
+        if intent in KEEPS_TOPIC:  # "no thanks" to the offer, then "tell me more": the same topic
+            return events + [SlotSet("offered", False)]
         return events + answered([], False)
 
 

@@ -104,8 +104,9 @@ BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|[\U0001F300-\U0001FA
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
                       r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"
-                      r"entonces|tambien|también|ademas|además|te pregunto|una pregunta)\W+)*"
+                      r"entonces|tambien|también|ademas|además|te pregunto|una pregunta|anyway|anyways)\W+)*"
                       rf"(?:{ASKING}|{ASKING_ES})\b|(?<!\w)(?:{INTERROGATIVE_ES})(?!\w)"
+                      r"|\b(?:vs|versus)\b"  # "microneedling vs laser for wrinkles"
                       r"|\b(?:quer[ií]a|quiero|quisiera|me gustar[ií]a)\s+(?:preguntar|saber)\b",
                       re.IGNORECASE)
 
@@ -127,6 +128,7 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n)\b)\s*", re.IGNORECASE)
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
+PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "para", "en", "de", "con", "del"}
 # "before that, how long is the downtime?": words that lead in, not subjects
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
                "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
@@ -143,14 +145,17 @@ def names_a_subject(chunk: List[Token]) -> bool:
 
 
 def listed(text: str, tokens: List[Token]) -> List[tuple]:
-    """The items of a short list of subjects ("price, pain, downtime?")."""
+    """The items of a short list of subjects ("price, pain, downtime?"), not
+    of what a preposition governs ("the price for face and neck": one)."""
     if len(text.split()) > MAX_LIST_WORDS:
         return []
     found, start = [], 0
     for boundary in [*LIST_SEPARATOR.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
-        if chunk:
+        if chunk and found and len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS:
+            found[-1] = (True, found[-1][1] + chunk)
+        elif chunk:
             found.append((True, chunk))
         start = after
     return found if len(found) > 1 else []

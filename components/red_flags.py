@@ -281,9 +281,9 @@ class RedFlagDetector:
             span for c in told if not clauses.spans("treatment", c)  # when it was treated
             for span in clauses.spans("over_when", c)]
         around = told + [told[-1] + 1]
-        # "now" in "it's gone now" or "i'm fine now" is part of what is over
-        inside_over = {i for c in around for start, end in clauses.spans("over", c)
-                       for i in range(start, end)}
+        # "now" in "it's gone now", "back" in "back in january": part of what is over
+        inside_over = {i for c in around for key in ("over", "over_when")
+                       for start, end in clauses.spans(key, c) for i in range(start, end)}
         ongoing = [start for c in around for start, _ in clauses.spans("ongoing", c)
                    if start not in inside_over]
         return bool(over) and not ongoing

@@ -238,6 +238,8 @@ SPANISH_DATES = [
     (re.compile(r"\b(?:por|en|de|a)\s+la\s+noche\b"), "evening"),
     (re.compile(r"\bmanana\b"), "tomorrow"),
     (re.compile(r"\bhoy\b"), "today"),
+    (re.compile(r"\b(?:antier|anteayer|antes\s+de\s+ayer)\b"), "2 days ago"),
+    (re.compile(r"\bayer\b"), "yesterday"),
     (re.compile(r"\b(?:el|la)\s+(?:proxim[oa]|siguiente)\s+(\w+)"), r"next \1"),
     (re.compile(r"\b(?:proxim[oa]|siguiente)\s+(\w+)"), r"next \1"),
     (re.compile(r"\b(?:el|la)\s+(\w+)\s+que\s+viene\b"), r"next \1"),

@@ -117,6 +117,12 @@ def test_tell_me_more_once_more_answers_the_topic_after_the_one_just_answered():
     assert message["text"] == KNOWLEDGE.answer(following)
 
 
+@pytest.mark.parametrize("intent", ["deny", "thanks", "affirm"])
+def test_no_thanks_to_the_offer_keeps_the_topic_for_tell_me_more(intent):
+    [message] = run(ActionClinicReply(), tracker(intent, topic="hair_loss"), slots(offered=False))
+    assert message["response"] == f"utter_{intent}"
+
+
 def test_tell_me_more_with_nothing_answered_yet_says_what_the_assistant_can_do():
     [message] = run(ActionAnswerFaq(), tracker("continue"), NOT_OFFERED)
     assert message["response"] == "utter_help"

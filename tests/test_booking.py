@@ -54,9 +54,10 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
         "Tuesday 24 November 2026 at 2:00 PM"
     assert booking.preferred_time("the day after tomorrow at 9", CLINIC, NOW).text() == \
         "Monday 23 November 2026 at 9:00 AM"
-    with pytest.raises(booking.Invalid) as refused:
-        booking.preferred_time("hoy a las 8am", CLINIC, NOW)
-    assert refused.value.response == "utter_invalid_preferred_time_past"
+    for past in ("hoy a las 8am", "ayer a las 3", "antier en la tarde"):
+        with pytest.raises(booking.Invalid) as refused:
+            booking.preferred_time(past, CLINIC, NOW)
+        assert refused.value.response == "utter_invalid_preferred_time_past", past
 
 
 @pytest.mark.unit

@@ -42,6 +42,12 @@ def tokens(text: str) -> List[Token]:
     ("Price, pain, downtime?",  # a short list of subjects: each one asked
      [(True, "Price,"), (True, "pain,"), (True, "downtime?")]),
     ("price and hours pls", [(True, "price"), (True, "hours pls")]),
+    ("whats the price for face and neck",  # what "for" governs is one subject
+     [(True, "whats the price for face and neck")]),
+    ("microneedling vs laser for acne, and how long does it take",  # "vs" asks which
+     [(True, "microneedling vs laser for acne,"), (True, "how long does it take")]),
+    ("my cat was sick all week. anyway what are your hours",
+     [(False, "my cat was sick all week."), (True, "anyway what are your hours")]),
     ("does it help scars? also the price",  # a few words beside a question ask too
      [(True, "does it help scars?"), (True, "also the price")]),
     ("before that, how long is the downtime?",  # a lead-in names no subject
