@@ -94,7 +94,7 @@ ASKING = (r"what|whats|what's|wat|wats|how|hows|how's|is|are|does|do|can|could|w
           r"when|where|who|whos|who's|which|should|any")
 ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cuántos|cuantas|"
              r"cuántas|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|cual|cuál|cuales|"
-             r"cuáles|(?:en|para|pa|por|a) (?:que|qué|cuanto|cuánto)|xq|duele|duelen|sirve|"
+             r"cuáles|(?:en|para|pa|por|a) (?:que|qué|cuanto|cuánto)|xq|duele|duelen|sirve|es|"
              r"se puede|puedo|me puedo|(?:lo|la|los|las|se|me) (?:puedo|puede|pueden)|hay|si|"
              r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
 INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"
@@ -125,7 +125,7 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 
 # "price, pain, downtime?", "price and hours pls": a short message that lists
 # what it asks about, each item a question of its own.
-LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n)\b)\s*", re.IGNORECASE)
+LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE)
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
 PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "para", "en", "de", "con", "del"}
@@ -158,7 +158,12 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
         elif chunk:
             found.append((True, chunk))
         start = after
-    return found if len(found) > 1 else []
+    # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
+    # "tengo acne y me dijeron que sirve": each item names a subject or asks
+    if len(found) < 2 or not all(len(chunk) <= MAX_NAMED_WORDS or QUESTION.search(
+            text[chunk[0].start:chunk[-1].start + len(chunk[-1].text)]) for _, chunk in found):
+        return []
+    return found
 
 
 def parts(text: str, tokens: List[Token]) -> List[tuple]:

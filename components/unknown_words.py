@@ -40,6 +40,13 @@ VOCABULARY_FILE = "vocabulary.json"
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
+# "Bonjour, est-ce que le microneedling fait mal ?": a greeting of another
+# language opens the message (lingua, unsure of a short text full of
+# borrowed words, reads it 0.6 French)
+FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|talofa|ol[áa]\b(?<!ola)|"
+                              r"buongiorno|buonasera|salve|xin ch[àa]o|konnichiwa|annyeong|privet|"
+                              r"namaste|marhaba|hej|hoi|dzie[ńn] dobry|kumusta|mabuhay)\b",
+                              re.IGNORECASE)
 SERVED = {"ENGLISH", "SPANISH"}
 
 
@@ -175,6 +182,8 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         if "¿" in text or "¡" in text or len(WORD.findall(text)) < MIN_WORDS_FOR_LANGUAGE \
                 or tells(text) == ENGLISH:
             return False
+        if FOREIGN_GREETING.match(text):
+            return True
         language = lingua(LOANWORDS.sub(" ", text), self.sure_other_language_confidence,
                           self.languages)
         return bool(language) and language not in SERVED

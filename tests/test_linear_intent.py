@@ -72,6 +72,9 @@ def tokens(text: str) -> List[Token]:
     ("tengo acne y me dijeron que sirve",  # a statement: no question word after "y"
      [(False, "tengo acne y me dijeron que sirve")]),
     ("quiero saber el precio y si duele", [(True, "quiero saber el precio"), (True, "si duele")]),
+    ("que efectos secundarios tiene y es seguro?",
+     [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
+    ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
     ("microneedling vs laser cuál es mejor",  # an interrogative with its accent
      [(True, "microneedling vs laser cuál es mejor")]),
     # a colon or a dash between spaces ends a sentence (the words before it,

@@ -91,6 +91,18 @@ def test_a_language_lingua_is_sure_of_is_another_language_though_its_words_are_k
     assert laughing.get("intent") == {"name": "other_language", "confidence": 1.0}
 
 
+def test_a_greeting_of_another_language_opening_a_message_tells_it():
+    """lingua reads this 0.6 French, below its sure threshold; "Bonjour" tells."""
+    vocabulary = VOCABULARY | {"est", "que", "le", "fait", "mal", "microneedling"}
+    sure = UnknownWordsGuard({}, model_storage=None, resource=None, vocabulary=vocabulary)
+    text = "Bonjour, est-ce que le microneedling fait mal ?"
+    assert sure.known_ratio(message(text)) >= 0.5
+    [processed] = sure.process([message(text)])
+    assert processed.get("intent") == {"name": "other_language", "confidence": 1.0}
+    [spanish] = sure.process([message("ola, que le hacen a la cara")])  # "hola" misspelt
+    assert spanish.get("intent")["name"] != "other_language"
+
+
 def test_a_message_the_language_tagger_told_spanish_is_never_another_language():
     """lingua reads "tengo artritis reumatoide y tomo metotrexato, es seguro
     para mí?" as Portuguese; the tagger, before the guard, told it Spanish by
