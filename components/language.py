@@ -50,6 +50,13 @@ LINGUA_NAMES = {ENGLISH_NAME: ENGLISH, SPANISH_NAME: SPANISH}
 # Words of the trade every language writes alike: they make lingua read English.
 LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|botox|acne|laser|"
                        r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
+# "Bonjour, est-ce que le microneedling fait mal ?": a greeting of another
+# language opens the message (lingua, unsure of a short text full of
+# borrowed words, reads it 0.6 French)
+FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|talofa|ol[áa]\b(?<!ola)|"
+                              r"buongiorno|buonasera|salve|xin ch[àa]o|konnichiwa|annyeong|privet|"
+                              r"namaste|marhaba|hej|hoi|dzie[ńn] dobry|kumusta|mabuhay)\b",
+                              re.IGNORECASE)
 SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
 SENTENCE_END = re.compile(r"[?!.]+")
 # An email or web address tells no language ("dale.peterson@outlook.com")
@@ -159,6 +166,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         text = ADDRESS.sub(" ", text)
         if "¿" in text or "¡" in text:
             return SPANISH
+        if FOREIGN_GREETING.match(text):  # "que", "le" of French are Spanish tells too
+            return None
         small_words = tells(text)
         words = WORD.findall(text)
         if len(words) < self.min_words:

@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import MIN_CORRECTED, MIN_MEANT, one_typo_away, override_intent, unstretched
-from components.language import LANGUAGES, LOANWORDS, lingua
+from components.language import FOREIGN_GREETING, LANGUAGES, LOANWORDS, lingua
 from core.intents import OTHER_LANGUAGE_INTENT
 from core.language import ENGLISH, ENTITY, SPANISH, STRETCHED, WORD, tells
 
@@ -40,13 +40,6 @@ VOCABULARY_FILE = "vocabulary.json"
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
-# "Bonjour, est-ce que le microneedling fait mal ?": a greeting of another
-# language opens the message (lingua, unsure of a short text full of
-# borrowed words, reads it 0.6 French)
-FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|talofa|ol[áa]\b(?<!ola)|"
-                              r"buongiorno|buonasera|salve|xin ch[àa]o|konnichiwa|annyeong|privet|"
-                              r"namaste|marhaba|hej|hoi|dzie[ńn] dobry|kumusta|mabuhay)\b",
-                              re.IGNORECASE)
 SERVED = {"ENGLISH", "SPANISH"}
 
 

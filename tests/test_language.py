@@ -64,6 +64,7 @@ def test_english_is_tagged_english(text):
     "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
     "Quanto custa o tratamento?",
+    "Bonjour, est-ce que le microneedling fait mal ?",  # a greeting of a third language
     "dale.peterson@outlook.com",  # an email address tells nothing ("dale" is Spanish too)
 ])
 def test_a_message_that_does_not_tell_gets_no_tag(text):
