@@ -97,6 +97,9 @@ class ValidateBookingForm(FormValidationAction):
             return change
         if parses and _parses(parses, text) and not _asks_something(tracker):
             return {slot: text}
+        rest = booking.without_language_request(text)
+        if rest and (_parses(parses, rest) if parses else not booking.looks_like_question(rest)):
+            return {slot: rest}  # the steps go on in the language asked for (the slot `language`)
         return self._digression(slot, dispatcher, tracker) or {slot: text}
 
     @staticmethod

@@ -58,6 +58,23 @@ def looks_like_question(text: str) -> bool:
     return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower()))
 
 
+# "acne scars. sorry my Spanish is not great, can we do this in English?":
+# the sentence asking for the other language is no part of the answer
+LANGUAGE_REQUEST = re.compile(r"\b(?:in english|en ingl[eé]s|in spanish|en espa[ñn]ol)\b",
+                              re.IGNORECASE)
+SENTENCE = re.compile(r"[^.?!¿¡]+[.?!]*")
+
+
+def without_language_request(text: str) -> Optional[str]:
+    """The rest of a message that asks to go on in English or Spanish (""
+    when that is all it says), or None when it asks no such thing."""
+    sentences = [sentence.strip() for sentence in SENTENCE.findall(text) if sentence.strip()]
+    kept = [sentence for sentence in sentences if not LANGUAGE_REQUEST.search(sentence)]
+    if len(kept) == len(sentences):
+        return None
+    return " ".join(kept).strip(" ,;:-")
+
+
 RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead|next|"
                     r"where were we|back to (?:it|the booking)|"
                     r"sigamos|seguimos|sigue|siga|continuar|continua|continue|continuemos|"

@@ -61,6 +61,18 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("text, rest", [
+    ("acne scars. sorry my Spanish is not great, can we do this in English?", "acne scars."),
+    ("sorry, can we do this in English? acne scars on my cheeks", "acne scars on my cheeks"),
+    ("can we do this in English?", ""),
+    ("cicatrices, ¿me hablas en español?", "cicatrices"),
+    ("acne scars", None),
+])
+def test_a_request_for_the_other_language_is_no_part_of_the_answer(text, rest):
+    assert booking.without_language_request(text) == rest
+
+
+@pytest.mark.unit
 def test_spanish_answers_at_the_form_steps():
     assert all(booking.agrees(text) for text in ["sí", "si claro", "Dale", "de acuerdo", "está bien"])
     assert not booking.agrees("sí, pero ¿cuánto cuesta?")

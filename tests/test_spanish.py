@@ -7,7 +7,7 @@ import pytest
 from actions.actions import KNOWLEDGE
 from tests.support.assistant import new_sender
 from tests.support.booking import staff_list
-from tests.support.replies import ASK_NAME, in_spanish
+from tests.support.replies import ASK_CONSENT, ASK_NAME, in_spanish
 from tests.support.visitors import WhatsAppVisitor
 
 pytestmark = pytest.mark.e2e
@@ -115,4 +115,14 @@ def test_yes_to_the_consent_with_a_switch_to_english_goes_on_in_english(assistan
     assistant.say("quiero agendar una cita", sender)
     assistant.say("la cara", sender)
     [name] = texts(assistant.say("yes, that's fine. Can we continue in English?", sender))
+    assert name.startswith(ASK_NAME)
+
+
+def test_an_answer_with_a_switch_to_english_is_kept_and_the_booking_goes_on_in_english(assistant):
+    sender = new_sender()
+    assistant.say("quiero hacer una cita", sender)
+    [consent] = texts(assistant.say(
+        "acne scars. sorry my Spanish is not great, can we do this in English?", sender))
+    assert consent.startswith(ASK_CONSENT)
+    [name] = texts(assistant.say("yes", sender))
     assert name.startswith(ASK_NAME)
