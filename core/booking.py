@@ -77,7 +77,7 @@ def without_language_request(text: str) -> Optional[str]:
 
 RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead|next|"
                     r"where were we|back to (?:it|the booking)|"
-                    r"sigamos|seguimos|sigue|siga|continuar|continua|continue|continuemos|"
+                    r"sigamos|seguimos|sigue|siga|continuar|continua|continue|continuemos|continuamos|"
                     r"adelante|donde ibamos)\b", re.IGNORECASE)
 
 

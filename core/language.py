@@ -56,7 +56,7 @@ ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_W
 SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", "buenos",
                   "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
                   "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita", "grax",
-                  "grasias", "xfa", "digo", "osea"}
+                  "grasias", "xfa", "digo", "osea", "chao", "chau", "ola"}
 # ("bye" is not one: Spanish speakers sign off with it too.)
 ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
                   "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}

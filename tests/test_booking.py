@@ -78,7 +78,7 @@ def test_spanish_answers_at_the_form_steps():
     assert not booking.agrees("sí, pero ¿cuánto cuesta?")
     assert all(booking.refuses(text) for text in ["no gracias", "mejor no", "no quiero"])
     assert all(booking.asks_to_change(text) for text in ["cambia mi teléfono", "el nombre está mal"])
-    assert all(booking.asks_to_resume(text) for text in ["sigamos", "ok, continuar", "adelante"])
+    assert all(booking.asks_to_resume(text) for text in ["sigamos", "ok, continuar", "adelante", "continuamos"])
     assert all(booking.looks_like_question(text) for text in
                ["espera, cuanto dura la recuperacion", "¿duele?", "y cuánto cuesta",
                 "espera, antes dime cuánto tarda la recuperación", "tell me how long it lasts"])

@@ -32,7 +32,7 @@ def tagged(text: str):
 
 
 @pytest.mark.parametrize("text", [
-    "¿Duele?", "gracias", "ok gracias", "hola buenas tardes", "cuanto cuesta",
+    "¿Duele?", "gracias", "ok gracias", "chao", "ola", "hola buenas tardes", "cuanto cuesta",
     "duele el microneedling",  # lingua says English; the small word "el" does not
     "tengo la cara muy hinchada y me cuesta respirar",
     "kiero una cita para el martes xfa",
