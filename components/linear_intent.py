@@ -128,7 +128,13 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE)
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
-PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "para", "en", "de", "con", "del"}
+PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "en", "de", "con", "del",
+                "entre"}
+# "microneedling + PRP?": the treatment's name is what the other items are asked of
+TREATMENT = re.compile(r"^(?:the |el |la )?(?:micro[- ]?needling|micro[- ]?needle|dermapen|derma pen|"
+                       r"microagujas|micropunci[oó]n|collagen induction(?: therapy)?|it|this|eso|esto)$",
+                       re.IGNORECASE)
+NOT = {"no", "not", "nor", "ni"}  # "por qué microneedling y no láser?": one question
 # "before that, how long is the downtime?": words that lead in, not subjects
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
                "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
@@ -153,14 +159,15 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
     for boundary in [*LIST_SEPARATOR.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
-        if chunk and found and len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS:
+        if chunk and found and (chunk[0].text.lower() in NOT or (
+                len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS)):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
-            found.append((True, chunk))
+            found.append((not TREATMENT.match(" ".join(token.text for token in chunk)), chunk))
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks
-    if len(found) < 2 or not all(len(chunk) <= MAX_NAMED_WORDS or QUESTION.search(
+    if sum(asks for asks, _ in found) < 2 or not all(len(chunk) <= MAX_NAMED_WORDS or QUESTION.search(
             text[chunk[0].start:chunk[-1].start + len(chunk[-1].text)]) for _, chunk in found):
         return []
     return found

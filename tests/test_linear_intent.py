@@ -75,6 +75,12 @@ def tokens(text: str) -> List[Token]:
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
+    # the treatment's name beside one thing asked of it, an alternative
+    # refused, what "between" governs: one question
+    ("microneedling + growth factors?", [(True, "microneedling + growth factors?")]),
+    ("por qué microneedling y no láser?", [(True, "por qué microneedling y no láser?")]),
+    ("whats the difference between microneedling and laser",
+     [(True, "whats the difference between microneedling and laser")]),
     ("microneedling vs laser cuál es mejor",  # an interrogative with its accent
      [(True, "microneedling vs laser cuál es mejor")]),
     # a colon or a dash between spaces ends a sentence (the words before it,
