@@ -57,6 +57,8 @@ FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|t
                               r"buongiorno|buonasera|salve|xin ch[àa]o|konnichiwa|annyeong|privet|"
                               r"namaste|marhaba|hej|hoi|dzie[ńn] dobry|kumusta|mabuhay)\b",
                               re.IGNORECASE)
+# "hair los treatment": English with a typo, not the Spanish "los"
+LOSS_TYPO = re.compile(r"(?<=\bhair )los\b|(?<=\bweight )los\b", re.IGNORECASE)
 SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
 SENTENCE_END = re.compile(r"[?!.]+")
 # An email or web address tells no language ("dale.peterson@outlook.com")
@@ -163,7 +165,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
 
     def language(self, text: str) -> Optional[str]:
         """"en", "es", or None (not sure, or another language)."""
-        text = ADDRESS.sub(" ", text)
+        text = LOSS_TYPO.sub("loss", ADDRESS.sub(" ", text))
         if "¿" in text or "¡" in text:
             return SPANISH
         if FOREIGN_GREETING.match(text):  # "que", "le" of French are Spanish tells too

@@ -50,7 +50,7 @@ def test_spanish_is_tagged_spanish(text):
     "how much is it", "thanks!", "wat is micro needling", "is el microneedling safe for me?",
     "my doctor wants blood work first, is that ok?", "hiii",
     "does it hurt? I'm near Plaza del Sol",  # a place name
-    "o.k. thanks",
+    "o.k. thanks", "hair los treatment for men",  # a typo, not the Spanish "los"
 ])
 def test_english_is_tagged_english(text):
     assert tagged(text) == ["en"]
