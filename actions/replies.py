@@ -45,11 +45,15 @@ def asked_in(tracker: Tracker) -> List[Text]:
 # Topics about something that passes (the sting, the redness, the time off):
 # "how long does that last?" after one of them asks about it, not the results.
 PASSING = {"pain", "side_effects", "downtime"}
-HOW_LONG = re.compile(r"\bhow long\b.*\blast", re.IGNORECASE)
+# "is that permanent?" after the side effects asks whether they pass, not the results.
+# ("does it last forever?" after the pain asks about the results: "it" is the treatment.)
+HOW_LONG = re.compile(r"\bhow long\b.*\blast|\b(?:that|this|they|those|eso|esto)\b.*\bpermanente?\b|"
+                      r"\bcu[aá]nto dura", re.IGNORECASE)
 
 
 def lasts(tracker: Tracker) -> bool:
-    """"how long does that last?" just after the pain, the side effects or the downtime."""
+    """"how long does that last?", "is that permanent?" just after the pain,
+    the side effects or the downtime."""
     text = tracker.latest_message.get("text") or ""
     return (tracker.get_slot("topic") in PASSING and refers_back(text)
             and bool(HOW_LONG.search(text)) and "results" not in text.lower())

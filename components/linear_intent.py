@@ -41,6 +41,11 @@ QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 WEIGHTS_FILE = "weights.npz"
 SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
+# "Brenda Lugo" read 0.58 as "stop" ("luego"): a full name is no request to end
+# the booking at its name step, unless the classifier is sure of it
+ENDINGS = ("stop", "deny", "goodbye")
+FULL_NAME = re.compile(r"^[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+){1,3}$")
+SURE_ENDING = 0.7
 
 
 class Speller:
@@ -163,7 +168,8 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
                 len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS)):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
-            found.append((not TREATMENT.match(" ".join(token.text for token in chunk)), chunk))
+            found.append((not TREATMENT.match(" ".join(token.text for token in chunk))
+                          and chunk[0].text.lower().strip(",.;:!?¿¡") not in CONNECTIVES, chunk))
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks
@@ -327,6 +333,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 self.spelt(chunk) for _, chunk in split])
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
+            if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
+                    and FULL_NAME.match((message.get(TEXT) or "").strip())):
+                ranking = ranking[1:]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if len(questions) > 1:

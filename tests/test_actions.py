@@ -225,12 +225,22 @@ def test_what_about_after_a_topic_is_about_that_topic(text):
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["scars"])
 
 
-def test_how_long_does_that_last_after_the_side_effects_is_about_them():
+@pytest.mark.parametrize("text", ["how long does that last?", "is that permanent?",
+                                  "¿y eso es permanente?"])
+def test_how_long_does_that_last_after_the_side_effects_is_about_them(text):
     asked = Tracker("visitor", {"disclosed": True, "topic": "side_effects"},
-                    {"text": "how long does that last?", "intent": {"name": "faq_permanence"}},
+                    {"text": text, "intent": {"name": "faq_permanence"}},
                     [], False, None, {}, "action_listen")
     [answer] = run(ActionAnswerFaq(), asked, slots(offered=False, topic="side_effects"))
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"])
+
+
+def test_is_that_permanent_after_the_scars_asks_about_the_results():
+    asked = Tracker("visitor", {"disclosed": True, "topic": "scars"},
+                    {"text": "is that permanent?", "intent": {"name": "faq_permanence"}},
+                    [], False, None, {}, "action_listen")
+    [answer] = run(ActionAnswerFaq(), asked, slots(offered=False, topic="permanence"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["permanence"])
 
 
 @pytest.mark.parametrize("topic, text, answered", [

@@ -5,6 +5,8 @@ from typing import List
 import pytest
 from rasa.nlu.tokenizers.tokenizer import Token
 
+from rasa.shared.nlu.training_data.message import Message
+
 from components.linear_intent import LinearIntentClassifier, Speller, lemmas, parts
 
 pytestmark = pytest.mark.unit
@@ -75,6 +77,7 @@ def tokens(text: str) -> List[Token]:
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
+    ("antes, ¿duele mucho?", [(True, "antes, ¿duele mucho?")]),  # a lead-in is no item
     # the treatment's name beside one thing asked of it, an alternative
     # refused, what "between" governs: one question
     ("microneedling + growth factors?", [(True, "microneedling + growth factors?")]),
@@ -159,6 +162,27 @@ def test_a_sure_question_after_small_talk_is_what_the_message_asks():
     ranking, _ = CLASSIFIER._by_parts(top("affirm", 0.9), [
         (False, top("affirm", 0.99)), (True, top("clinic_contact", 0.8))])
     assert ranking[0]["name"] == "clinic_contact"
+
+
+class Ranked(LinearIntentClassifier):
+    """The classifier with a fixed ranking for every text it reads."""
+
+    def __init__(self, name: str, confidence: float) -> None:
+        super().__init__({}, None, None, model={})
+        self.ranking = top(name, confidence)
+
+    def rankings(self, texts: List[str]) -> List[List[dict]]:
+        return [self.ranking for _ in texts]
+
+
+@pytest.mark.parametrize("text, confidence, intent", [
+    ("Brenda Lugo", 0.58, "other"),  # a name at the name step, read as "stop" ("luego")
+    ("Brenda Lugo", 0.9, "stop"),  # unless the classifier is sure
+    ("stop it please", 0.58, "stop")])  # no name
+def test_a_full_name_is_no_request_to_stop_unless_the_classifier_is_sure(text, confidence, intent):
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    Ranked("stop", confidence).process([message])
+    assert message.get("intent")["name"] == intent
 
 
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
