@@ -104,7 +104,7 @@ ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cu�
              r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
 INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"
 AND = r"and|n|also|plus|but|(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también"
-BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|(?:,|\s*[+&]|,?\s+"
+BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|(?:,|\s*[+&]|,?\s+"
                       rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
@@ -151,7 +151,8 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
 
 def names_a_subject(chunk: List[Token]) -> bool:
     """"also price", "side effects +": a few words naming what is asked about."""
-    words = [token.text.lower() for token in chunk if any(c.isalpha() for c in token.text)]
+    words = [token.text.lower().strip(",.;:!?¿¡") for token in chunk
+             if any(c.isalpha() for c in token.text)]
     return 0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
 
 

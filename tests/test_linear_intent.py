@@ -77,7 +77,9 @@ def tokens(text: str) -> List[Token]:
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
-    ("antes, ¿duele mucho?", [(True, "antes, ¿duele mucho?")]),  # a lead-in is no item
+    ("antes, ¿duele mucho?", [(False, "antes,"), (True, "¿duele mucho?")]),  # "¿" opens a question
+    ("me dio pena, no se preocupen jaja, ¿a qué hora cierran?",
+     [(False, "me dio pena, no se preocupen jaja,"), (True, "¿a qué hora cierran?")]),
     # the treatment's name beside one thing asked of it, an alternative
     # refused, what "between" governs: one question
     ("microneedling + growth factors?", [(True, "microneedling + growth factors?")]),
