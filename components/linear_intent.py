@@ -46,6 +46,7 @@ SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
 ENDINGS = ("stop", "deny", "goodbye")
 FULL_NAME = re.compile(r"^[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+){1,3}$")
 SURE_ENDING = 0.7
+SURE_WHOLE = 0.5  # the "Did you mean" threshold (config.yml)
 
 
 class Speller:
@@ -332,6 +333,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             tokens = message.get(TEXT_TOKENS, [])
             ranking, *scored = self.rankings([self.spelt(tokens)] + [
                 self.spelt(chunk) for _, chunk in split])
+            asking = [chunk for question, chunk in split if question]
+            if len(asking) == 1 and asking[0][0].text.startswith("¿") \
+                    and ranking[0]["confidence"] >= SURE_WHOLE \
+                    and ranking[0]["name"].startswith(QUESTION_INTENTS):
+                # "tengo la piel bien sensible, ¿todavía me lo puedo hacer?": the
+                # whole message, sure of itself, says what the lone "¿...?" asks of
+                split, scored = [], []
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING

@@ -187,6 +187,33 @@ def test_a_full_name_is_no_request_to_stop_unless_the_classifier_is_sure(text, c
     assert message.get("intent")["name"] == intent
 
 
+class ByText(LinearIntentClassifier):
+    """The classifier with a ranking per text (the whole message or a part)."""
+
+    def __init__(self, rankings: dict) -> None:
+        super().__init__({}, None, None, model={})
+        self.by_text = rankings
+
+    def spelt(self, tokens: List[Token]) -> str:
+        return " ".join(token.text for token in tokens)
+
+    def rankings(self, texts: List[str]) -> List[List[dict]]:
+        return [self.by_text[text] for text in texts]
+
+
+@pytest.mark.parametrize("whole, intent", [
+    (top("faq_skin_types", 0.8), "faq_skin_types"),  # sure of the whole: it says what is asked
+    (top("faq_skin_types", 0.3), "faq_contraindications"),  # unsure: the question part
+    (top("affirm", 0.9), "faq_contraindications")])  # small talk never hides the question
+def test_a_lone_spanish_question_after_context_counts_when_the_whole_is_unsure(whole, intent):
+    text = "tengo la piel sensible, ¿me lo puedo hacer?"
+    classifier = ByText({text: whole, "tengo la piel sensible,": top("faq_skin_types", 0.6),
+                         "¿me lo puedo hacer?": top("faq_contraindications", 0.95)})
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    classifier.process([message])
+    assert message.get("intent")["name"] == intent
+
+
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
                    "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40],
                    "data": ["data", 8]})
