@@ -46,9 +46,10 @@ def asked_in(tracker: Tracker) -> List[Text]:
 # "how long does that last?" after one of them asks about it, not the results.
 PASSING = {"pain", "side_effects", "downtime"}
 # "is that permanent?" after the side effects asks whether they pass, not the results.
-# ("does it last forever?" after the pain asks about the results: "it" is the treatment.)
+# ("does it last forever?" after the pain asks about the results: "it" is the
+# treatment; "¿cuánto dura la recuperación?" names what it asks about.)
 HOW_LONG = re.compile(r"\bhow long\b.*\blast|\b(?:that|this|they|those|eso|esto)\b.*\bpermanente?\b|"
-                      r"\bcu[aá]nto dura", re.IGNORECASE)
+                      r"\bcu[aá]nto (?:dura|duran) (?:eso|esto)\b", re.IGNORECASE)
 
 
 def lasts(tracker: Tracker) -> bool:

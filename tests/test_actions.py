@@ -235,6 +235,15 @@ def test_how_long_does_that_last_after_the_side_effects_is_about_them(text):
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"])
 
 
+def test_a_follow_up_that_names_its_subject_is_about_it():
+    asked = Tracker("visitor", {"disclosed": True, "topic": "pain"},
+                    {"text": "y en español, ¿cuánto dura la recuperación?",
+                     "intent": {"name": "faq_downtime"}},
+                    [], False, None, {}, "action_listen")
+    [answer] = run(ActionAnswerFaq(), asked, slots(offered=False, topic="downtime"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["downtime"])
+
+
 def test_is_that_permanent_after_the_scars_asks_about_the_results():
     asked = Tracker("visitor", {"disclosed": True, "topic": "scars"},
                     {"text": "is that permanent?", "intent": {"name": "faq_permanence"}},
