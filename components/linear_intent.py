@@ -150,10 +150,14 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
                "sí", "y", "e", "pero"}
 
 
+def bare(token: Token) -> str:
+    """The token's word, lowered, without the punctuation around it ("antes,")."""
+    return token.text.lower().strip(",.;:!?¿¡")
+
+
 def names_a_subject(chunk: List[Token]) -> bool:
     """"also price", "side effects +": a few words naming what is asked about."""
-    words = [token.text.lower().strip(",.;:!?¿¡") for token in chunk
-             if any(c.isalpha() for c in token.text)]
+    words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
     return 0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
 
 
@@ -171,7 +175,7 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
             found.append((not TREATMENT.match(" ".join(token.text for token in chunk))
-                          and chunk[0].text.lower().strip(",.;:!?¿¡") not in CONNECTIVES, chunk))
+                          and bare(chunk[0]) not in CONNECTIVES, chunk))
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks
