@@ -144,7 +144,10 @@ def without_lead_in(text: str) -> str:
     return LEAD_IN.sub("", " ".join(text.split()), count=1) or text.strip()
 
 
-SKIPPING = re.compile(r"\b(?:skip|omitir|omite|omitelo|saltar|saltalo)\b")  # "not sure yet, skip"
+# "not sure yet, skip", "sáltate eso", "I'd rather say at the consultation"
+SKIPPING = re.compile(r"\b(?:skip|omitir|omite|omitelo|saltar|saltalo|saltate|saltatelo|brincalo|"
+                      r"(?:decir|dire|digo|decirlo|lo digo|lo dire|tell you|say|decide)\b.*\b"
+                      r"(?:consulta|consultation|cita|appointment|visit|alla|there))\b")
 
 
 def skips(text: str) -> bool:

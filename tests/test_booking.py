@@ -346,7 +346,8 @@ def test_an_email_is_read_after_its_lead_in():
 
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["skip", "ok, skip", "not sure", "not sure yet, skip",
-                                  "no sé todavía, omitir"])
+                                  "no sé todavía, omitir", "sáltate eso, prefiero decirlo en la consulta",
+                                  "i'd rather tell you at the consultation", "lo digo en la cita"])
 def test_a_skip_after_a_lead_in_skips_the_area(text):
     assert booking.skips(text) and booking.treatment_area(text) == "not specified"
 
