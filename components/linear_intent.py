@@ -39,6 +39,16 @@ VOCABULARIES_FILE = "vocabularies.json"
 QUESTIONS = "questions"  # the intents of a message that asks several, in order
 QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
+# "cuánto cobran? y me pasan su teléfono", "how much is it? i'd like to book":
+# beside a question, a request said as a statement is asked too, unless put
+# off or refused ("i don't want to book yet")
+STATED = REQUESTS + ("clinic_contact",)
+PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "todavía", "luego",
+           "despues", "después", "nunca"}
+# "what do i do before and after?": both topics (not "before and after photos")
+BEFORE_AND_AFTER = re.compile(r"\b(?:before and after|antes y despu[eé]s)\b(?!\s*(?:photo|pic|foto|imag))",
+                              re.IGNORECASE)
+AROUND_THE_SESSION = ["faq_preparation", "faq_aftercare"]
 WEIGHTS_FILE = "weights.npz"
 SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
 # "Brenda Lugo" read 0.58 as "stop" ("luego"): a full name is no request to end
@@ -113,7 +123,9 @@ QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|h
                       r"entonces|tambien|también|ademas|además|te pregunto|una pregunta|anyway|anyways)\W+)*"
                       rf"(?:{ASKING}|{ASKING_ES})\b|(?<!\w)(?:{INTERROGATIVE_ES})(?!\w)"
                       r"|\b(?:vs|versus)\b"  # "microneedling vs laser for wrinkles"
-                      r"|\b(?:quer[ií]a|quiero|quisiera|me gustar[ií]a)\s+(?:preguntar|saber)\b",
+                      r"|\b(?:quer[ií]a|quiero|quisiera|quiere|quieren|me gustar[ií]a)\s+(?:preguntar|saber)\b"
+                      # "my husband wants to know if you do hands", "i was wondering if"
+                      r"|\b(?:wants?|wanted|wanna|like) to know\b|\bwondering\b|\bme pregunto\b",
                       re.IGNORECASE)
 
 
@@ -134,6 +146,7 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE)
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
+POLITE = {"pls", "plz", "please", "porfa", "porfavor", "thanks", "thx", "gracias", "🙏"}
 PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "en", "de", "con", "del",
                 "entre"}
 # "microneedling + PRP?": the treatment's name is what the other items are asked of
@@ -152,7 +165,17 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
 
 def bare(token: Token) -> str:
     """The token's word, lowered, without the punctuation around it ("antes,")."""
-    return token.text.lower().strip(",.;:!?¿¡")
+    return bare_word(token.text)
+
+
+def bare_word(word: str) -> str:
+    return word.lower().strip(",.;:!?¿¡")
+
+
+def governed(chunk: List[Token]) -> bool:
+    """"neck" in "the price for face and neck": one or two words, no
+    preposition of their own (unlike "tiempo de recuperación")."""
+    return len(chunk) <= 2 and not any(bare(token) in PREPOSITIONS for token in chunk)
 
 
 def names_a_subject(chunk: List[Token]) -> bool:
@@ -164,14 +187,16 @@ def names_a_subject(chunk: List[Token]) -> bool:
 def listed(text: str, tokens: List[Token]) -> List[tuple]:
     """The items of a short list of subjects ("price, pain, downtime?"), not
     of what a preposition governs ("the price for face and neck": one)."""
-    if len(text.split()) > MAX_LIST_WORDS:
+    if sum(word.isalpha() and word.lower() not in POLITE for word in map(bare_word, text.split())
+           ) > MAX_LIST_WORDS:
         return []
     found, start = [], 0
     for boundary in [*LIST_SEPARATOR.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
         if chunk and found and (chunk[0].text.lower() in NOT or (
-                len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS)):
+                len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS
+                and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
             found.append((not TREATMENT.match(" ".join(token.text for token in chunk))
@@ -179,7 +204,8 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks
-    if sum(asks for asks, _ in found) < 2 or not all(len(chunk) <= MAX_NAMED_WORDS or QUESTION.search(
+    if sum(asks for asks, _ in found) < 2 or not all(
+            sum(bare(token) not in POLITE for token in chunk) <= MAX_NAMED_WORDS or QUESTION.search(
             text[chunk[0].start:chunk[-1].start + len(chunk[-1].text)]) for _, chunk in found):
         return []
     return found
@@ -210,6 +236,11 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
         # words name another thing asked about
         found = [(asks or names_a_subject(chunk), chunk) for asks, chunk in found]
     return found
+
+
+def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
+    """A request said as a statement, not put off."""
+    return ranking[0]["name"] in STATED and not any(bare(token) in PUT_OFF for token in chunk)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -344,8 +375,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 # "tengo la piel bien sensible, ¿todavía me lo puedo hacer?": the
                 # whole message, sure of itself, says what the lone "¿...?" asks of
                 split, scored = [], []
+            if any(question for question, _ in split):
+                split = [(question or stated(chunk, part), chunk)
+                         for (question, chunk), part in zip(split, scored)]
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
+            if not questions and ranking[0]["name"] in AROUND_THE_SESSION \
+                    and BEFORE_AND_AFTER.search(message.get(TEXT) or ""):
+                questions = AROUND_THE_SESSION
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     and FULL_NAME.match((message.get(TEXT) or "").strip())):
                 ranking = ranking[1:]

@@ -7,7 +7,8 @@ from rasa.nlu.tokenizers.tokenizer import Token
 
 from rasa.shared.nlu.training_data.message import Message
 
-from components.linear_intent import LinearIntentClassifier, Speller, lemmas, parts
+from components.linear_intent import (BEFORE_AND_AFTER, LinearIntentClassifier, Speller, lemmas,
+                                     parts, stated)
 
 pytestmark = pytest.mark.unit
 
@@ -97,6 +98,11 @@ def tokens(text: str) -> List[Token]:
     ("hey so does it hurt", [(True, "hey so does it hurt")]),
     ("whos not allowed to get it", [(True, "whos not allowed to get it")]),
     ("come at 10:30 pls", [(False, "come at 10:30 pls")]),
+    # asking on someone's behalf, a list whose items have prepositions of their own
+    ("my sister wants to know if you do hands and what it costs",
+     [(True, "my sister wants to know if you do hands"), (True, "what it costs")]),
+    ("precio, número de sesiones y tiempo de recuperación porfa 🙏",
+     [(True, "precio,"), (True, "número de sesiones"), (True, "tiempo de recuperación porfa 🙏")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
@@ -232,3 +238,17 @@ def test_a_word_one_typo_from_a_training_word_is_read_as_it(typo, meant):
 @pytest.mark.parametrize("word", ["wat", "often", "blorpzingle", "covid19", "dana"])
 def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
     assert SPELLER.correct(word) == word
+
+
+@pytest.mark.parametrize("text, is_request", [
+    ("y me pasan su telefono", True), ("and i'd like to book", True),
+    ("i don't want to book yet", False), ("todavía no quiero agendar", False)])
+def test_a_request_said_as_a_statement_counts_unless_put_off(text, is_request):
+    assert stated(tokens(text), top("book_consultation", 0.9)) is is_request
+    assert not stated(tokens(text), top("faq_scars", 0.9))
+
+
+def test_before_and_after_asks_both_but_before_and_after_photos_do_not():
+    assert BEFORE_AND_AFTER.search("what do i do before and after?")
+    assert BEFORE_AND_AFTER.search("que hago antes y después del tratamiento")
+    assert not BEFORE_AND_AFTER.search("do you have before and after photos?")
