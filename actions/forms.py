@@ -137,9 +137,12 @@ class ValidateBookingForm(FormValidationAction):
 
     async def extract_treatment_area(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("requested_slot") == "treatment_area" and (
-                intent_of(tracker) == "deny" or booking.skips(text)):
+        if tracker.get_slot("requested_slot") != "treatment_area":
+            return {}
+        if intent_of(tracker) == "deny" or booking.skips(text):
             return {"treatment_area": "skip"}
+        if intent_of(tracker) in YES_INTENTS and booking.names_an_area(text):
+            return {"treatment_area": text}  # "ok good. my face please"
         return self._answer("treatment_area", dispatcher, tracker)
 
     async def extract_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:

@@ -40,8 +40,9 @@ QUESTIONS = "questions"  # the intents of a message that asks several, in order
 QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 # "cuánto cobran? y me pasan su teléfono", "how much is it? i'd like to book":
-# beside a question, a request said as a statement is asked too, unless put
-# off or refused ("i don't want to book yet")
+# after a question, a request said as a statement is asked too, unless put
+# off or refused ("i don't want to book yet"); not before one ("my first
+# appointment is next week, how do i prep?" tells, it does not ask)
 STATED = REQUESTS + ("clinic_contact",)
 PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "todavía", "luego",
            "despues", "después", "nunca"}
@@ -153,6 +154,7 @@ PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "en", 
 TREATMENT = re.compile(r"^(?:the |el |la )?(?:micro[- ]?needling|micro[- ]?needle|dermapen|derma pen|"
                        r"microagujas|micropunci[oó]n|collagen induction(?: therapy)?|it|this|eso|esto)$",
                        re.IGNORECASE)
+CHOICE = {"or", "o", "u", "vs", "versus"}
 NOT = {"no", "not", "nor", "ni"}  # "por qué microneedling y no láser?": one question
 # "before that, how long is the downtime?": words that lead in, not subjects
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
@@ -179,14 +181,18 @@ def governed(chunk: List[Token]) -> bool:
 
 
 def names_a_subject(chunk: List[Token]) -> bool:
-    """"also price", "side effects +": a few words naming what is asked about."""
+    """"also price", "side effects +": a few words naming what is asked about,
+    not the choices of the question before ("what's better for scars, laser
+    or microneedling")."""
     words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
-    return 0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
+    return (0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
+            and not CHOICE & set(words))
 
 
 def listed(text: str, tokens: List[Token]) -> List[tuple]:
     """The items of a short list of subjects ("price, pain, downtime?"), not
-    of what a preposition governs ("the price for face and neck": one)."""
+    of what a preposition governs ("the price for face and neck": one), nor
+    the choices of a question ("better for scars, laser or microneedling")."""
     if sum(word.isalpha() and word.lower() not in POLITE for word in map(bare_word, text.split())
            ) > MAX_LIST_WORDS:
         return []
@@ -194,7 +200,8 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
     for boundary in [*LIST_SEPARATOR.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
-        if chunk and found and (chunk[0].text.lower() in NOT or (
+        if chunk and found and (chunk[0].text.lower() in NOT
+                                or CHOICE & {bare(token) for token in chunk} or (
                 len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS
                 and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
@@ -375,9 +382,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 # "tengo la piel bien sensible, ¿todavía me lo puedo hacer?": the
                 # whole message, sure of itself, says what the lone "¿...?" asks of
                 split, scored = [], []
-            if any(question for question, _ in split):
-                split = [(question or stated(chunk, part), chunk)
-                         for (question, chunk), part in zip(split, scored)]
+            split = [(question or (any(asked for asked, _ in split[:i]) and stated(chunk, part)),
+                      chunk) for i, ((question, chunk), part) in enumerate(zip(split, scored))]
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
             if not questions and ranking[0]["name"] in AROUND_THE_SESSION \

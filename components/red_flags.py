@@ -64,6 +64,8 @@ CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
 REFERS_BACK = {"it", "they", "that", "this", "which"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
+# "bleeding on and off since her microneedling": one clause, not two
+UNBROKEN = {"on and off", "off and on"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
 
 Phrase = constr(strip_whitespace=True, min_length=1)
@@ -86,6 +88,7 @@ class Grammar(BaseModel, extra=Extra.forbid):
     refers_back: Set[StrictStr] = REFERS_BACK
     not_words: Set[StrictStr] = NOT_WORDS
     not_reach: conint(ge=1) = 2  # type: ignore  # "not going down": 2 words before
+    unbroken: Set[StrictStr] = UNBROKEN  # phrases a clause break inside does not cut
 
 
 class SomeoneElse(BaseModel, extra=Extra.forbid):
@@ -142,8 +145,12 @@ class Clauses:
         self.of: List[int] = []  # the clause number of every token
         self.opening: Dict[int, int] = {}  # clause number -> its first word
         number, after_break = 0, False
+        inside = {start + i for phrase in grammar.unbroken for words in [phrase.split()]
+                  for start in range(len(doc) - len(words) + 1)
+                  if [token.lower_ for token in doc[start:start + len(words)]] == words
+                  for i in range(1, len(words) - 1)}
         for token in doc:
-            is_break = token.lower_ in grammar.clause_breaks
+            is_break = token.lower_ in grammar.clause_breaks and token.i not in inside
             number += is_break and not after_break
             after_break = is_break
             self.of.append(number)

@@ -156,6 +156,20 @@ def skips(text: str) -> bool:
     return not cleaned or cleaned in SKIP_WORDS or bool(SKIPPING.search(cleaned))
 
 
+# "ok good. my face please": a yes that goes on to name what to treat
+AREA_WORDS = re.compile(r"\b(?:face|neck|hands?|chest|d[eé]colletage|forehead|cheeks?|chin|jaw(?:line)?|"
+                        r"nose|lips?|eyes?|scars?|lines|wrinkles|pores|acne|marks|spots|stretch|"
+                        r"pigmentation|texture|belly|stomach|thighs|arms|back|scalp|hair|"
+                        r"cara|cuello|manos?|pecho|escote|frente|mejillas?|cachetes?|barbilla|nariz|"
+                        r"labios?|ojos?|ojeras|cicatri[cz](?:es)?|l[ií]neas|arrugas|poros|acn[eé]|"
+                        r"marcas|manchas|estr[ií]as|textura|panza|abdomen|piernas|brazos|espalda|"
+                        r"cuero cabelludo|cabello|pelo)\b", re.IGNORECASE)
+
+
+def names_an_area(text: str) -> bool:
+    return bool(AREA_WORDS.search(text))
+
+
 def treatment_area(text: str) -> str:
     cleaned = without_lead_in(text)
     if skips(text):

@@ -368,3 +368,12 @@ def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, 
     ("ok, let's carry on", False), ("yes but how long is the recovery?", False)])
 def test_a_plain_yes_before_a_request_is_a_yes(text, yes):
     assert booking.says_yes_first(text) == yes
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, names", [
+    ("ok good. my face please", True), ("sí, la cara y el cuello", True),
+    ("yes, acne scars", True), ("ok", False), ("yes you can store it", False),
+    ("sure thing", False)])
+def test_a_yes_that_goes_on_to_name_an_area_answers_the_area_step(text, names):
+    assert booking.names_an_area(text) is names
