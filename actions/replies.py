@@ -49,7 +49,8 @@ PASSING = {"pain", "side_effects", "downtime"}
 # ("does it last forever?" after the pain asks about the results: "it" is the
 # treatment; "¿cuánto dura la recuperación?" names what it asks about.)
 HOW_LONG = re.compile(r"\bhow long\b.*\blast|\b(?:that|this|they|those|eso|esto)\b.*\bpermanente?\b|"
-                      r"\bcu[aá]nto (?:dura|duran) (?:eso|esto)\b", re.IGNORECASE)
+                      r"\bcu[aá]nto (?:dura|duran) (?:eso|esto)\b|"
+                      r"\b(?:eso|esto) cu[aá]nto (?:dura|duran|tiempo)\b", re.IGNORECASE)
 
 
 def lasts(tracker: Tracker) -> bool:

@@ -99,7 +99,8 @@ def lemmas(tokens: List[Token]) -> str:
 
 
 # Where a message's questions part: after a sentence's end (or an emoji, a
-# colon, a dash between spaces: "two things: does it hurt, ..."), and before a
+# colon, a dash between spaces: "two things: does it hurt, ...", a number
+# of a list: "1) does it hurt 2) how much"), and before a
 # comma, "and", "&", "+", "also", "plus" or "but" that start a new question
 # ("what's the price and is there any downtime"); in Spanish before "y",
 # "e", "pero" or "también" that start one ("es seguro y cuanto cuesta",
@@ -116,7 +117,7 @@ ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cu�
              r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
 INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"
 AND = r"and|n|also|plus|but|(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también"
-BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|(?:,|\s*[+&]|,?\s+"
+BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|(?:,|\s*[+&]|,?\s+"
                       rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"

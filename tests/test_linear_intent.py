@@ -101,6 +101,8 @@ def tokens(text: str) -> List[Token]:
     # asking on someone's behalf, a list whose items have prepositions of their own
     ("my sister wants to know if you do hands and what it costs",
      [(True, "my sister wants to know if you do hands"), (True, "what it costs")]),
+    ("three things. 1) does it hurt 2) how much is it",  # a numbered list
+     [(True, "three things."), (True, "does it hurt"), (True, "how much is it")]),
     ("whats better for acne scars, laser or microneedling",  # the choices, no subject
      [(True, "whats better for acne scars, laser or microneedling")]),
     ("precio, número de sesiones y tiempo de recuperación porfa 🙏",
