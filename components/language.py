@@ -178,7 +178,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         detected = lingua(plain, self.min_confidence, self.languages)
         if detected and detected not in LINGUA_NAMES and not (
                 self.small_words_sure(text)  # "necesito una appointment para hacerme
-                and not lingua(plain, self.short_spanish_confidence, self.languages)):  # el"
+                and not lingua(plain, self.short_spanish_confidence, self.languages)  # el"
+        ) and not self.all_spanish(words):
             return None  # "tut es weh" is German, whatever "es" says
         if self.goes_on_in_spanish(text) or self.mixes_in_spanish(text):
             return SPANISH
@@ -215,6 +216,13 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
                     folded in SPANISH_TELLS or folded in self.spanish_words):
                 count += 2 if i and words[i - 1].lower() in ("y", "o") else 1
         return count >= SURE_TELLS
+
+    def all_spanish(self, words: List[str]) -> bool:
+        """"es medico o estetico?" (Italian to lingua): every word is a word
+        of the Spanish examples, one of them a word only they use."""
+        folded = {fold(word) for word in words}
+        return (self.spanish_vocabulary is not None and folded <= self.spanish_vocabulary
+                and bool(folded & self.spanish_words))
 
     @staticmethod
     def small_words_sure(text: str) -> bool:

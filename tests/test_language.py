@@ -41,6 +41,7 @@ def tagged(text: str):
     "is it painful? digo, duele?", "what is it? y cuanto cuesta?",  # goes on in Spanish
     "how many sesiones más o menos", "any side effects? o riesgos",  # Spanish words mixed in
     "is it good for wrinkles y manchas", "laser o micro?",  # "o" between two words
+    "es medico o estetico?",  # Italian to lingua, but every word is of the Spanish examples
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]

@@ -103,6 +103,10 @@ def tokens(text: str) -> List[Token]:
      [(True, "my sister wants to know if you do hands"), (True, "what it costs")]),
     ("three things. 1) does it hurt 2) how much is it",  # a numbered list
      [(True, "three things."), (True, "does it hurt"), (True, "how much is it")]),
+    ("qué efectos hay y en cuántos días vuelvo a lo normal",
+     [(True, "qué efectos hay"), (True, "en cuántos días vuelvo a lo normal")]),
+    ("cuidados despues y cada cuando me toca la otra sesion",
+     [(True, "cuidados despues"), (True, "cada cuando me toca la otra sesion")]),
     ("whats better for acne scars, laser or microneedling",  # the choices, no subject
      [(True, "whats better for acne scars, laser or microneedling")]),
     ("precio, número de sesiones y tiempo de recuperación porfa 🙏",

@@ -19,6 +19,9 @@ LISTS = load_lists()
     "tengo diabetes tipo 2, ¿puedo hacerme el tratamiento?",
     "estoy amamantando a mi bebé, es seguro?",
     "soy hemofílica, es peligroso para mí?",
+    "estoy en quimioterapia, ¿es posible hacérmelo?",
+    "me inyecto insulina todos los días, me afecta?",
+    "every cut i get turns into a raised scar, should i avoid it?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
