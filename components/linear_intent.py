@@ -57,7 +57,6 @@ SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
 ENDINGS = ("stop", "deny", "goodbye")
 FULL_NAME = re.compile(r"^[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+){1,3}$")
 SURE_ENDING = 0.7
-SURE_WHOLE = 0.5  # the "Did you mean" threshold (config.yml)
 
 
 class Speller:
@@ -266,6 +265,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # (faq_*, clinic_*) is answered on its own: in a long message, or
             # beside another one (each answered, in the order asked).
             "part_threshold": 0.7,
+            # A whole message this sure says what its one "¿...?" asks of;
+            # the FallbackClassifier's threshold, below which "Did you mean".
+            "whole_threshold": 0.5,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -378,7 +380,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 self.spelt(chunk) for _, chunk in split])
             asking = [chunk for question, chunk in split if question]
             if len(asking) == 1 and asking[0][0].text.startswith("¿") \
-                    and ranking[0]["confidence"] >= SURE_WHOLE \
+                    and ranking[0]["confidence"] >= self.config["whole_threshold"] \
                     and ranking[0]["name"].startswith(QUESTION_INTENTS):
                 # "tengo la piel bien sensible, ¿todavía me lo puedo hacer?": the
                 # whole message, sure of itself, says what the lone "¿...?" asks of

@@ -3,6 +3,7 @@ clauses (components/linear_intent.py), on hand-built rankings."""
 from typing import List
 
 import pytest
+import yaml
 from rasa.nlu.tokenizers.tokenizer import Token
 
 from rasa.shared.nlu.training_data.message import Message
@@ -260,3 +261,11 @@ def test_before_and_after_asks_both_but_before_and_after_photos_do_not():
     assert BEFORE_AND_AFTER.search("what do i do before and after?")
     assert BEFORE_AND_AFTER.search("que hago antes y después del tratamiento")
     assert not BEFORE_AND_AFTER.search("do you have before and after photos?")
+
+
+def test_the_whole_message_threshold_is_the_fallback_threshold():
+    """A lone "¿...?" defers to the whole message exactly when the whole is
+    sure enough not to be a "Did you mean" (config.yml)."""
+    pipeline = {step["name"]: step for step in yaml.safe_load(open("config.yml"))["pipeline"]}
+    ours = pipeline["components.linear_intent.LinearIntentClassifier"]
+    assert ours["whole_threshold"] == pipeline["FallbackClassifier"]["threshold"]
