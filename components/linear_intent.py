@@ -378,6 +378,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             tokens = message.get(TEXT_TOKENS, [])
             ranking, *scored = self.rankings([self.spelt(tokens)] + [
                 self.spelt(chunk) for _, chunk in split])
+            split = [(question or (any(asked for asked, _ in split[:i]) and stated(chunk, part)
+                                   and part[0]["confidence"] >= self.config["part_threshold"]),
+                      chunk) for i, ((question, chunk), part) in enumerate(zip(split, scored))]
             asking = [chunk for question, chunk in split if question]
             if len(asking) == 1 and asking[0][0].text.startswith("¿") \
                     and ranking[0]["confidence"] >= self.config["whole_threshold"] \
@@ -385,8 +388,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 # "tengo la piel bien sensible, ¿todavía me lo puedo hacer?": the
                 # whole message, sure of itself, says what the lone "¿...?" asks of
                 split, scored = [], []
-            split = [(question or (any(asked for asked, _ in split[:i]) and stated(chunk, part)),
-                      chunk) for i, ((question, chunk), part) in enumerate(zip(split, scored))]
             ranking, questions = self._by_parts(ranking, list(zip(
                 [question for question, _ in split], scored)))
             if not questions and ranking[0]["name"] in AROUND_THE_SESSION \

@@ -143,6 +143,11 @@ def test_two_clinic_questions_get_both_answers(assistant):
         ["location", "contact"]]
 
 
+def test_a_request_said_after_a_question_is_answered_too(assistant):
+    assert outcomes(assistant, ["how much is it? and i'd like your phone number"]) == [
+        ["cost", "contact"]]
+
+
 def test_a_lead_in_naming_the_treatment_is_not_a_question_of_its_own(assistant):
     assert outcomes(assistant, ["ok what about microneedling, what can it treat?"]) == [
         ["conditions_treated"]]

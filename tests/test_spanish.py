@@ -56,6 +56,9 @@ def test_a_spanish_message_without_small_words_and_a_compound_question(assistant
     both = texts(assistant.say("es seguro y cuanto cuesta?"))
     assert both[:2] == [KNOWLEDGE.answer(TOPIC["safety"], "es"),
                         KNOWLEDGE.answer(TOPIC["cost"], "es")]
+    # a request said after the "¿...?" is asked too: the price, then the phone
+    asked = texts(assistant.say("¿cuánto cuesta? y me pasan su teléfono"))
+    assert asked[0] == KNOWLEDGE.answer(TOPIC["cost"], "es") and KNOWLEDGE.clinic.phone in asked[1]
 
 
 def test_a_spanish_visitor_books_with_a_spanish_date(assistant):
