@@ -180,13 +180,18 @@ def governed(chunk: List[Token]) -> bool:
     return len(chunk) <= 2 and not any(bare(token) in PREPOSITIONS for token in chunk)
 
 
+def offers_a_choice(chunk: List[Token]) -> bool:
+    """"laser or microneedling": the choices of a question, not a subject."""
+    return bool(CHOICE & {bare(token) for token in chunk})
+
+
 def names_a_subject(chunk: List[Token]) -> bool:
     """"also price", "side effects +": a few words naming what is asked about,
     not the choices of the question before ("what's better for scars, laser
     or microneedling")."""
     words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
     return (0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
-            and not CHOICE & set(words))
+            and not offers_a_choice(chunk))
 
 
 def listed(text: str, tokens: List[Token]) -> List[tuple]:
@@ -200,8 +205,7 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
     for boundary in [*LIST_SEPARATOR.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
-        if chunk and found and (chunk[0].text.lower() in NOT
-                                or CHOICE & {bare(token) for token in chunk} or (
+        if chunk and found and (chunk[0].text.lower() in NOT or offers_a_choice(chunk) or (
                 len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS
                 and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)

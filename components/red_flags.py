@@ -145,10 +145,7 @@ class Clauses:
         self.of: List[int] = []  # the clause number of every token
         self.opening: Dict[int, int] = {}  # clause number -> its first word
         number, after_break = 0, False
-        inside = {start + i for phrase in grammar.unbroken for words in [phrase.split()]
-                  for start in range(len(doc) - len(words) + 1)
-                  if [token.lower_ for token in doc[start:start + len(words)]] == words
-                  for i in range(1, len(words) - 1)}
+        inside = {i for start, end in context.get("unbroken", []) for i in range(start + 1, end - 1)}
         for token in doc:
             is_break = token.lower_ in grammar.clause_breaks and token.i not in inside
             number += is_break and not after_break
@@ -198,6 +195,7 @@ class RedFlagDetector:
         self._add(self.context, nlp, "over_when", red_flags.over_when)
         self._add(self.context, nlp, "treatment", red_flags.treatment)
         self._add(self.context, nlp, "ongoing", red_flags.ongoing)
+        self._add(self.context, nlp, "unbroken", sorted(self.grammar.unbroken))
         for a, parts in enumerate(self.asks_about):
             for p, part in enumerate(parts):
                 self._add(self.context, nlp, f"asks{a}:{p}", [part])
