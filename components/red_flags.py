@@ -96,6 +96,7 @@ class SomeoneElse(BaseModel, extra=Extra.forbid):
     does: Words  # type: ignore
     unless: Words  # type: ignore
     then: Words = []  # type: ignore
+    tells: Words = []  # type: ignore  # of `does`: hearsay, never the visitor's worry
 
 
 class RedFlags(BaseModel, extra=Extra.forbid):
@@ -200,7 +201,7 @@ class RedFlagDetector:
             for p, part in enumerate(parts):
                 self._add(self.context, nlp, f"asks{a}:{p}", [part])
         if self.someone_else:
-            for key in ("who", "does", "unless", "then"):
+            for key in ("who", "does", "unless", "then", "tells"):
                 self._add(self.context, nlp, f"someone_{key}", getattr(self.someone_else, key))
 
     def _add(self, matcher: PhraseMatcher, nlp: Language, key: str, phrases: List[str]) -> None:
@@ -296,16 +297,32 @@ class RedFlagDetector:
     def _someone_else(self, clauses: Clauses, clause: int) -> bool:
         """The clause opens with someone else's symptom ("my cat has a fever"),
         or with "his" or "her" after such a clause ("... and his face swelled
-        up"), and does not bring in the visitor or the treatment after that."""
-        def told_from(end: int) -> bool:
-            return not any(start >= end for start, _ in clauses.spans("someone_unless", clause))
+        up"), and does not bring in the visitor or the treatment after that,
+        nor does a later clause bring in the treatment without the visitor
+        ("mi tía tiene los labios inflamados y le cuesta hablar después de la
+        cita", not "my son has a fever, can i move my appointment?", nor
+        what they tell: "mi prima dice que a una conocida se le infectó y ...
+        después del microneedling")."""
+        tells = {start for start, _ in clauses.spans("someone_tells", clause)}
+
+        def told_from(end: int, start: int) -> bool:
+            return not any(s >= end for s, _ in clauses.spans("someone_unless", clause)) and (
+                start in tells or not any(self._treated_alone(clauses, later)
+                                          for later in range(clause + 1, clauses.of[-1] + 1)))
 
         for _, who_end in clauses.opens_with("someone_who", clause):
             for does_start, does_end in clauses.spans("someone_does", clause):
-                if does_start == who_end and told_from(does_end):
+                if does_start == who_end and told_from(does_end, does_start):
                     return True
-        return clause > 0 and any(told_from(end) for _, end in clauses.opens_with(
+        return clause > 0 and any(told_from(end, start) for start, end in clauses.opens_with(
             "someone_then", clause)) and self._someone_else(clauses, clause - 1)
+
+    @staticmethod
+    def _treated_alone(clauses: Clauses, clause: int) -> bool:
+        """The clause names the treatment, and the visitor only in its words."""
+        treatment = {i for start, end in clauses.spans("treatment", clause) for i in range(start, end)}
+        return bool(treatment) and all(start in treatment for start, _ in
+                                       clauses.spans("someone_unless", clause))
 
     def _together(self, found: Dict[str, List[int]], combination: str, groups: int) -> bool:
         """One word of each group matched, all within `within` tokens."""

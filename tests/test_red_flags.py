@@ -226,6 +226,7 @@ def test_a_symptom_still_going_on_stays_urgent(detector, text, symptom):
 
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["my cat has a fever", "my grandma has trouble breathing",
+                                  "my son has a fever, can i move my appointment?",
                                   "my friend had her lips swell from filler"])
 def test_someone_elses_symptom_is_not_escalated(detector, text):
     assert detect(detector, text) is None
@@ -234,7 +235,8 @@ def test_someone_elses_symptom_is_not_escalated(detector, text):
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["my mom has a fever since my microneedling",
                                   "my husband says my lips are swollen",
-                                  "my daughter had microneedling and now she has a fever"])
+                                  "my daughter had microneedling and now she has a fever",
+                                  "my sister has swollen lips, she had her session this morning"])
 def test_someone_else_speaking_of_the_visitor_or_the_treatment_stays_urgent(detector, text):
     assert detect(detector, text).symptom in {"fever", "lip_swelling"}
 
@@ -437,7 +439,11 @@ def test_a_symptom_over_in_spanish_is_not_escalated_unless_it_goes_on(spanish, t
 @pytest.mark.parametrize("text, symptom", [
     ("mi mamá tiene fiebre", None), ("mi hijo tiene calentura, puedo cambiar la cita?", None),
     ("mi esposo dice que tengo los labios hinchados", "lip_swelling"),
-    ("mi hija tiene fiebre desde mi tratamiento", "fever")])
+    ("mi hija tiene fiebre desde mi tratamiento", "fever"),
+    # a later clause of the treatment, not of the visitor nor of hearsay
+    ("mi tía tiene los labios inflamados y le cuesta hablar después de la cita", "lip_swelling"),
+    ("mi prima dice que a una conocida se le infectó y se le manchó la cara después del "
+     "microneedling, ¿eso pasa seguido?", None)])
 def test_someone_elses_symptom_in_spanish_is_not_escalated(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
