@@ -22,12 +22,16 @@ from core.language import fold
 BUILD = Path(__file__).resolve().parent.parent / "build"
 TARGET = BUILD / "en_clinic_lookup"
 SPANISH = BUILD / "es_clinic_lookup"
+# Entries of the English table that read a common word as a rarer one: "number"
+# is the comparative of "numb" there, so "number?" read as a question on pain.
+ENGLISH_LEMMAS = {"number": "number"}
 
 
 def build(target: Path = TARGET) -> spacy.Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
+    nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup").update(ENGLISH_LEMMAS)
     nlp.meta.update(name="clinic_lookup", version="1.0.0",
                     description="Blank English pipeline with the lookup lemmatizer")
     target.parent.mkdir(parents=True, exist_ok=True)

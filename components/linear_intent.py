@@ -111,17 +111,23 @@ ASKING = (r"what|whats|what's|wat|wats|how|hows|how's|is|are|does|do|can|could|w
           r"when|where|who|whos|who's|which|should|any")
 ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cuántos|cuantas|"
              r"cuántas|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|cual|cuál|cuales|"
-             r"cuáles|(?:en|para|pa|por|a) (?:que|qué|cu[aá]nt[oa]s?)|cada cu[aá]n(?:to|do)|xq|duele|duelen|sirve|es|"
+             r"cuáles|(?:en|para|pa|por|a) (?:que|qué|q|k|cu[aá]nt[oa]s?)|cada cu[aá]n(?:to|do)|xq|duele|duelen|sirve|es|"
              r"se puede|puedo|me puedo|(?:lo|la|los|las|se|me) (?:puedo|puede|pueden)|hay|si|"
              r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
 INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"
-AND = r"and|n|also|plus|but|(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también"
-BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|(?:,|\s*[+&]|,?\s+"
+# "..., y la otra cuánto cuesta", "and the other one is"
+AND = (r"(?:and|y) (?:the other(?: one)?|la otra|otra)(?: (?:is|es))?|and|n|also|plus|but|"
+       r"(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también")
+BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|"
+                      r"\b(?:dos|2|two|unas|some|couple(?: of)?) (?:preguntas|questions)\b\W*|"  # "tengo dos preguntas una es si ..."
+                      r"(?:,|\s*[+&]|,?\s+"
                       rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
                       r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"
-                      r"entonces|tambien|también|ademas|además|te pregunto|una pregunta|anyway|anyways)\W+)*"
+                      r"entonces|tambien|también|ademas|además|te pregunto|una pregunta|anyway|anyways|"
+                      # "so my questions are is it painful and ...", "una es si se puede"
+                      r"(?:my |the )?(?:first |other )?questions? (?:is|are)|(?:la )?(?:una|otra) es)\W+)*"
                       rf"(?:{ASKING}|{ASKING_ES})\b|(?<!\w)(?:{INTERROGATIVE_ES})(?!\w)"
                       r"|\b(?:vs|versus)\b"  # "microneedling vs laser for wrinkles"
                       r"|\b(?:quer[ií]a|quiero|quisiera|quiere|quieren|me gustar[ií]a)\s+(?:preguntar|saber)\b"
@@ -148,6 +154,8 @@ LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
 POLITE = {"pls", "plz", "please", "porfa", "porfavor", "thanks", "thx", "gracias", "🙏"}
+# "¿cuál es la dirección y el número de teléfono?": the item names three words
+ARTICLES = {"the", "a", "an", "your", "el", "la", "los", "las", "un", "una", "su", "sus"}
 PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "en", "de", "con", "del",
                 "entre"}
 # "microneedling + PRP?": the treatment's name is what the other items are asked of
@@ -160,6 +168,7 @@ NOT = {"no", "not", "nor", "ni"}  # "por qué microneedling y no láser?": one q
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
                "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
                "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm",
+               "i", "tengo",  # "i have a | couple questions: ..."
                "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno",
                "pues", "entonces", "oiga", "jaja", "perdon", "perdón", "hola", "gracias", "si",
                "sí", "y", "e", "pero"}
@@ -198,16 +207,16 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
     """The items of a short list of subjects ("price, pain, downtime?"), not
     of what a preposition governs ("the price for face and neck": one), nor
     the choices of a question ("better for scars, laser or microneedling")."""
-    if sum(word.isalpha() and word.lower() not in POLITE for word in map(bare_word, text.split())
-           ) > MAX_LIST_WORDS:
+    if sum(word.isalpha() and word.lower() not in POLITE | ARTICLES
+           for word in map(bare_word, text.split())) > MAX_LIST_WORDS:
         return []
     found, start = [], 0
     for boundary in [*LIST_SEPARATOR.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
+        words = found and [token for token in found[-1][1] if bare(token) not in ARTICLES]
         if chunk and found and (chunk[0].text.lower() in NOT or offers_a_choice(chunk) or (
-                len(found[-1][1]) > 1 and found[-1][1][-2].text.lower() in PREPOSITIONS
-                and governed(chunk))):
+                len(words) > 1 and words[-2].text.lower() in PREPOSITIONS and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
             found.append((not TREATMENT.match(" ".join(token.text for token in chunk))
@@ -216,7 +225,8 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks
     if sum(asks for asks, _ in found) < 2 or not all(
-            sum(bare(token) not in POLITE for token in chunk) <= MAX_NAMED_WORDS or QUESTION.search(
+            sum(bare(token) not in POLITE | ARTICLES for token in chunk) <= MAX_NAMED_WORDS
+            or QUESTION.search(
             text[chunk[0].start:chunk[-1].start + len(chunk[-1].text)]) for _, chunk in found):
         return []
     return found

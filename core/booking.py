@@ -183,6 +183,8 @@ ASIDE = re.compile(r"\s*\([^()]*\)\s*")  # "Jared Hatch (her dad)": the name is 
 
 
 def name(text: str) -> str:
+    said = NAME_SAID.search(text)  # "ok igual quiero la consulta, me llamo Daniela Reyes"
+    text = said.group("name") if said else text
     cleaned = without_lead_in(ASIDE.sub(" ", text).strip() or text)
     if not cleaned or len(cleaned) > MAX_NAME or len(cleaned.split()) > 6:
         raise Invalid("utter_invalid_name")
@@ -204,6 +206,9 @@ NOT_A_FIRST_NAME = {
 NAME_LEAD_IN = re.compile(r"^\W*(?:(?:ok|okay|yes|sure|si|sí|claro|bueno|pues)\W+)*"
                           r"(?:my (?:full )?name is|my name's|me llamo|mi nombre es|soy)"
                           r"\s+[^\W\d_]", re.IGNORECASE)
+# ... or after something else said first: "ok, i still want it, my name is Dana Cole"
+NAME_SAID = re.compile(r"[,.;!]\s*(?:my (?:full )?name is|my name's|me llamo|mi nombre es)\s+"
+                       r"(?P<name>[^\W\d_][^,.;!?]*?)\W*$", re.IGNORECASE)
 
 
 def looks_like_a_name(text: str) -> bool:
@@ -211,7 +216,7 @@ def looks_like_a_name(text: str) -> bool:
     name at the name step even when they also sound like a request or a
     thank-you; and "my name is ...", "me llamo ...", whatever the NLU made
     of them."""
-    if NAME_LEAD_IN.search(text) and not looks_like_question(text):
+    if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text)) and not looks_like_question(text):
         return True
     words = text.split()
     return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
@@ -224,10 +229,23 @@ class Contact:
     kind: str  # "phone" | "email"
 
 
+EMAIL = re.compile(r"[^\s,;:<>()]+@[^\s,;:<>()]+")
+
+
 def contact(text: str, region: str) -> Contact:
+    """A phone number or an email address, alone or in a sentence ("801 555
+    0190 es el de mi nieta", "sure, it's dana@example.com thanks")."""
     cleaned = without_lead_in(text)
     if len(cleaned) > 254:
         raise Invalid("utter_invalid_contact")
+    emails = EMAIL.findall(cleaned)
+    if len(emails) == 1:
+        cleaned = emails[0].rstrip(".!?")
+    else:
+        found = [match.number for match in phonenumbers.PhoneNumberMatcher(cleaned, region)]
+        if len(found) == 1 and phonenumbers.is_valid_number(found[0]):
+            return Contact(phonenumbers.format_number(found[0], phonenumbers.PhoneNumberFormat.E164),
+                           "phone")
     if "@" in cleaned:
         try:
             email = validate_email(cleaned, check_deliverability=False)
@@ -274,6 +292,7 @@ SPANISH_DATES = [
     (re.compile(r"\bhoy\b"), "today"),
     (re.compile(r"\b(?:antier|anteayer|antes\s+de\s+ayer)\b"), "2 days ago"),
     (re.compile(r"\bayer\b"), "yesterday"),
+    (re.compile(r"\b(?:el|la)\s+(\w+)\s+pasad[oa]\b"), r"last \1"),  # "el lunes pasado"
     (re.compile(r"\b(?:el|la)\s+(?:proxim[oa]|siguiente)\s+(\w+)"), r"next \1"),
     (re.compile(r"\b(?:proxim[oa]|siguiente)\s+(\w+)"), r"next \1"),
     (re.compile(r"\b(?:el|la)\s+(\w+)\s+que\s+viene\b"), r"next \1"),

@@ -54,7 +54,7 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
         "Tuesday 24 November 2026 at 2:00 PM"
     assert booking.preferred_time("the day after tomorrow at 9", CLINIC, NOW).text() == \
         "Monday 23 November 2026 at 9:00 AM"
-    for past in ("hoy a las 8am", "ayer a las 3", "antier en la tarde"):
+    for past in ("hoy a las 8am", "ayer a las 3", "antier en la tarde", "el lunes pasado"):
         with pytest.raises(booking.Invalid) as refused:
             booking.preferred_time(past, CLINIC, NOW)
         assert refused.value.response == "utter_invalid_preferred_time_past", past
@@ -333,15 +333,32 @@ def test_a_question_a_resume_or_a_correction_is_no_yes(text):
 @pytest.mark.unit
 @pytest.mark.parametrize("text, expected", [("ok, it's Natalie Brooks", "Natalie Brooks"),
                                             ("my name is Wes Carter", "Wes Carter"),
-                                            ("Oksana Petrenko", "Oksana Petrenko")])
+                                            ("Oksana Petrenko", "Oksana Petrenko"),
+                                            ("ok igual quiero la consulta, me llamo Daniela Reyes",
+                                             "Daniela Reyes")])
 def test_a_name_is_read_after_its_lead_in(text, expected):
     assert booking.name(text) == expected
 
 
 @pytest.mark.unit
-def test_an_email_is_read_after_its_lead_in():
-    assert booking.contact("my email is ana@example.com", CLINIC.phone_region).value == \
-        "ana@example.com"
+def test_a_name_said_after_something_else_is_a_name():
+    assert booking.looks_like_a_name("ok igual quiero la consulta, me llamo Daniela Reyes")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, value", [
+    ("my email is ana@example.com", "ana@example.com"),
+    ("sure, it's ana@example.com thanks!", "ana@example.com"),
+    ("801 555 0190 es el de mi nieta", "+18015550190")])
+def test_a_contact_is_read_in_a_sentence(text, value):
+    assert booking.contact(text, CLINIC.phone_region).value == value
+
+
+@pytest.mark.unit
+def test_two_numbers_are_no_contact():
+    """Which one? The step is asked again rather than one of them kept."""
+    with pytest.raises(booking.Invalid):
+        booking.contact("801-555-0190 or 801-555-0191", CLINIC.phone_region)
 
 
 @pytest.mark.unit

@@ -3,11 +3,13 @@ clauses (components/linear_intent.py), on hand-built rankings."""
 from typing import List
 
 import pytest
+import spacy
 import yaml
 from rasa.nlu.tokenizers.tokenizer import Token
 
 from rasa.shared.nlu.training_data.message import Message
 
+from clinic.spacy_model import TARGET
 from components.linear_intent import (BEFORE_AND_AFTER, LinearIntentClassifier, Speller, lemmas,
                                      parts, stated)
 
@@ -76,6 +78,15 @@ def tokens(text: str) -> List[Token]:
     ("tengo acne y me dijeron que sirve",  # a statement: no question word after "y"
      [(False, "tengo acne y me dijeron que sirve")]),
     ("quiero saber el precio y si duele", [(True, "quiero saber el precio"), (True, "si duele")]),
+    # a question announced, then asked; "the other one"
+    ("so my questions are is it painful and do i need time off",
+     [(True, "so my questions are is it painful"), (True, "do i need time off")]),
+    ("tengo dos preguntas una es si se puede en el cuello y la otra cuanto cuesta",
+     [(False, "tengo"), (True, "una es si se puede en el cuello"), (True, "cuanto cuesta")]),
+    ("q telefono tienen y a q hora abren", [(True, "q telefono tienen"), (True, "a q hora abren")]),
+    ("cual es la direccion y el numero de telefono",  # articles are no words of the item
+     [(True, "cual es la direccion"), (True, "el numero de telefono")]),
+    ("the price for the face and the neck", [(False, "the price for the face and the neck")]),
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
@@ -269,3 +280,10 @@ def test_the_whole_message_threshold_is_the_fallback_threshold():
     pipeline = {step["name"]: step for step in yaml.safe_load(open("config.yml"))["pipeline"]}
     ours = pipeline["components.linear_intent.LinearIntentClassifier"]
     assert ours["whole_threshold"] == pipeline["FallbackClassifier"]["threshold"]
+
+
+def test_the_english_lemmas_read_number_as_number_not_numb():
+    """spaCy's lookup table has "number" as the comparative of "numb": a
+    visitor's "number?" read as a question on pain (clinic/spacy_model.py)."""
+    assert [token.lemma_ for token in spacy.load(TARGET)("number numbers numbing")] == [
+        "number", "number", "numb"]
