@@ -10,7 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
-                             clinic_reply, disclose_first, intent_of, language_of, refers_back)
+                             clinic_reply, disclose_first, goes_on, intent_of, language_of,
+                             refers_back)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 MAX_CANDIDATES = 3
@@ -137,8 +138,9 @@ class ActionDidYouMean(Action):
         events = disclose_first(dispatcher, tracker)
         language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
-        if topic and refers_back(tracker.latest_message.get("text") or ""):
-            # "does that include big pores?": about the topic just answered
+        text = tracker.latest_message.get("text") or ""
+        if topic and (refers_back(text) or (goes_on(text) and topic.intent in candidates)):
+            # "does that include big pores?", "and how far apart?": about the topic just answered
             answer(dispatcher, [topic.intent], language=language)
             return events + answered([topic.id], topic.safety == "consult")
         events += answered([], False)

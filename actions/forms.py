@@ -72,9 +72,14 @@ class ValidateBookingForm(FormValidationAction):
         """The form's events, and the topic of a question answered on the way
         (rasa_sdk returns only the form's own slots)."""
         before = tracker.get_slot("topic")
+        kept = _language_kept(tracker)
+        if kept:
+            tracker.slots["language"] = kept
         events = await super().run(dispatcher, tracker, domain)
         if tracker.get_slot("topic") != before:
             events.append(SlotSet("topic", tracker.get_slot("topic")))
+        if kept:
+            events.append(SlotSet("language", kept))
         return events
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
@@ -268,6 +273,26 @@ def _asks_something(tracker: Tracker) -> bool:
     """A question about microneedling or the clinic, not an answer."""
     return booking.looks_like_question(tracker.latest_message.get("text") or "") and any(
         answerable(intent) for intent in questions_of(tracker))
+
+
+def _language_kept(tracker: Tracker) -> Optional[Text]:
+    """The conversation's language before the latest message, when that
+    message answers a step in the other one ("face and neck", "yes", a name
+    in a booking asked in Spanish): an answer is no switch of language; a
+    question or "in English please" is."""
+    text = tracker.latest_message.get("text") or ""
+    if (not tracker.get_slot("requested_slot") or booking.looks_like_question(text)
+            or booking.LANGUAGE_REQUEST.search(text)):
+        return None
+    language, user_turns = "en", 0
+    total = sum(event.get("event") == "user" for event in tracker.events)
+    for event in tracker.events:
+        user_turns += event.get("event") == "user"
+        if user_turns == total:
+            break
+        if event.get("event") == "slot" and event.get("name") == "language" and event.get("value"):
+            language = event["value"]
+    return language if language != tracker.get_slot("language") else None
 
 
 def _parses(parse: Callable[[str], object], text: str) -> bool:

@@ -2,7 +2,7 @@
 and handing a visitor over to a person. Loads the knowledge once."""
 import datetime
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
@@ -39,6 +39,8 @@ def asked_in(tracker: Tracker) -> List[Text]:
     """The topic and clinic questions of the latest message, in order."""
     if lasts(tracker) or same_for_an_area(tracker):
         return [KNOWLEDGE.by_id[tracker.get_slot("topic")].intent]
+    if next_in_time(tracker):
+        return [KNOWLEDGE.by_id[next_in_time(tracker)].intent]
     return [intent for intent in questions_of(tracker) if answerable(intent)]
 
 
@@ -87,6 +89,33 @@ def refers_back(text: Text) -> bool:
     """A short message that points at what was just said ("is that proven?",
     "what about keloids?")."""
     return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
+
+
+# "and how far apart?", "y cada cuánto?": a short message that goes on from the last one
+GOES_ON = re.compile(r"^\W*(?:and|also|plus|so|then|y|e|tambi[eé]n|entonces)\b", re.IGNORECASE)
+
+
+def goes_on(text: Text) -> bool:
+    return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(GOES_ON.search(text))
+
+
+# "y después del tratamiento?" just after the preparation asks the aftercare;
+# "and before?" just after the aftercare, the preparation.
+AFTER = re.compile(r"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?"
+                   r"(?:after|afterwards|despu[eé]s|luego)\b", re.IGNORECASE)
+BEFORE = re.compile(r"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?"
+                    r"(?:before|beforehand|antes)\b", re.IGNORECASE)
+NEXT_IN_TIME = {"preparation": (AFTER, "aftercare"), "aftercare": (BEFORE, "preparation")}
+
+
+def next_in_time(tracker: Tracker) -> Optional[Text]:
+    """The topic of the other side of the session, when the message asks it
+    ("y después del tratamiento?" after the preparation), else None."""
+    text = tracker.latest_message.get("text") or ""
+    pattern, topic = NEXT_IN_TIME.get(tracker.get_slot("topic") or "", (None, None))
+    if pattern and len(text.split()) <= MAX_FOLLOW_UP_WORDS and pattern.search(text):
+        return topic
+    return None
 
 
 def answer(dispatcher: CollectingDispatcher, intents: List[Text], offer: bool = True,

@@ -13,6 +13,7 @@ from tests.support.assistant import new_sender
 pytestmark = pytest.mark.e2e
 
 READER = Reader()
+SPANISH = Reader("es")
 KNOWLEDGE = load_knowledge()
 
 
@@ -29,10 +30,10 @@ def test_no_blind_conversation_is_held_in_a_form_it_did_not_ask_for(assistant):
     assert held_turns == []
 
 
-def outcomes(assistant, texts: List[str]) -> List[List[str]]:
+def outcomes(assistant, texts: List[str], reader: Reader = READER) -> List[List[str]]:
     """What the assistant did at each turn of one conversation, as labels."""
     sender = new_sender()
-    return [answers(READER.labels(assistant.say(text, sender))) for text in texts]
+    return [answers(reader.labels(assistant.say(text, sender))) for text in texts]
 
 
 def test_two_misses_then_a_question_gets_the_answer_and_no_form(assistant):
@@ -220,3 +221,22 @@ def test_how_long_does_that_last_in_a_form_asks_about_the_question_just_answered
                                 "before i give my name, does it hurt?",
                                 "how long does that last?"])[3:] == [
         ["pain", "ask:name"], ["pain", "ask:name"]]
+
+
+def test_a_short_follow_up_goes_on_with_the_topic_just_answered(assistant):
+    assert outcomes(assistant, ["how many sessions would i need?", "and how far apart?",
+                                "how do i get ready for it?", "and what about afterwards?"]) == [
+        ["sessions"], ["sessions"], ["preparation"], ["aftercare"]]
+
+
+def test_a_name_and_a_phone_said_inside_a_sentence_are_taken(assistant):
+    steps = outcomes(assistant, ["que me llamen por favor", "si",
+                                 "ok si quiero, me llamo Refugio Hernández",
+                                 "801 555 0190 es el de mi nieta"], SPANISH)
+    assert steps[2:] == [["ask:contact"], ["saved"]]
+
+
+def test_an_answer_in_english_keeps_a_spanish_booking_in_spanish(assistant):
+    """Spanglish: "face and neck", "yes" answer the steps; they switch nothing."""
+    assert outcomes(assistant, ["hola, quiero hacer una cita porfa", "face and neck", "yes"],
+                    SPANISH) == [["ask:treatment_area"], ["ask:consent"], ["ask:name"]]
