@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
-                             clinic_reply, disclose_first, goes_on, intent_of, language_of,
+                             clinic_reply, disclose_first, goes_on, intent_of, is_short, language_of,
                              refers_back)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
@@ -139,8 +139,10 @@ class ActionDidYouMean(Action):
         language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
         text = tracker.latest_message.get("text") or ""
-        if topic and (refers_back(text) or (goes_on(text) and topic.intent in candidates)):
-            # "does that include big pores?", "and how far apart?": about the topic just answered
+        if topic and (refers_back(text) or (goes_on(text) and topic.intent in candidates)
+                      or (is_short(text) and topic.intent in candidates[:2])):
+            # "does that include big pores?", "and how far apart?", "can i wear
+            # makeup by monday" (aftercare or preparation?): the topic just answered
             answer(dispatcher, [topic.intent], language=language)
             return events + answered([topic.id], topic.safety == "consult")
         events += answered([], False)

@@ -88,15 +88,19 @@ MAX_FOLLOW_UP_WORDS = 12
 def refers_back(text: Text) -> bool:
     """A short message that points at what was just said ("is that proven?",
     "what about keloids?")."""
-    return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(text))
+    return is_short(text) and bool(FOLLOW_UP.search(text))
 
 
 # "and how far apart?", "y cada cuánto?": a short message that goes on from the last one
 GOES_ON = re.compile(r"^\W*(?:and|also|plus|so|then|y|e|tambi[eé]n|entonces)\b", re.IGNORECASE)
 
 
+def is_short(text: Text) -> bool:
+    return len(text.split()) <= MAX_FOLLOW_UP_WORDS
+
+
 def goes_on(text: Text) -> bool:
-    return len(text.split()) <= MAX_FOLLOW_UP_WORDS and bool(GOES_ON.search(text))
+    return is_short(text) and bool(GOES_ON.search(text))
 
 
 # "y después del tratamiento?" just after the preparation asks the aftercare;

@@ -175,6 +175,25 @@ def test_low_confidence_offers_the_top_candidates_as_buttons():
     assert message["buttons"][0]["title"] == "How many sessions?"
 
 
+UNSURE = [{"name": "nlu_fallback", "confidence": 0.5},
+          {"name": "faq_preparation", "confidence": 0.45},
+          {"name": "faq_aftercare", "confidence": 0.35},
+          {"name": "faq_downtime", "confidence": 0.15}]
+
+
+def test_an_unsure_short_message_takes_the_topic_just_answered_when_it_is_a_top_candidate():
+    aftercare = KNOWLEDGE.by_id["aftercare"]
+    said = run(ActionDidYouMean(), tracker("nlu_fallback", UNSURE, topic="aftercare"),
+               slots(offered=aftercare.safety == "consult", topic="aftercare"))
+    assert said[0]["text"] == KNOWLEDGE.answer(aftercare, "en")
+
+
+def test_an_unsure_message_asks_when_the_topic_just_answered_is_no_top_candidate():
+    [said] = run(ActionDidYouMean(), tracker("nlu_fallback", UNSURE, topic="downtime"),
+                 NOT_OFFERED)
+    assert said["response"] == "utter_did_you_mean"
+
+
 SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.5},
                                        {"name": "faq_sessions", "confidence": 0.41}],
                       previous_intents=["nlu_fallback"])
