@@ -392,7 +392,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             tokens = message.get(TEXT_TOKENS, [])
             ranking, *scored = self.rankings([self.spelt(tokens)] + [
                 self.spelt(chunk) for _, chunk in split])
-            split = [(question or (any(asked for asked, _ in split[:i]) and stated(chunk, part)
+            asks_anything = any(question for question, _ in split)
+            split = [(question or ((any(asked for asked, _ in split[:i])
+                                    # "my skin felt tight for a few hours after my last
+                                    # session. i'd like to book the next one": the message's
+                                    # last word is the request, after things told
+                                    or (i == len(split) - 1 and not asks_anything))
+                                   and stated(chunk, part)
                                    and part[0]["confidence"] >= self.config["part_threshold"]),
                       chunk) for i, ((question, chunk), part) in enumerate(zip(split, scored))]
             asking = [chunk for question, chunk in split if question]

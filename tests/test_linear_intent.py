@@ -240,6 +240,19 @@ def test_a_lone_spanish_question_after_context_counts_when_the_whole_is_unsure(w
     assert message.get("intent")["name"] == intent
 
 
+@pytest.mark.parametrize("last, intent", [
+    ("i'd like to book the next one.", "book_consultation"),  # told, then asked for
+    ("i don't want to book yet.", "faq_aftercare")])  # put off: the whole message
+def test_a_request_said_last_after_things_told_is_the_request(last, intent):
+    told = "my skin felt tight for a few hours after my last session."
+    text = f"{told} {last}"
+    classifier = ByText({text: top("faq_aftercare", 0.8), told: top("faq_aftercare", 0.9),
+                         last: top("book_consultation", 0.95)})
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    classifier.process([message])
+    assert message.get("intent")["name"] == intent
+
+
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
                    "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40],
                    "data": ["data", 8]})
