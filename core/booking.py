@@ -58,21 +58,29 @@ def looks_like_question(text: str) -> bool:
     return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower()))
 
 
-# "acne scars. sorry my Spanish is not great, can we do this in English?":
-# the sentence asking for the other language is no part of the answer
-LANGUAGE_REQUEST = re.compile(r"\b(?:in english|en ingl[eé]s|in spanish|en espa[ñn]ol)\b",
+# "acne scars. sorry my Spanish is not great, can we do this in English?",
+# "my face please, sorry I prefer English": the sentence or clause asking for
+# the other language is no part of the answer
+LANGUAGE_REQUEST = re.compile(r"\b(?:in english|en ingl[eé]s|in spanish|en espa[ñn]ol|"
+                              r"prefer (?:english|spanish)|prefiero (?:ingl[eé]s|espa[ñn]ol)|"
+                              r"english (?:please|pls)|espa[ñn]ol (?:por favor|porfa))\b",
                               re.IGNORECASE)
 SENTENCE = re.compile(r"[^.?!¿¡]+[.?!]*")
+CLAUSE = re.compile(r"[^,;]+")
+APOLOGY = re.compile(r"^\W*(?:sorry|perd[oó]n|disculpa|disculpe|lo siento)\b", re.IGNORECASE)
 
 
 def without_language_request(text: str) -> Optional[str]:
     """The rest of a message that asks to go on in English or Spanish (""
     when that is all it says), or None when it asks no such thing."""
     sentences = [sentence.strip() for sentence in SENTENCE.findall(text) if sentence.strip()]
-    kept = [sentence for sentence in sentences if not LANGUAGE_REQUEST.search(sentence)]
-    if len(kept) == len(sentences):
+    if not any(LANGUAGE_REQUEST.search(sentence) for sentence in sentences):
         return None
-    return " ".join(kept).strip(" ,;:-")
+    kept = [sentence if not LANGUAGE_REQUEST.search(sentence) else " ".join(
+                clause.strip() for clause in CLAUSE.findall(sentence)
+                if not LANGUAGE_REQUEST.search(clause) and not APOLOGY.search(clause))
+            for sentence in sentences]
+    return " ".join(part for part in kept if part).strip(" ,;:-")
 
 
 RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead|next|"

@@ -66,6 +66,7 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
     ("sorry, can we do this in English? acne scars on my cheeks", "acne scars on my cheeks"),
     ("can we do this in English?", ""),
     ("cicatrices, ¿me hablas en español?", "cicatrices"),
+    ("my face please, sorry I prefer English", "my face please"),
     ("acne scars", None),
 ])
 def test_a_request_for_the_other_language_is_no_part_of_the_answer(text, rest):

@@ -22,6 +22,8 @@ LISTS = load_lists()
     "estoy en quimioterapia, ¿es posible hacérmelo?",
     "me inyecto insulina todos los días, me afecta?",
     "every cut i get turns into a raised scar, should i avoid it?",
+    "soy diabética y tardo en sanar, ¿es buena idea para mí?",
+    "I have lupus, is microneedling a good idea for me?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
