@@ -104,12 +104,14 @@ def goes_on(text: Text) -> bool:
 
 
 # "y después del tratamiento?" just after the preparation asks the aftercare;
-# "and before?" just after the aftercare, the preparation.
+# "and before?" just after the aftercare, the preparation; "and what about
+# afterwards, will it be sore?" just after the pain, the side effects.
 AFTER = re.compile(r"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?"
                    r"(?:after|afterwards|despu[eé]s|luego)\b", re.IGNORECASE)
 BEFORE = re.compile(r"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?"
                     r"(?:before|beforehand|antes)\b", re.IGNORECASE)
-NEXT_IN_TIME = {"preparation": (AFTER, "aftercare"), "aftercare": (BEFORE, "preparation")}
+NEXT_IN_TIME = {"preparation": (AFTER, "aftercare"), "aftercare": (BEFORE, "preparation"),
+                "pain": (AFTER, "side_effects")}
 
 
 def next_in_time(tracker: Tracker) -> Optional[Text]:

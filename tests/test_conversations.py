@@ -225,8 +225,9 @@ def test_how_long_does_that_last_in_a_form_asks_about_the_question_just_answered
 
 def test_a_short_follow_up_goes_on_with_the_topic_just_answered(assistant):
     assert outcomes(assistant, ["how many sessions would i need?", "and how far apart?",
-                                "how do i get ready for it?", "and what about afterwards?"]) == [
-        ["sessions"], ["sessions"], ["preparation"], ["aftercare"]]
+                                "how do i get ready for it?", "and what about afterwards?",
+                                "does it hurt?", "and after, will it be sore?"]) == [
+        ["sessions"], ["sessions"], ["preparation"], ["aftercare"], ["pain"], ["side_effects"]]
 
 
 def test_a_name_and_a_phone_said_inside_a_sentence_are_taken(assistant):
