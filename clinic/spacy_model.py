@@ -23,8 +23,9 @@ BUILD = Path(__file__).resolve().parent.parent / "build"
 TARGET = BUILD / "en_clinic_lookup"
 SPANISH = BUILD / "es_clinic_lookup"
 # Entries of the English table that read a common word as a rarer one: "number"
-# is the comparative of "numb" there, so "number?" read as a question on pain.
-ENGLISH_LEMMAS = {"number": "number"}
+# is the comparative of "numb" there, so "number?" read as a question on pain;
+# "mas" is the plural of "ma", so "cuentame mas" was not "cuéntame más".
+ENGLISH_LEMMAS = {"number": "number", "mas": "mas"}
 
 
 def build(target: Path = TARGET) -> spacy.Language:

@@ -297,6 +297,7 @@ def test_the_whole_message_threshold_is_the_fallback_threshold():
 
 def test_the_english_lemmas_read_number_as_number_not_numb():
     """spaCy's lookup table has "number" as the comparative of "numb": a
-    visitor's "number?" read as a question on pain (clinic/spacy_model.py)."""
-    assert [token.lemma_ for token in spacy.load(TARGET)("number numbers numbing")] == [
-        "number", "number", "numb"]
+    visitor's "number?" read as a question on pain; and "mas" as the plural
+    of "ma" (clinic/spacy_model.py)."""
+    assert [token.lemma_ for token in spacy.load(TARGET)("number numbers numbing mas")] == [
+        "number", "number", "numb", "mas"]
