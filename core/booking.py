@@ -342,6 +342,27 @@ CLOCK_TIMES = [
 ]
 
 
+# "el 20 del próximo mes", "the 20th of next month": parsedatetime reads the
+# first of next month; said with the month's name, it reads the day
+NEXT_MONTH = re.compile(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?next\s+(?:month|mes)\b|"
+                        r"\bnext\s+(?:month|mes)\s+(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\b")
+
+
+# "january 15", "december 20th": a day of the month, no hour ("january 15
+# morning" is no 3 pm); said with its ordinal, parsedatetime reads it so
+MONTH_DAY = re.compile(r"\b((?:january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december)\s+\d{1,2})(?:st|nd|rd|th)?\b")
+
+
+NO_HOUR = re.compile(rf"{MONTH_DAY.pattern}|\bin \d+ days?\b")  # numbers that are no hour
+
+
+def days_of_month(text: str, now: datetime.datetime) -> str:
+    month = datetime.date(now.year + now.month // 12, now.month % 12 + 1, 1).strftime("%B").lower()
+    text = NEXT_MONTH.sub(lambda found: f"{month} {found.group(1) or found.group(2)}", text)
+    return MONTH_DAY.sub(r"\1th", text)
+
+
 def clock_times(text: str) -> str:
     for pattern, replacement in CLOCK_TIMES:
         text = pattern.sub(replacement, text)
@@ -355,12 +376,12 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
     cleaned = " ".join(text.split())[:100].lower()
     if not cleaned:
         raise Invalid("utter_invalid_preferred_time")
-    english = in_english(cleaned)
+    english = days_of_month(in_english(cleaned), now)
     parsed, context = CALENDAR.parseDT(clock_times(english), sourceTime=now.replace(tzinfo=None))
     if not context.hasDate and not context.hasTime:
         raise Invalid("utter_invalid_preferred_time")
     for part, hour in DAY_PARTS.items():
-        if part in english and not re.search(r"\d", cleaned):
+        if part in english and not re.search(r"\d", NO_HOUR.sub("", english)):
             parsed = parsed.replace(hour=hour, minute=0)
     when = parsed.replace(tzinfo=zone)
     has_time = context.hasTime

@@ -43,6 +43,8 @@ def test_names_are_kept_tidy(text, expected):
     ("el 15 de enero a las 3", "viernes 15 de enero de 2027 a las 15:00"),
     ("el lunes", "lunes 23 de noviembre de 2026, a cualquier hora"),
     ("el miercoles que viene a la 1", "miércoles 25 de noviembre de 2026 a las 13:00"),
+    ("el 20 del próximo mes en la mañana", "domingo 20 de diciembre de 2026 a las 09:00"),
+    ("el 15 de enero en la mañana", "viernes 15 de enero de 2027 a las 09:00"),
 ])
 def test_days_and_times_written_in_spanish_are_read_and_said_back_in_spanish(text, expected):
     assert booking.preferred_time(text, CLINIC, NOW).text("es") == expected
@@ -54,6 +56,8 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
         "Tuesday 24 November 2026 at 2:00 PM"
     assert booking.preferred_time("the day after tomorrow at 9", CLINIC, NOW).text() == \
         "Monday 23 November 2026 at 9:00 AM"
+    assert booking.preferred_time("the 3rd of next month at 10am", CLINIC, NOW).text() == \
+        "Thursday 3 December 2026 at 10:00 AM"
     for past in ("hoy a las 8am", "ayer a las 3", "antier en la tarde", "el lunes pasado"):
         with pytest.raises(booking.Invalid) as refused:
             booking.preferred_time(past, CLINIC, NOW)
