@@ -7,6 +7,9 @@ classifier chose with `urgent_emergency` or `urgent_clinic`, which the
 dialogue answers with the urgent message and nothing else, in any state of
 the conversation.
 
+A word that is no word of the language ("swolen", "inchada") is read as the
+symptom word one typo away from it, if there is one (SymptomSpeller).
+
 A symptom word does not count when the words around it show it is not the
 visitor's symptom now: negated ("no fever"), inside a set phrase ("hay
 fever"), or in a clause that asks about the treatment in general, tells of
@@ -45,7 +48,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from clinic.spacy_model import SPANISH
-from components import override_intent
+from components import one_typo_away, override_intent
 from core.intents import URGENT_CLINIC, URGENT_EMERGENCY
 from core.language import ENGLISH_TELLS, SPANISH_TELLS, fold
 from core.paths import KNOWLEDGE_DIR
@@ -112,6 +115,18 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     grammar: Grammar = Grammar()
     symptoms: conlist(Symptom, min_items=1)  # type: ignore
 
+    def phrases(self) -> List[str]:
+        """Every phrase of the file: its words are known words."""
+        lists = [self.negations, self.not_symptoms, self.asks_about, self.over, self.over_when,
+                 self.treatment, self.ongoing]
+        if self.someone_else:
+            lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
+                      self.someone_else.then, self.someone_else.tells]
+        for symptom in self.symptoms:
+            lists += [symptom.any, symptom.unless, symptom.elsewhere,
+                      *(group for groups in symptom.all for group in groups)]
+        return [phrase.replace(GAP, " ") for phrases in lists for phrase in phrases]
+
 
 def load_red_flags(path: Path = RED_FLAGS) -> RedFlags:
     try:
@@ -166,6 +181,58 @@ class Clauses:
         return first is not None and self.doc[first].lower_ in self.grammar.refers_back
 
 
+MIN_RESPELT = 5  # shorter words have too many neighbours ("pus": bus, puss, plus)
+CLITICS = ("se", "me", "te", "lo", "la", "le", "nos", "los", "las", "les")
+# A message with more unknown words than this is another language or a key
+# mash: the rest are left as they are (each costs some 500 lookups).
+MAX_RESPELT = 30
+
+
+class SymptomSpeller:
+    """Reads a word that is neither a word of the language's lemma table nor
+    of the patterns as the symptom word one typo away from it: "swolen" is
+    "swollen", "bleding" "bleeding", "inchada" "hinchada". Misspelt symptoms
+    are what each new blind set found missed."""
+
+    def __init__(self, nlp: Language, red_flags: RedFlags, read: Callable[[str], str]) -> None:
+        self.table = (nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+                      if nlp.has_pipe("lemmatizer") else {})
+        self.words = set(self.table.values()) | {read(word) for word in nlp.Defaults.stop_words}
+        phrases = [phrase for symptom in red_flags.symptoms
+                   for phrase in [*symptom.any, *(word for groups in symptom.all
+                                                 for group in groups for word in group)]]
+        # toward words of the language only, not toward a misspelling listed ("feber")
+        self.symptom_words = {word for phrase in phrases for word in read(phrase).split()
+                              if len(word) >= MIN_RESPELT and word.isalpha() and self.is_word(word)}
+        self.symptom_lemmas = {self.table.get(word, word) for word in self.symptom_words}
+        self.listed = {word for phrase in red_flags.phrases() for word in read(phrase).split()}
+
+    def is_word(self, word: str) -> bool:
+        return word in self.table or word in self.words
+
+    def knows(self, word: str) -> bool:
+        """A word of the language, of the patterns, or a Spanish verb with its
+        pronoun attached ("infectarse", "hincharme")."""
+        return self.is_word(word) or word in self.listed or any(
+            word.endswith(clitic) and self.is_word(word[:-len(clitic)]) for clitic in CLITICS)
+
+    def respelt(self, doc: Doc) -> Optional[str]:
+        """The doc's text with its misspelt symptom words read as meant, or
+        None when it has none."""
+        words, changed, unknown = [], False, 0
+        for token in doc:
+            word = token.lower_
+            if (len(word) >= MIN_RESPELT and word.isalpha() and unknown < MAX_RESPELT
+                    and not self.knows(word)):
+                unknown += 1
+                meant = sorted({typo for typo in one_typo_away(word) if typo in self.symptom_words
+                                or (typo in self.table and self.table[typo] in self.symptom_lemmas)})
+                if meant:
+                    word, changed = meant[0], True
+            words.append(word + token.whitespace_)
+        return "".join(words) if changed else None
+
+
 class RedFlagDetector:
     """Finds the most urgent listed symptom in a lemmatised spaCy Doc, made of
     the text as `read` gives it (lower case; for Spanish, also without accents)."""
@@ -174,6 +241,7 @@ class RedFlagDetector:
                  read: Callable[[str], str] = str.lower) -> None:
         self.nlp = nlp
         self.read = read
+        self.speller = SymptomSpeller(nlp, red_flags, read)
         self.grammar = red_flags.grammar
         self.symptoms = sorted(red_flags.symptoms, key=lambda s: s.level != "emergency")
         self.within = red_flags.within
@@ -216,6 +284,9 @@ class RedFlagDetector:
         return spans
 
     def detect(self, doc: Doc) -> Optional[Alarm]:
+        respelt = self.speller.respelt(doc)
+        if respelt is not None:
+            doc = self.nlp(respelt)
         words = self._spans(self.matcher, doc)
         clauses = Clauses(doc, self._spans(self.context, doc), self.grammar)
         masked = {i for start, end in words.pop("not_symptom", []) for i in range(start, end)}

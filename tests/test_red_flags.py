@@ -505,3 +505,25 @@ def test_other_senses_and_other_causes_in_english(detector, text, symptom):
 def test_spanglish_misspellings_and_other_senses_in_spanish(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    ("my lips are swolen after microneedling", "lip_swelling"),
+    ("the spot keeps bleding and wont stop", "bleeding"),
+    ("i have blistres on my cheek", "blistering"),
+    ("Klaus Weber", None),  # a name one typo from a listed misspelling ("feber") is a name
+    ("it stops in a few seconds each time though, is that ok?", None)])
+def test_a_symptom_word_one_typo_away_is_read_as_meant(detector, text, symptom):
+    alarm = detect(detector, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    ("tengo la cara muy inchada desde el tratamiento", "face_swelling"),
+    ("se me esta inchando la cara bien feo despues del tratamiento", "face_swelling"),
+    ("¿puede infectarse?", None)])  # a verb with its pronoun is a word, not a typo
+def test_a_spanish_symptom_word_one_typo_away_is_read_as_meant(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
