@@ -46,6 +46,7 @@ REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can so
 STATED = REQUESTS + ("clinic_contact",)
 PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "todavía", "luego",
            "despues", "después", "nunca"}
+CALLING_THEMSELVES = {"i'll", "ill", "myself", "yo"}  # "yo les marco"
 # "what do i do before and after?": both topics (not "before and after photos")
 BEFORE_AND_AFTER = re.compile(r"\b(?:before and after|antes y despu[eé]s)\b(?!\s*(?:photo|pic|foto|imag))",
                               re.IGNORECASE)
@@ -168,7 +169,7 @@ NOT = {"no", "not", "nor", "ni"}  # "por qué microneedling y no láser?": one q
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
                "well", "oh", "hey", "hi", "hello", "thanks", "thank", "yes", "yeah", "no", "sorry",
                "lol", "haha", "first", "quick", "btw", "idk", "dunno", "umm", "hm",
-               "i", "tengo",  # "i have a | couple questions: ..."
+               "i", "i'll", "ill", "i'm", "im", "yo", "tengo",  # "i have a | couple questions: ..."
                "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno",
                "pues", "entonces", "oiga", "jaja", "perdon", "perdón", "hola", "gracias", "si",
                "sí", "y", "e", "pero"}
@@ -260,8 +261,11 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
 
 
 def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
-    """A request said as a statement, not put off."""
-    return ranking[0]["name"] in STATED and not any(bare(token) in PUT_OFF for token in chunk)
+    """A request said as a statement, not put off, nor a call the visitor
+    will make ("what's your number then, ill just call")."""
+    words = {bare(token) for token in chunk}
+    return (ranking[0]["name"] in STATED and not words & PUT_OFF
+            and not (ranking[0]["name"] == "request_callback" and words & CALLING_THEMSELVES))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -94,12 +94,12 @@ REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really|mejor no)\b|\b(?:don'?t|do 
                      re.IGNORECASE)
 
 
-AGREEMENT = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|of course|confirm|confirmed|correct|"
+AGREEMENT = re.compile(r"^\W*(?:yes|yeah|yep|yup|ye|yea|yeh|yah|sure|ok|okay|of course|confirm|confirmed|correct|"
                        r"that's (?:fine|ok|okay|right|correct)|thats (?:fine|ok|right)|fine|"
                        r"si|claro|dale|de acuerdo|esta bien|va|sale|correcto|por supuesto|acepto|"
                        r"okey|listo|perfecto|envielo|enviela|mandela|mandelo)\b"
                        r"(?!\s*,?\s*(?:but|pero)\b)", re.IGNORECASE)
-YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|si|claro|of course|por supuesto|de acuerdo)\b",
+YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|ye|yea|yeh|yah|si|claro|of course|por supuesto|de acuerdo)\b",
                  re.IGNORECASE)
 FIRST_CLAUSE = re.compile(r"[,.;!?]")
 CHANGE = re.compile(r"\b(?:change|wrong|fix|correction|update|typo|mistake|not right|incorrect|"
@@ -329,6 +329,9 @@ def in_english(text: str) -> str:
 # day part and drops the hour, or reads "3" as 3 am. Said as a clock time.
 HOUR = r"(\d{1,2}(?::\d{2})?)"
 CLOCK_TIMES = [
+    # chat spellings of "tomorrow"
+    (re.compile(r"\b(?:tmrw|tmr|tmrrw|tmw|2moro|2morrow|2mrw|tomoro|tomorow|tommorow|tommorrow)\b"),
+     "tomorrow"),
     # parsedatetime reads "day after tomorrow" as tomorrow
     (re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b"), "in 2 days"),
     (re.compile(rf"\b(?:around|about|roughly|at)?\s*{HOUR}\s*(?:o'?clock\s*)?(?:in the|this|tomorrow)?\s*morning\b"), r" at \1am"),

@@ -56,6 +56,8 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
         "Tuesday 24 November 2026 at 2:00 PM"
     assert booking.preferred_time("the day after tomorrow at 9", CLINIC, NOW).text() == \
         "Monday 23 November 2026 at 9:00 AM"
+    assert booking.preferred_time("tmrw afternoon", CLINIC, NOW).text() == \
+        "Sunday 22 November 2026 at 2:00 PM"
     assert booking.preferred_time("the 3rd of next month at 10am", CLINIC, NOW).text() == \
         "Thursday 3 December 2026 at 10:00 AM"
     for past in ("hoy a las 8am", "ayer a las 3", "antier en la tarde", "el lunes pasado"):
@@ -323,7 +325,8 @@ def test_a_booking_is_never_confirmed_when_the_database_is_down(monkeypatch):
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("text", ["yes you can keep my details", "confirm", "that's correct", "sure"])
+@pytest.mark.parametrize("text", ["yes you can keep my details", "confirm", "that's correct", "sure",
+                                  "ye", "yea ok"])
 def test_a_plain_yes_agrees(text):
     assert booking.agrees(text)
 

@@ -87,6 +87,8 @@ def tokens(text: str) -> List[Token]:
     ("cual es la direccion y el numero de telefono",  # articles are no words of the item
      [(True, "cual es la direccion"), (True, "el numero de telefono")]),
     ("the price for the face and the neck", [(False, "the price for the face and the neck")]),
+    ("whats your phone number then, ill just call",  # what the visitor will do names nothing
+     [(True, "whats your phone number then,"), (False, "ill just call")]),
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
@@ -279,6 +281,12 @@ def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
 def test_a_request_said_as_a_statement_counts_unless_put_off(text, is_request):
     assert stated(tokens(text), top("book_consultation", 0.9)) is is_request
     assert not stated(tokens(text), top("faq_scars", 0.9))
+
+
+@pytest.mark.parametrize("text, is_request", [
+    ("and please call me back", True), ("ill just call", False), ("yo les marco", False)])
+def test_a_call_the_visitor_will_make_is_no_call_back_request(text, is_request):
+    assert stated(tokens(text), top("request_callback", 0.9)) is is_request
 
 
 def test_before_and_after_asks_both_but_before_and_after_photos_do_not():
