@@ -87,8 +87,8 @@ def tokens(text: str) -> List[Token]:
     ("cual es la direccion y el numero de telefono",  # articles are no words of the item
      [(True, "cual es la direccion"), (True, "el numero de telefono")]),
     ("the price for the face and the neck", [(False, "the price for the face and the neck")]),
-    ("whats your phone number then, ill just call",  # what the visitor will do names nothing
-     [(True, "whats your phone number then,"), (False, "ill just call")]),
+    ("whats your phone number then, ill just call",  # what the visitor will do is no item
+     [(True, "whats your phone number then, ill just call")]),
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
