@@ -36,6 +36,7 @@ NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", 
 # Answered with their own reply when asked as a question, then the step again.
 REPLIED_IN_FORM = {"bot_challenge", OTHER_LANGUAGE_INTENT, "out_of_scope"}
 MAX_BAD_ANSWERS = 3
+MAX_KEPT_WORDS = 4  # an answer this short keeps the form's language
 CLINIC_DETAILS = {"clinic_location", "clinic_hours", "clinic_contact"}
 SURE_DETAIL, MAX_DETAIL_WORDS = 0.7, 4  # "y la dire" is one at 0.75
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
@@ -277,12 +278,13 @@ def _asks_something(tracker: Tracker) -> bool:
 
 def _language_kept(tracker: Tracker) -> Optional[Text]:
     """The conversation's language before the latest message, when that
-    message answers a step in the other one ("face and neck", "yes", a name
-    in a booking asked in Spanish): an answer is no switch of language; a
-    question or "in English please" is."""
+    message answers a step in a few words of the other one ("face and
+    neck", "yes", a name in a booking asked in Spanish): such an answer is no
+    switch of language; a question, a sentence ("hi, I'm her daughter, it's
+    for the acne scars on my forehead") or "in English please" is."""
     text = tracker.latest_message.get("text") or ""
-    if (not tracker.get_slot("requested_slot") or booking.looks_like_question(text)
-            or booking.LANGUAGE_REQUEST.search(text)):
+    if (not tracker.get_slot("requested_slot") or len(text.split()) > MAX_KEPT_WORDS
+            or booking.looks_like_question(text) or booking.LANGUAGE_REQUEST.search(text)):
         return None
     language, user_turns = "en", 0
     total = sum(event.get("event") == "user" for event in tracker.events)

@@ -241,3 +241,9 @@ def test_an_answer_in_english_keeps_a_spanish_booking_in_spanish(assistant):
     """Spanglish: "face and neck", "yes" answer the steps; they switch nothing."""
     assert outcomes(assistant, ["hola, quiero hacer una cita porfa", "face and neck", "yes"],
                     SPANISH) == [["ask:treatment_area"], ["ask:consent"], ["ask:name"]]
+
+
+def test_a_sentence_in_english_switches_a_spanish_booking_to_english(assistant):
+    assert outcomes(assistant, ["quiero agendar una consulta pa mi hija",
+                                "hi, I'm her daughter, it's for the acne scars on my forehead",
+                                "yes"])[1:] == [["ask:consent"], ["ask:name"]]
