@@ -286,14 +286,11 @@ def _language_kept(tracker: Tracker) -> Optional[Text]:
     if (not tracker.get_slot("requested_slot") or len(text.split()) > MAX_KEPT_WORDS
             or booking.looks_like_question(text) or booking.LANGUAGE_REQUEST.search(text)):
         return None
-    language, user_turns = "en", 0
-    total = sum(event.get("event") == "user" for event in tracker.events)
-    for event in tracker.events:
-        user_turns += event.get("event") == "user"
-        if user_turns == total:
-            break
-        if event.get("event") == "slot" and event.get("name") == "language" and event.get("value"):
-            language = event["value"]
+    last_turn = max((i for i, event in enumerate(tracker.events) if event.get("event") == "user"),
+                    default=len(tracker.events))
+    language = next((event["value"] for event in reversed(tracker.events[:last_turn])
+                     if event.get("event") == "slot" and event.get("name") == "language"
+                     and event.get("value")), "en")
     return language if language != tracker.get_slot("language") else None
 
 

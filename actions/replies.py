@@ -39,8 +39,8 @@ def asked_in(tracker: Tracker) -> List[Text]:
     """The topic and clinic questions of the latest message, in order."""
     if lasts(tracker) or same_for_an_area(tracker):
         return [KNOWLEDGE.by_id[tracker.get_slot("topic")].intent]
-    if next_in_time(tracker):
-        return [KNOWLEDGE.by_id[next_in_time(tracker)].intent]
+    if topic := next_in_time(tracker):
+        return [KNOWLEDGE.by_id[topic].intent]
     return [intent for intent in questions_of(tracker) if answerable(intent)]
 
 
@@ -106,10 +106,13 @@ def goes_on(text: Text) -> bool:
 # "y después del tratamiento?" just after the preparation asks the aftercare;
 # "and before?" just after the aftercare, the preparation; "and what about
 # afterwards, will it be sore?" just after the pain, the side effects.
-AFTER = re.compile(r"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?"
-                   r"(?:after|afterwards|despu[eé]s|luego)\b", re.IGNORECASE)
-BEFORE = re.compile(r"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?"
-                    r"(?:before|beforehand|antes)\b", re.IGNORECASE)
+def _opening(words: str) -> re.Pattern:
+    """"and after?", "what about afterwards", "y después": a message opening with `words`."""
+    return re.compile(rf"^\W*(?:and|so|ok|y|e)?\W*(?:(?:what|how) about\W+)?(?:the\W+)?(?:{words})\b",
+                      re.IGNORECASE)
+
+
+AFTER, BEFORE = _opening(r"after|afterwards|despu[eé]s|luego"), _opening(r"before|beforehand|antes")
 NEXT_IN_TIME = {"preparation": (AFTER, "aftercare"), "aftercare": (BEFORE, "preparation"),
                 "pain": (AFTER, "side_effects")}
 
@@ -119,7 +122,7 @@ def next_in_time(tracker: Tracker) -> Optional[Text]:
     ("y después del tratamiento?" after the preparation), else None."""
     text = tracker.latest_message.get("text") or ""
     pattern, topic = NEXT_IN_TIME.get(tracker.get_slot("topic") or "", (None, None))
-    if pattern and len(text.split()) <= MAX_FOLLOW_UP_WORDS and pattern.search(text):
+    if pattern and is_short(text) and pattern.search(text):
         return topic
     return None
 
