@@ -32,9 +32,11 @@ from core.language import fold
 
 PERSONAL_MEDICAL = Path(__file__).resolve().parent.parent / "knowledge" / "personal_medical.yml"
 ANSWER = "faq_contraindications"
-# What the classifier may have read instead: a topic, nothing, or "not ours".
-# A clinic request ("can I book?", "can I talk to a person?") keeps its reply.
-REPLACEABLE = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope")
+# What the classifier may have read instead: a topic, nothing, "not ours", or
+# a booking ("I'm on accutane, can I book?" asks whether they may: the answer
+# comes first, and the consultation offer after it). Other clinic requests
+# ("can I talk to a person?") keep their reply.
+REPLACEABLE = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope", "book_consultation")
 
 
 def _words(phrases: List[str], prefix: bool = False) -> re.Pattern:

@@ -55,7 +55,14 @@ def test_the_topic_read_becomes_the_contraindications_answer_alone():
     assert not processed.get("questions")
 
 
-@pytest.mark.parametrize("intent", ["request_human", "book_consultation", "other_language"])
+def test_booking_with_a_condition_gets_the_answer_first():
+    guard = PersonalMedicalGuard(LISTS)
+    [processed] = guard.process([message("currently on accutane, can i book microneedling",
+                                         "book_consultation")])
+    assert processed.get("intent")["name"] == "faq_contraindications"
+
+
+@pytest.mark.parametrize("intent", ["request_human", "request_callback", "other_language"])
 def test_a_clinic_request_or_another_language_keeps_its_reply(intent):
     guard = PersonalMedicalGuard(LISTS)
     text = "I'm allergic to bad customer service lol, can I talk to a real person?"
