@@ -139,6 +139,9 @@ class ActionDidYouMean(Action):
         language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
         text = tracker.latest_message.get("text") or ""
+        asked = asked_in(tracker)
+        if len(asked) > 1:  # "what should i do before and after": each part was clear
+            return events + answer_all(dispatcher, asked, language)
         if topic and (refers_back(text) or (goes_on(text) and topic.intent in candidates)
                       or (is_short(text) and topic.intent in candidates[:2])):
             # "does that include big pores?", "and how far apart?", "can i wear

@@ -236,7 +236,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         one lingua is sure is Spanish rather than English and that has a
         word the Spanish examples use. Nothing to tell by: a name ("Carla",
         "Maria Lopez": every word capitalised, no question mark), a drawn-out
-        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe"), unless, read
+        word or keyboard mash ("hiii", "jjjkkk", "asdkfj qwe", "jfjfjf ok"), unless, read
         without the drawn-out letters, it is a word only the Spanish examples
         use ("dueleee??")."""
         if not words or (all(word[0].isupper() for word in words) and "?" not in text):
@@ -246,7 +246,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
             return SPANISH
         if any(STRETCHED.search(word) for word in words):
             return None
-        if self.spanish_vocabulary is not None and not folded & self.spanish_vocabulary:
+        own = {word for word in folded if not LOANWORDS.fullmatch(word)}  # "jfjfjf ok": no Spanish
+        if self.spanish_vocabulary is not None and not own & self.spanish_vocabulary:
             return None
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return SPANISH if sure == SPANISH_NAME else None

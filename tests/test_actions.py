@@ -194,6 +194,15 @@ def test_an_unsure_message_asks_when_the_topic_just_answered_is_no_top_candidate
     assert said["response"] == "utter_did_you_mean"
 
 
+def test_an_unsure_message_whose_parts_were_each_clear_gets_every_answer():
+    """"what should i do before and after": neither topic alone was sure of
+    the whole message, each was of its part."""
+    asked = tracker("nlu_fallback", UNSURE, questions=["faq_preparation", "faq_aftercare"])
+    said = run(ActionDidYouMean(), asked, slots(offered=False, topic="aftercare"))
+    assert [message["text"] for message in said] == [
+        KNOWLEDGE.answer(KNOWLEDGE.by_id[topic], "en") for topic in ("preparation", "aftercare")]
+
+
 SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.5},
                                        {"name": "faq_sessions", "confidence": 0.41}],
                       previous_intents=["nlu_fallback"])

@@ -59,7 +59,7 @@ def test_english_is_tagged_english(text):
 
 @pytest.mark.parametrize("text", [
     "ok", "downtime?", "👍", "",  # too short to tell: the conversation's language stays
-    "Carla", "Maria Lopez", "jjjkkk", "asdkfj qwe", "fjfjfjfjf",  # a name, a keyboard mash
+    "Carla", "Maria Lopez", "jjjkkk", "asdkfj qwe", "fjfjfjfjf", "jfjfjf ok",  # a name, a keyboard mash
     "y",  # "yes" in an English chat
     "bye", "ok bye",  # Spanish speakers sign off in English too
     "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
