@@ -52,14 +52,15 @@ PASSING = {"pain", "side_effects", "downtime"}
 # treatment; "¿cuánto dura la recuperación?" names what it asks about.)
 HOW_LONG = re.compile(r"\bhow long\b.*\blast|\b(?:that|this|they|those|eso|esto)\b.*\bpermanente?\b|"
                       r"\bcu[aá]nto (?:dura|duran) (?:eso|esto)\b|"
-                      r"\b(?:eso|esto) cu[aá]nto (?:dura|duran|tiempo)\b", re.IGNORECASE)
+                      r"\b(?:eso|esto) cu[aá]nto (?:dura|duran|tiempo)\b|"
+                      r"^\W*y\W+cu[aá]nto (?:tiempo )?duran?\W*$", re.IGNORECASE)
 
 
 def lasts(tracker: Tracker) -> bool:
-    """"how long does that last?", "is that permanent?" just after the pain,
-    the side effects or the downtime."""
+    """"how long does that last?", "is that permanent?", "y cuánto duran?"
+    just after the pain, the side effects or the downtime."""
     text = tracker.latest_message.get("text") or ""
-    return (tracker.get_slot("topic") in PASSING and refers_back(text)
+    return (tracker.get_slot("topic") in PASSING and (refers_back(text) or goes_on(text))
             and bool(HOW_LONG.search(text)) and "results" not in text.lower())
 
 

@@ -215,7 +215,7 @@ NAME_LEAD_IN = re.compile(r"^\W*(?:(?:ok|okay|yes|sure|si|sí|claro|bueno|pues)\
                           r"(?:my (?:full )?name is|my name's|me llamo|mi nombre es|soy)"
                           r"\s+[^\W\d_]", re.IGNORECASE)
 # ... or after something else said first: "ok, i still want it, my name is Dana Cole"
-NAME_SAID = re.compile(r"[,.;!]\s*(?:my (?:full )?name is|my name's|me llamo|mi nombre es)\s+"
+NAME_SAID = re.compile(r"[,.;:!]\s*(?:my (?:full )?name is|my name's|me llamo|mi nombre es)\s+"
                        r"(?P<name>[^\W\d_][^,.;!?]*?)\W*$", re.IGNORECASE)
 
 

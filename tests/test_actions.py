@@ -254,7 +254,8 @@ def test_what_about_after_a_topic_is_about_that_topic(text):
 
 
 @pytest.mark.parametrize("text", ["how long does that last?", "is that permanent?",
-                                  "¿y eso es permanente?", "¿y eso cuánto dura?"])
+                                  "¿y eso es permanente?", "¿y eso cuánto dura?",
+                                  "y cuanto duran?"])
 def test_how_long_does_that_last_after_the_side_effects_is_about_them(text):
     asked = Tracker("visitor", {"disclosed": True, "topic": "side_effects"},
                     {"text": text, "intent": {"name": "faq_permanence"}},

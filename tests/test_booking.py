@@ -343,7 +343,9 @@ def test_a_question_a_resume_or_a_correction_is_no_yes(text):
                                             ("my name is Wes Carter", "Wes Carter"),
                                             ("Oksana Petrenko", "Oksana Petrenko"),
                                             ("ok igual quiero la consulta, me llamo Daniela Reyes",
-                                             "Daniela Reyes")])
+                                             "Daniela Reyes"),
+                                            ("de nuevo en español: me llamo Sandra Lopez",
+                                             "Sandra Lopez")])
 def test_a_name_is_read_after_its_lead_in(text, expected):
     assert booking.name(text) == expected
 

@@ -121,7 +121,7 @@ def test_no_blind_message_is_a_training_example():
     copied = [text for texts in TRAINING.values() for text in texts
               for words in [set(normalise(text).split())] if len(words) >= 5
               and nearly_blind(words)]
-    assert copied == []
+    assert copied == [], copied
 
 
 @pytest.mark.unit
