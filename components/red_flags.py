@@ -67,6 +67,7 @@ CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
 REFERS_BACK = {"it", "they", "that", "this", "which"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
+OR = {"or", "o"}
 # "bleeding on and off since her microneedling": one clause, not two
 UNBROKEN = {"on and off", "off and on"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
@@ -334,8 +335,10 @@ class RedFlagDetector:
 
     def _asks_about(self, clauses: Clauses, clause: int) -> bool:
         """The clause opens with a general question ("what if my lips swell"),
-        and has no `ongoing` word ("if i press on it, it keeps bleeding")."""
-        if clauses.spans("ongoing", clause):
+        and has no `ongoing` word ("if i press on it, it keeps bleeding"); the
+        "not" of "... or not?" is none ("¿se hincha la cara después o no?")."""
+        if any(start == 0 or clauses.doc[start - 1].lower_ not in OR
+               for start, _ in clauses.spans("ongoing", clause)):
             return False
         return any(self._in_order(clauses, clause, f"asks{a}", len(parts))
                    for a, parts in enumerate(self.asks_about))

@@ -56,7 +56,7 @@ ENGLISH_TELLS = set(ENGLISH_STOP_WORDS) - {fold(word) for word in SPANISH_STOP_W
 SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", "buenos",
                   "vale", "orale", "quiero", "tengo", "puedo", "cuanto",
                   "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita", "grax",
-                  "grasias", "xfa", "digo", "osea", "chao", "chau", "ola", "holi", "holis", "q",
+                  "grasias", "xfa", "digo", "osea", "chao", "chau", "ola", "holi", "holis",
                   "xq", "pq", "porfis", "oiga", "oye", "saludos", "cuidese", "cuidate",
                   "agendame"}
 # ("bye" is not one: Spanish speakers sign off with it too.)
