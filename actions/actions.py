@@ -11,13 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
                              clinic_reply, disclose_first, goes_on, intent_of, is_short, language_of,
-                             refers_back)
+                             language_told, refers_back)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
 KEEPS_TOPIC = {"deny", "thanks", "affirm"}  # small talk that leaves the topic under discussion
+# "muchas gracias, que tenga buen día": thanks or goodbye, either reply is right
+PARTING = {"thanks", "goodbye"}
+SURE_PARTING = 0.8  # the two together at least this sure
 
 
 def answered(topic_ids: List[Text], offered: bool) -> List[Dict[Text, Any]]:
@@ -139,6 +142,12 @@ class ActionDidYouMean(Action):
         language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
         text = tracker.latest_message.get("text") or ""
+        ranking = [ranked for ranked in tracker.latest_message.get("intent_ranking", [])
+                   if ranked["name"] != FALLBACK_INTENT]
+        if {ranked["name"] for ranked in ranking[:2]} == PARTING and sum(
+                ranked["confidence"] for ranked in ranking[:2]) >= SURE_PARTING:
+            clinic_reply(dispatcher, ranking[0]["name"], language)
+            return events + [SlotSet("offered", False)]
         asked = asked_in(tracker)
         if len(asked) > 1:  # "what should i do before and after": each part was clear
             return events + answer_all(dispatcher, asked, language)
@@ -148,16 +157,17 @@ class ActionDidYouMean(Action):
             # makeup by monday" (aftercare or preparation?): the topic just answered
             answer(dispatcher, [topic.intent], language=language)
             return events + answered([topic.id], topic.safety == "consult")
-        events += answered([], False)
         if candidates and not _missed_before(tracker):
             buttons = KNOWLEDGE.buttons(candidates, language)
             buttons.append({"title": SOMETHING_ELSE[language], "payload": "/out_of_scope"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
-            return events
-        dispatcher.utter_message(
-            response="utter_help", **KNOWLEDGE.values_in[language],
-            buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"], language))
-        return events
+        else:
+            dispatcher.utter_message(
+                response="utter_help", **KNOWLEDGE.values_in[language],
+                buttons=KNOWLEDGE.buttons(suggestions() + ["request_callback"], language))
+        if not language_told(tracker):  # "asdkjh" opening a Spanish speaker's visit
+            dispatcher.utter_message(response="utter_not_understood_es")
+        return events + answered([], False)
 
 
 def _missed_before(tracker: Tracker) -> bool:

@@ -169,6 +169,16 @@ def language_of(tracker: Tracker) -> Text:
     return tracker.latest_message.get("language") or tracker.get_slot("language") or "en"
 
 
+def language_told(tracker: Tracker) -> bool:
+    """Whether a message of the visitor's has told their language yet (the
+    slot `language` starts as English either way)."""
+    parses = [tracker.latest_message] + [event.get("parse_data") or {} for event in tracker.events
+                                         if event.get("event") == "user"]
+    return any(parse.get("language") or any(entity.get("entity") == "language"
+                                            for entity in parse.get("entities") or [])
+               for parse in parses)
+
+
 def values_for(tracker: Tracker) -> Dict[Text, Text]:
     """The clinic profile's values for the responses, in the visitor's language."""
     return KNOWLEDGE.values_in[language_of(tracker)]

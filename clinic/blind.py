@@ -54,6 +54,7 @@ RESPONSE_LABELS = {
     "utter_confirm_delete": "delete_data", "utter_out_of_scope": "out_of_scope",
     "utter_did_you_mean": "not_understood", "utter_cannot_help": "not_understood",
     "utter_still_not_understood": "not_understood", "utter_help": "not_understood",
+    "utter_not_understood_es": "not_understood",
     "utter_personal_medical": "personal_medical", "utter_other_language": "other_language",
     "utter_offer_consultation": "offer", "utter_offer_again": "offer", "utter_affirm": "affirm",
     "utter_acknowledge": "affirm", "utter_deny": "deny", "utter_stop": "stop",

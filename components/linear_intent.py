@@ -119,10 +119,16 @@ INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuá
 # "..., y la otra cuánto cuesta", "and the other one is"
 AND = (r"(?:and|y) (?:the other(?: one)?|la otra|otra)(?: (?:is|es))?|and|n|also|plus|but|"
        r"(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también")
+# "..., mi prima se hizo aquí el microneedling, quería saber cuántas sesiones
+# se ocupan": after the story, the question; not a last "... pero quería
+# saber", which asks nothing more.
+WANTS_TO_KNOW = (r"(?:(?:quer[ií]a|quisiera|quiero|me gustar[ií]a) (?:preguntar|saber)|"
+                 r"i (?:was wondering|wanted to (?:ask|know)|want to know|would like to know))"
+                 r"(?=\s+\w)")
 BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|"
                       r"\b(?:dos|2|two|unas|some|couple(?: of)?) (?:preguntas|questions)\b\W*|"  # "tengo dos preguntas una es si ..."
                       r"(?:,|\s*[+&]|,?\s+"
-                      rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES})\b)", re.IGNORECASE)
+                      rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES}|{WANTS_TO_KNOW})\b)", re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
                       r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"

@@ -18,12 +18,14 @@ pytestmark = pytest.mark.unit
 
 def tracker(intent: str, ranking: List[Dict] = (), previous_intents: List[str] = (),
             disclosed: bool = True, questions: List[str] = (), topic: str = None,
-            told_more: str = None) -> Tracker:
+            told_more: str = None, told_language: bool = True) -> Tracker:
     """A tracker whose latest message has `intent` (and asks `questions`),
     after user turns with `previous_intents`; by default in a conversation
-    already under way, with `topic` the last one answered."""
+    already under way, with `topic` the last one answered, in a language
+    some message has told."""
     latest = {"text": "a message", "intent": {"name": intent, "confidence": 0.4},
-              "intent_ranking": list(ranking), "questions": list(questions)}
+              "intent_ranking": list(ranking), "questions": list(questions),
+              "entities": [{"entity": "language", "value": "en"}] if told_language else []}
     events = [{"event": "user", "text": "earlier", "parse_data": {"intent": {"name": name}}}
               for name in previous_intents]
     events.append({"event": "user", "text": "a message", "parse_data": latest})
@@ -201,6 +203,21 @@ def test_an_unsure_message_whose_parts_were_each_clear_gets_every_answer():
     said = run(ActionDidYouMean(), asked, slots(offered=False, topic="aftercare"))
     assert [message["text"] for message in said] == [
         KNOWLEDGE.answer(KNOWLEDGE.by_id[topic], "en") for topic in ("preparation", "aftercare")]
+
+
+def test_a_miss_before_anything_told_the_language_says_it_in_spanish_too():
+    """"asdkjh" as a first message: the visitor may be a Spanish speaker."""
+    said = run(ActionDidYouMean(), tracker("nlu_fallback", UNSURE, told_language=False),
+               NOT_OFFERED)
+    assert [message["response"] for message in said] == ["utter_did_you_mean",
+                                                         "utter_not_understood_es"]
+
+
+def test_unsure_between_thanks_and_goodbye_says_the_likelier():
+    parting = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "goodbye", "confidence": 0.51},
+               {"name": "thanks", "confidence": 0.49}]
+    [said] = run(ActionDidYouMean(), tracker("nlu_fallback", parting), slots(offered=False))
+    assert said["response"] == "utter_goodbye"
 
 
 SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.5},

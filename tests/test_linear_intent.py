@@ -125,6 +125,11 @@ def tokens(text: str) -> List[Token]:
      [(True, "whats better for acne scars, laser or microneedling")]),
     ("precio, número de sesiones y tiempo de recuperación porfa 🙏",
      [(True, "precio,"), (True, "número de sesiones"), (True, "tiempo de recuperación porfa 🙏")]),
+    # after a story, the question it leads to; not a last "but i wanted to know"
+    ("a mi prima le funcionó, quería saber cuántas sesiones son",
+     [(False, "a mi prima le funcionó,"), (True, "quería saber cuántas sesiones son")]),
+    ("mine went away already but i wanted to know",
+     [(True, "mine went away already but i wanted to know")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
