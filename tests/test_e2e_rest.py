@@ -109,7 +109,9 @@ def test_the_first_miss_never_says_still(assistant, miss):
 def test_two_misses_in_a_row_offer_a_person_and_start_no_form(assistant):
     sender = new_sender()
     assert is_fallback(assistant.say("blorptastic zinglewomp", sender))
-    [second] = assistant.say("frumious bandersnatch", sender)
+    # nothing has told the visitor's language yet: the same, in short, in Spanish
+    second, in_spanish = assistant.say("frumious bandersnatch", sender)
+    assert in_spanish["text"].startswith("Perdón, no entendí")
     assert second["text"].startswith(CANNOT_HELP) and "in English" in second["text"]
     assert PHONE in second["text"]
     assert second["buttons"][-1]["payload"] == "/request_callback"
