@@ -24,6 +24,9 @@ LISTS = load_lists()
     "every cut i get turns into a raised scar, should i avoid it?",
     "soy diabética y tardo en sanar, ¿es buena idea para mí?",
     "I have lupus, is microneedling a good idea for me?",
+    "currently on accutane, can i book microneedling",
+    "i'm on metformin for my pcos, is that a problem?",
+    "tomo metformina y tengo la presión alta, me afecta?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
