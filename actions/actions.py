@@ -115,6 +115,8 @@ class ActionClinicReply(Action):
         if intent in CLINIC_QUESTIONS:  # "where are you, and what are your hours?": both
             return events + answer_all(dispatcher, asked_in(tracker), language)
         clinic_reply(dispatcher, intent, language)
+        if intent == "out_of_scope" and not language_told(tracker):  # "jajsjsj ñ" first
+            dispatcher.utter_message(response="utter_not_understood_es")
         if intent in KEEPS_TOPIC:  # "no thanks" to the offer, then "tell me more": the same topic
             return events + [SlotSet("offered", False)]
         return events + answered([], False)

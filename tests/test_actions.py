@@ -220,6 +220,12 @@ def test_unsure_between_thanks_and_goodbye_says_the_likelier():
     assert said["response"] == "utter_goodbye"
 
 
+def test_out_of_scope_before_anything_told_the_language_says_it_in_spanish_too():
+    said = run(ActionClinicReply(), tracker("out_of_scope", told_language=False), NOT_OFFERED)
+    assert [message["response"] for message in said] == ["utter_out_of_scope",
+                                                         "utter_not_understood_es"]
+
+
 SECOND_MISS = tracker("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.5},
                                        {"name": "faq_sessions", "confidence": 0.41}],
                       previous_intents=["nlu_fallback"])
