@@ -70,12 +70,18 @@ BY_AREA = {"cost", "sessions", "pain", "downtime", "results_timeline", "scars", 
 AND_FOR = re.compile(r"^\W*(?:and|y|e)\W+(?:(?:for|on|in|with|para|en|con|de)\W+)?"
                      r"(?:my|the|her|his|mi|mis|el|la|los|las)\b", re.IGNORECASE)
 MAX_AND_FOR_WORDS = 4  # "y en el cuello se puede?" asks of the area itself
+# "is that the same for the neck?", "¿y en el cuello es igual?"
+SAME_FOR = re.compile(r"\b(?:the same|any different|different) (?:for|on|with) (?:my|the|her|his)\b|"
+                      r"\b(?:igual|lo mismo|diferente) (?:para|en|con) (?:mi|mis|el|la|los|las)\b|"
+                      r"^\W*(?:y\W+)?(?:para|en) (?:mi|mis|el|la|los|las)\b[^?]*\b(?:es|ser[ií]a) "
+                      r"(?:igual|lo mismo)\b", re.IGNORECASE)
 
 
 def same_for_an_area(tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
-    return (tracker.get_slot("topic") in BY_AREA and len(text.split()) <= MAX_AND_FOR_WORDS
-            and bool(AND_FOR.search(text))
+    return (tracker.get_slot("topic") in BY_AREA and is_short(text)
+            and ((len(text.split()) <= MAX_AND_FOR_WORDS and bool(AND_FOR.search(text)))
+                 or bool(SAME_FOR.search(text)))
             and questions_of(tracker) == [KNOWLEDGE.by_id["body_areas"].intent])
 
 

@@ -307,6 +307,8 @@ def test_is_that_permanent_after_the_scars_asks_about_the_results():
 @pytest.mark.parametrize("topic, text, answered", [
     ("cost", "and my neck?", "cost"), ("sessions", "and for my neck?", "sessions"),
     ("scars", "y las de cesárea?", "scars"),
+    ("downtime", "is that the same for the neck?", "downtime"),
+    ("pain", "¿y en el cuello es igual?", "pain"),
     ("what_is", "and my neck?", "body_areas"),  # the area's own answer
     ("cost", "can you do my neck?", "body_areas")])  # a question of its own
 def test_and_my_neck_after_a_topic_that_depends_on_the_area_asks_it_again(topic, text, answered):
