@@ -126,7 +126,9 @@ class ValidateBookingForm(FormValidationAction):
             clinic_reply(dispatcher, intent, language_of(tracker))  # "are you a robot?", "¿en español?", the weather
             dispatcher.utter_message(response="utter_booking_resume")
             return {slot: None}
-        if intent in NOT_AN_ANSWER or (intent == CONTINUE_INTENT and booking.asks_to_resume(text)):
+        # "continua": a word the classifier may not know ("Did you mean") resumes too
+        if intent in NOT_AN_ANSWER or (intent in (CONTINUE_INTENT, FALLBACK_INTENT)
+                                       and booking.asks_to_resume(text)):
             return {slot: None}
         asked = asked_in(tracker)
         answered = {}

@@ -119,6 +119,8 @@ INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuá
 # "..., y la otra cuánto cuesta", "and the other one is"
 AND = (r"(?:and|y) (?:the other(?: one)?|la otra|otra)(?: (?:is|es))?|and|n|also|plus|but|"
        r"(?:y|e|pero)(?:\s+(?:tambien|también|ademas|además))?|tambien|también")
+# "y si funciona de verdad?": "si" without its accent is "if", not "yes"
+IF_QUESTION = re.compile(r"^\W*(?:y|e|pero)\s+si\s+\w+[^?]*\?", re.IGNORECASE)
 # "..., mi prima se hizo aquí el microneedling, quería saber cuántas sesiones
 # se ocupan": after the story, the question; not a last "... pero quería
 # saber", which asks nothing more.
@@ -423,6 +425,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if not questions and ranking[0]["name"] in AROUND_THE_SESSION \
                     and BEFORE_AND_AFTER.search(message.get(TEXT) or ""):
                 questions = AROUND_THE_SESSION
+            if ranking[0]["name"] == "affirm" and IF_QUESTION.match(message.get(TEXT) or ""):
+                ranking = ranking[1:]  # "y si funciona de verdad?" asks; it says no "sí"
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     and FULL_NAME.match((message.get(TEXT) or "").strip())):
                 ranking = ranking[1:]

@@ -10,7 +10,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic.spacy_model import TARGET
-from components.linear_intent import (BEFORE_AND_AFTER, LinearIntentClassifier, Speller, lemmas,
+from components.linear_intent import (BEFORE_AND_AFTER, IF_QUESTION, LinearIntentClassifier, Speller, lemmas,
                                      parts, stated)
 
 pytestmark = pytest.mark.unit
@@ -314,3 +314,10 @@ def test_the_english_lemmas_read_number_as_number_not_numb():
     of "ma" (clinic/spacy_model.py)."""
     assert [token.lemma_ for token in spacy.load(TARGET)("number numbers numbing mas")] == [
         "number", "number", "numb", "mas"]
+
+
+@pytest.mark.parametrize("text, asks", [("y si funciona de verdad?", True),
+                                        ("pero si sirve para las manchas?", True),
+                                        ("y si, agéndeme", False), ("si", False)])
+def test_y_si_with_a_question_asks_rather_than_agrees(text, asks):
+    assert bool(IF_QUESTION.match(text)) == asks
