@@ -144,11 +144,8 @@ class ActionDidYouMean(Action):
         language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
         text = tracker.latest_message.get("text") or ""
-        ranking = [ranked for ranked in tracker.latest_message.get("intent_ranking", [])
-                   if ranked["name"] != FALLBACK_INTENT]
-        if {ranked["name"] for ranked in ranking[:2]} == PARTING and sum(
-                ranked["confidence"] for ranked in ranking[:2]) >= SURE_PARTING:
-            clinic_reply(dispatcher, ranking[0]["name"], language)
+        if parting := _parting(tracker):
+            clinic_reply(dispatcher, parting, language)
             return events + [SlotSet("offered", False)]
         asked = asked_in(tracker)
         if len(asked) > 1:  # "what should i do before and after": each part was clear
@@ -170,6 +167,16 @@ class ActionDidYouMean(Action):
         if not language_told(tracker):  # "asdkjh" opening a Spanish speaker's visit
             dispatcher.utter_message(response="utter_not_understood_es")
         return events + answered([], False)
+
+
+def _parting(tracker: Tracker) -> Optional[Text]:
+    """"thanks" or "goodbye" when the classifier was unsure between the two alone."""
+    ranking = [ranked for ranked in tracker.latest_message.get("intent_ranking", [])
+               if ranked["name"] != FALLBACK_INTENT][:2]
+    if ({ranked["name"] for ranked in ranking} == PARTING
+            and sum(ranked["confidence"] for ranked in ranking) >= SURE_PARTING):
+        return ranking[0]["name"]
+    return None
 
 
 def _missed_before(tracker: Tracker) -> bool:

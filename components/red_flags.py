@@ -67,7 +67,7 @@ CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
 REFERS_BACK = {"it", "they", "that", "this", "which"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
-OR = {"or", "o"}
+OR = {"or", "o"}  # "... or not?", "... o no?": a question's end, not a negation
 # "bleeding on and off since her microneedling": one clause, not two
 UNBROKEN = {"on and off", "off and on"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
