@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
-                             clinic_reply, disclose_first, goes_on, intent_of, is_short, language_of,
-                             language_told, refers_back)
+                             clinic_reply, disclose_first, goes_on, in_context, intent_of, is_short,
+                             language_of, language_told, refers_back, urgent_again)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 MAX_CANDIDATES = 3
@@ -43,6 +43,8 @@ class ActionAnswerFaq(Action):
         KNOWLEDGE.refresh()  # a topic added by staff is answered without a restart
         events = disclose_first(dispatcher, tracker)
         language = language_of(tracker)
+        if urgent_again(dispatcher, tracker, understood=True):
+            return events + answered([], False)
         asked = asked_in(tracker)
         if intent_of(tracker) == CONTINUE_INTENT:
             topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")
@@ -114,6 +116,11 @@ class ActionClinicReply(Action):
             return events + [SlotSet("offered", False)]
         if intent in CLINIC_QUESTIONS:  # "where are you, and what are your hours?": both
             return events + answer_all(dispatcher, asked_in(tracker), language)
+        if intent == "out_of_scope":
+            if urgent_again(dispatcher, tracker, understood=True):  # "should I go to the ER?"
+                return events + answered([], False)
+            if in_context(tracker):  # "what about the sauna?" just after the aftercare
+                return events + answer_all(dispatcher, asked_in(tracker), language)
         clinic_reply(dispatcher, intent, language)
         if intent == "out_of_scope" and not language_told(tracker):  # "jajsjsj ñ" first
             dispatcher.utter_message(response="utter_not_understood_es")
@@ -147,10 +154,13 @@ class ActionDidYouMean(Action):
         if parting := _parting(tracker):
             clinic_reply(dispatcher, parting, language)
             return events + [SlotSet("offered", False)]
+        if urgent_again(dispatcher, tracker, understood=False):  # "ya se calmó un poco"
+            return events + answered([], False)
         asked = asked_in(tracker)
         if len(asked) > 1:  # "what should i do before and after": each part was clear
             return events + answer_all(dispatcher, asked, language)
-        if topic and (refers_back(text) or (goes_on(text) and topic.intent in candidates)
+        if topic and (refers_back(text) or in_context(tracker)
+                      or (goes_on(text) and topic.intent in candidates)
                       or (is_short(text) and topic.intent in candidates[:2])):
             # "does that include big pores?", "and how far apart?", "can i wear
             # makeup by monday" (aftercare or preparation?): the topic just answered

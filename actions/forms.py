@@ -191,13 +191,19 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "confirmed" or intent_of(tracker) in INTERRUPTIONS:
             return {}
         text = (tracker.latest_message.get("text") or "").lower()
+        rest = booking.without_language_request(text)  # "back to Spanish, yes I confirm"
+        if rest == "":  # "en español por favor": the read-back again, in Spanish
+            return {"confirmed": None}
+        text = rest or text
         changes = booking.asks_to_change(text)
         if not changes and (_asks_something(tracker) or intent_of(tracker) in REPLIED_IN_FORM):
             return self._digression("confirmed", dispatcher, tracker) or {"confirmed": None}
+        if booking.agrees(text):  # "sí, confirmo la cita": no "cita" to change
+            return {"confirmed": True}
         for slot, words in CORRECTION_WORDS.items():
             if words.search(fold(text)):
                 return {slot: None, "confirmed": None}  # asked again, then confirmed again
-        if intent_of(tracker) in YES_INTENTS or booking.agrees(text):
+        if intent_of(tracker) in YES_INTENTS:
             return {"confirmed": True}
         if intent_of(tracker) in NOT_AN_ANSWER or booking.asks_to_resume(text):
             return {"confirmed": None}

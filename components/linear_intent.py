@@ -180,7 +180,11 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
                "i", "i'll", "ill", "i'm", "im", "yo", "tengo",  # "i have a | couple questions: ..."
                "antes", "despues", "después", "luego", "espera", "oye", "mira", "bueno",
                "pues", "entonces", "oiga", "jaja", "perdon", "perdón", "hola", "gracias", "si",
-               "sí", "y", "e", "pero"}
+               "sí", "y", "e", "pero",
+               # "chido, y es seguro?", "great. and the price?": a word of approval
+               "chido", "sale", "va", "orale", "órale", "ya", "ah", "vale", "genial", "perfecto",
+               "cool", "nice", "great", "awesome", "gotcha", "perfect"}
+LEAD_PHRASES = {("a", "ver")}  # "a ver, se puede hacer en las manos?": "let's see", no subject
 
 
 def bare(token: Token) -> str:
@@ -203,12 +207,19 @@ def offers_a_choice(chunk: List[Token]) -> bool:
     return bool(CHOICE & {bare(token) for token in chunk})
 
 
+def leads_in(chunk: List[Token]) -> bool:
+    """"chido,", "a ver,", "great.": words that lead in to a question, asking nothing."""
+    words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
+    return bool(words) and (set(words) <= CONNECTIVES or tuple(words) in LEAD_PHRASES)
+
+
 def names_a_subject(chunk: List[Token]) -> bool:
     """"also price", "side effects +": a few words naming what is asked about,
     not the choices of the question before ("what's better for scars, laser
     or microneedling")."""
     words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
     return (0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
+            and not leads_in(chunk)
             and not offers_a_choice(chunk))
 
 
@@ -229,7 +240,7 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
             found.append((not TREATMENT.match(" ".join(token.text for token in chunk))
-                          and bare(chunk[0]) not in CONNECTIVES, chunk))
+                          and bare(chunk[0]) not in CONNECTIVES and not leads_in(chunk), chunk))
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks
@@ -257,7 +268,7 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
     # "es mejor que el láser y cuánto sale?": a clause joined by "y" to a
     # question asks too, though nothing marks it (Spanish asks "es mejor
     # ...?" in the order of a statement; English would say "is it better")
-    found = [(asks or (joined[i] and found[i + 1][0]), chunk)
+    found = [((asks or (joined[i] and found[i + 1][0])) and not leads_in(chunk), chunk)
              for i, (asks, chunk) in enumerate(found)]
     if len(found) < 2:
         return listed(text, tokens) or found

@@ -63,7 +63,9 @@ def looks_like_question(text: str) -> bool:
 # the other language is no part of the answer
 LANGUAGE_REQUEST = re.compile(r"\b(?:in english|en ingl[eé]s|in spanish|en espa[ñn]ol|"
                               r"prefer (?:english|spanish)|prefiero (?:ingl[eé]s|espa[ñn]ol)|"
-                              r"english (?:please|pls)|espa[ñn]ol (?:por favor|porfa))\b",
+                              r"english (?:please|pls)|espa[ñn]ol (?:por favor|porfa)|"
+                              r"(?:back|switch|go back) to (?:english|spanish)|"
+                              r"(?:volvamos|regresemos|sigamos|cambiemos|mejor) (?:al|en|a) (?:ingl[eé]s|espa[ñn]ol))\b",
                               re.IGNORECASE)
 SENTENCE = re.compile(r"[^.?!¿¡]+[.?!]*")
 CLAUSE = re.compile(r"[^,;]+")

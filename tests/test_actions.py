@@ -190,8 +190,8 @@ def test_an_unsure_short_message_takes_the_topic_just_answered_when_it_is_a_top_
     assert said[0]["text"] == KNOWLEDGE.answer(aftercare, "en")
 
 
-def test_an_unsure_message_asks_when_the_topic_just_answered_is_no_top_candidate():
-    [said] = run(ActionDidYouMean(), tracker("nlu_fallback", UNSURE, topic="downtime"),
+def test_an_unsure_message_asks_when_the_topic_just_answered_is_no_candidate():
+    [said] = run(ActionDidYouMean(), tracker("nlu_fallback", UNSURE, topic="cost"),
                  NOT_OFFERED)
     assert said["response"] == "utter_did_you_mean"
 
@@ -278,7 +278,7 @@ def test_what_about_after_a_topic_is_about_that_topic(text):
 
 @pytest.mark.parametrize("text", ["how long does that last?", "is that permanent?",
                                   "¿y eso es permanente?", "¿y eso cuánto dura?",
-                                  "y cuanto duran?"])
+                                  "y cuanto duran?", "¿cuánto tiempo voy a estar así?"])
 def test_how_long_does_that_last_after_the_side_effects_is_about_them(text):
     asked = Tracker("visitor", {"disclosed": True, "topic": "side_effects"},
                     {"text": text, "intent": {"name": "faq_permanence"}},
@@ -333,3 +333,60 @@ def test_no_plausible_candidate_says_what_the_assistant_can_do():
                {"name": "faq_sessions", "confidence": 0.05}]
     [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NOT_OFFERED)
     assert message["response"] == "utter_help"
+
+
+def following(text: str, topic: str, ranking: List[Dict], language: str = "en") -> Tracker:
+    """A short message read alone as `ranking`, just after `topic` was answered."""
+    return Tracker("visitor", {"disclosed": True, "topic": topic, "language": language},
+                   {"text": text, "intent": ranking[0], "intent_ranking": ranking},
+                   [], False, None, {}, "action_listen")
+
+
+def test_a_short_message_is_about_the_topic_just_answered_when_it_is_a_close_enough_reading():
+    ranking = [{"name": "faq_what_is", "confidence": 0.56},
+               {"name": "faq_side_effects", "confidence": 0.22}]
+    [answer] = run(ActionAnswerFaq(), following("y eso es común?", "side_effects", ranking, "es"),
+                   slots(offered=False, topic="side_effects"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"], "es")
+
+
+def test_a_short_message_far_likelier_another_topic_is_about_that_one():
+    ranking = [{"name": "faq_pain", "confidence": 0.9},
+               {"name": "faq_side_effects", "confidence": 0.1}]
+    [answer] = run(ActionAnswerFaq(), following("and does it sting?", "side_effects", ranking),
+                   slots(offered=False, topic="pain"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
+
+
+def test_out_of_scope_close_to_the_topic_just_answered_is_about_it():
+    ranking = [{"name": "out_of_scope", "confidence": 0.58},
+               {"name": "faq_aftercare", "confidence": 0.36}]
+    [answer] = run(ActionClinicReply(), following("and the hot tub?", "aftercare", ranking),
+                   slots(offered=False, topic="aftercare"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["aftercare"])
+
+
+def after_urgent(text: str, intent: str, urgent: str = "urgent_clinic") -> Tracker:
+    latest = {"text": text, "intent": {"name": intent}, "intent_ranking": [],
+              "entities": [{"entity": "language", "value": "en"}]}
+    events = [{"event": "user", "text": "my face is swollen and hot",
+               "parse_data": {"intent": {"name": urgent}}},
+              {"event": "user", "text": text, "parse_data": latest}]
+    return Tracker("visitor", {"disclosed": True}, latest, events, False, None, {},
+                   "action_listen")
+
+
+@pytest.mark.parametrize("action, text, intent", [
+    (ActionAnswerFaq(), "what should I do? is it serious?", "faq_aftercare"),
+    (ActionClinicReply(), "do i need the hospital", "out_of_scope"),
+    (ActionDidYouMean(), "it calmed down a bit", "nlu_fallback")])
+def test_just_after_the_urgent_reply_what_to_do_or_a_miss_gets_it_again(action, text, intent):
+    [reply] = run(action, after_urgent(text, intent, "urgent_emergency"), NOT_OFFERED)
+    assert reply["response"] == "utter_urgent_emergency"
+
+
+def test_just_after_the_urgent_reply_a_question_about_a_topic_is_answered():
+    [answer] = run(ActionAnswerFaq(), after_urgent("is blistering a side effect?",
+                                                   "faq_side_effects"),
+                   slots(offered=False, topic="side_effects"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"])

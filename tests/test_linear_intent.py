@@ -130,6 +130,10 @@ def tokens(text: str) -> List[Token]:
      [(False, "a mi prima le funcionó,"), (True, "quería saber cuántas sesiones son")]),
     ("mine went away already but i wanted to know",
      [(True, "mine went away already but i wanted to know")]),
+    # a word of approval or "a ver" ("let's see") before a question names no subject
+    ("chido, y duele?", [(False, "chido,"), (True, "duele?")]),
+    ("a ver, lo hacen en el cuello?", [(True, "a ver, lo hacen en el cuello?")]),
+    ("great. and the price?", [(False, "great."), (True, "and the price?")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
