@@ -247,3 +247,23 @@ def test_a_sentence_in_english_switches_a_spanish_booking_to_english(assistant):
     assert outcomes(assistant, ["quiero agendar una consulta pa mi hija",
                                 "hi, I'm her daughter, it's for the acne scars on my forehead",
                                 "yes"])[1:] == [["ask:consent"], ["ask:name"]]
+
+
+def test_a_yes_with_a_switch_back_to_spanish_at_the_read_back_saves(assistant):
+    steps = outcomes(assistant, ["quiero una cita", "la frente", "sí", "Marisol Vega",
+                                 "marisol@example.com", "el viernes a las 10 de la mañana",
+                                 "volvamos al español, sí, todo correcto"], SPANISH)
+    assert steps[5:] == [["ask:confirm"], ["saved"]]
+
+
+def test_what_to_do_just_after_the_urgent_reply_gets_it_again(assistant):
+    assert outcomes(assistant, [
+        "i had microneedling on monday and now there's pus and i have a fever",
+        "ok what should i do, is it serious?"]) == [["urgent"], ["urgent"]]
+
+
+def test_a_short_question_just_after_a_topic_is_read_as_about_it(assistant):
+    """"¿y eso le pasa a todos?" alone reads as another topic; just after the
+    side effects it asks about them."""
+    assert outcomes(assistant, ["¿qué efectos secundarios tiene?", "¿y eso le pasa a todos?"],
+                    SPANISH) == [["side_effects"], ["side_effects"]]
