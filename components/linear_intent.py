@@ -160,6 +160,13 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 # "price, pain, downtime?", "price and hours pls": a short message that lists
 # what it asks about, each item a question of its own.
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE)
+# "will i bruise? like what am i in for": "like", "i mean" go on with the
+# question before; "balding - does it help?": a question of a few words about
+# "it" asks of the subject just named. Each part joins the one before.
+SAYS_IT_AGAIN = re.compile(r"^\W*(?:like|i mean|meaning|as in|o sea|osea|es decir)\b", re.IGNORECASE)
+OF_IT = re.compile(r"\b(?:it|that|this|those|eso|esto|esa|ese)\b", re.IGNORECASE)
+MAX_OF_IT_WORDS = 5
+ANNOUNCING = {"things", "qs", "questions", "question", "cosas", "preguntas", "pregunta", "dudas"}
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
 POLITE = {"pls", "plz", "please", "porfa", "porfavor", "thanks", "thx", "gracias", "🙏"}
@@ -270,6 +277,7 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
     # ...?" in the order of a statement; English would say "is it better")
     found = [((asks or (joined[i] and found[i + 1][0])) and not leads_in(chunk), chunk)
              for i, (asks, chunk) in enumerate(found)]
+    found = joined_on(found)
     if len(found) < 2:
         return listed(text, tokens) or found
     if any(asks for asks, _ in found):
@@ -277,6 +285,22 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
         # words name another thing asked about
         found = [(asks or names_a_subject(chunk), chunk) for asks, chunk in found]
     return found
+
+
+def joined_on(found: List[tuple]) -> List[tuple]:
+    """The parts, each that says the one before again or asks of its subject
+    (SAYS_IT_AGAIN, OF_IT) joined to it."""
+    kept: List[tuple] = []
+    for asks, chunk in found:
+        said = " ".join(token.text for token in chunk)
+        if kept and (SAYS_IT_AGAIN.match(said) or (
+                asks and not kept[-1][0] and len(chunk) <= MAX_OF_IT_WORDS
+                and OF_IT.search(said) and names_a_subject(kept[-1][1])
+                and not ANNOUNCING & {bare(token) for token in kept[-1][1]})):
+            kept[-1] = (kept[-1][0] or asks, kept[-1][1] + chunk)
+        else:
+            kept.append((asks, chunk))
+    return kept
 
 
 def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:

@@ -134,6 +134,11 @@ def tokens(text: str) -> List[Token]:
     ("chido, y duele?", [(False, "chido,"), (True, "duele?")]),
     ("a ver, lo hacen en el cuello?", [(True, "a ver, lo hacen en el cuello?")]),
     ("great. and the price?", [(False, "great."), (True, "and the price?")]),
+    # "like ..." says the question again; a few words about "it" ask of the subject named
+    ("will it sting? like how bad", [(True, "will it sting? like how bad")]),
+    ("stretch marks - does it work on those?", [(True, "stretch marks does it work on those?")]),
+    ("stretch marks - and is it safe for dark skin?",
+     [(True, "stretch marks"), (True, "and is it safe for dark skin?")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, " ".join(token.text for token in chunk))
