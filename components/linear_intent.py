@@ -161,10 +161,13 @@ SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)
 # what it asks about, each item a question of its own.
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE)
 # "will i bruise? like what am i in for": "like", "i mean" go on with the
-# question before; "balding - does it help?": a question of a few words about
-# "it" asks of the subject just named. Each part joins the one before.
+# question before; "balding - does it help?", "alopecia, sirve?": a question
+# of a few words whether it helps asks of the subject just named ("price,
+# does it hurt?" asks two things). Each part joins the one before.
 SAYS_IT_AGAIN = re.compile(r"^\W*(?:like|i mean|meaning|as in|o sea|osea|es decir)\b", re.IGNORECASE)
-OF_IT = re.compile(r"\b(?:it|that|this|those|eso|esto|esa|ese)\b", re.IGNORECASE)
+OF_IT = re.compile(r"\b(?:help|helps|work|works|fix|treat|sirve|sirven|funciona|funcionan|ayuda|"
+                   r"ayudan|(?:on|for|with|para|con) (?:those|them|that|these|eso|esto|esos|esas))\b",
+                   re.IGNORECASE)
 MAX_OF_IT_WORDS = 5
 ANNOUNCING = {"things", "qs", "questions", "question", "cosas", "preguntas", "pregunta", "dudas"}
 MAX_LIST_WORDS = 8
@@ -277,9 +280,9 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
     # ...?" in the order of a statement; English would say "is it better")
     found = [((asks or (joined[i] and found[i + 1][0])) and not leads_in(chunk), chunk)
              for i, (asks, chunk) in enumerate(found)]
-    found = joined_on(found)
     if len(found) < 2:
         return listed(text, tokens) or found
+    found = joined_on(found)
     if any(asks for asks, _ in found):
         # "does it help hair loss? also price": beside a question, a few
         # words name another thing asked about

@@ -41,6 +41,19 @@ VOCABULARY_FILE = "vocabulary.json"
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
 SERVED = {"ENGLISH", "SPANISH"}
+# "u know... the thing", "mmm el coso ese": a word for anything, with only
+# small words around it, names nothing to answer
+VAGUE = {"thing", "thingy", "things", "stuff", "whatchamacallit", "thingamajig", "coso",
+         "cosa", "cosita", "chingadera"}
+SMALL = {"the", "a", "an", "that", "this", "with", "of", "u", "you", "know", "ya", "like",
+         "hm", "hmm", "m", "mm", "uh", "uhh", "um", "umm", "er", "ah", "oh", "well", "so", "and",
+         "ok", "okay", "what", "el", "la", "lo", "los", "las", "del", "de", "ese", "esa", "eso",
+         "este", "esta", "con", "un", "una", "mi", "my", "your", "su", "que", "pues", "y"}
+
+
+def names_nothing(found: List[str]) -> bool:
+    """A vague word ("the thing") and nothing else but small words."""
+    return bool(VAGUE & set(found)) and set(found) <= VAGUE | SMALL
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
@@ -187,6 +200,9 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
             # by its small words ("tengo artritis reumatoide y tomo
             # metotrexato, es seguro?", which lingua reads as Portuguese)
             served = served_language(message)
+            if names_nothing(words(message.get(TEXT_TOKENS, []))):
+                override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+                continue
             if self.known_ratio(message) >= self.min_known_ratio:
                 if not served and self.surely_other_language(message):
                     override_intent(message, OTHER_LANGUAGE_INTENT)

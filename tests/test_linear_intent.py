@@ -137,6 +137,8 @@ def tokens(text: str) -> List[Token]:
     # "like ..." says the question again; a few words about "it" ask of the subject named
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),
     ("stretch marks - does it work on those?", [(True, "stretch marks does it work on those?")]),
+    ("alopecia, sirve?", [(True, "alopecia, sirve?")]),
+    ("price, does it hurt?", [(True, "price,"), (True, "does it hurt?")]),
     ("stretch marks - and is it safe for dark skin?",
      [(True, "stretch marks"), (True, "and is it safe for dark skin?")]),
 ])

@@ -48,6 +48,19 @@ def test_a_message_of_mostly_unknown_words_falls_back_and_keeps_the_ranking(text
     assert [r["name"] for r in processed.get("intent_ranking")] == ["nlu_fallback", "faq_pain"]
 
 
+@pytest.mark.parametrize("text", ["hmm the thing", "ya know, the stuff with the thingy",
+                                  "mmm el coso ese"])
+def test_a_vague_word_amid_small_words_names_nothing_and_falls_back(text):
+    [processed] = guard().process([message(text)])
+    assert processed.get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["how much stuff", "do the thing hurt"])
+def test_a_vague_word_beside_a_real_one_keeps_its_intent(text):
+    [processed] = guard().process([message(text)])
+    assert processed.get("intent")["name"] == "faq_pain"
+
+
 def test_a_fallback_already_decided_is_left_alone():
     original = message("blorp zingle microneedling", intent="nlu_fallback")
     [processed] = guard().process([original])
