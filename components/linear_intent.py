@@ -182,6 +182,10 @@ TREATMENT = re.compile(r"^(?:the |el |la )?(?:micro[- ]?needling|micro[- ]?needl
                        r"microagujas|micropunci[oó]n|collagen induction(?: therapy)?|it|this|eso|esto)$",
                        re.IGNORECASE)
 CHOICE = {"or", "o", "u", "vs", "versus"}
+# "will my face be red and swollen after": how the skin is, said twice, not two subjects
+SKIN_STATES = {"red", "swollen", "puffy", "sore", "itchy", "dry", "flaky", "bruised", "tight",
+               "peeling", "raw", "tender", "roja", "rojo", "hinchada", "hinchado", "irritada",
+               "irritado", "inflamada", "inflamado", "reseca", "seca", "sensible"}
 NOT = {"no", "not", "nor", "ni"}  # "por qué microneedling y no láser?": one question
 # "before that, how long is the downtime?": words that lead in, not subjects
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
@@ -245,7 +249,7 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
         words = found and [token for token in found[-1][1] if bare(token) not in ARTICLES]
-        if chunk and found and (chunk[0].text.lower() in NOT or offers_a_choice(chunk) or (
+        if chunk and found and (chunk[0].text.lower() in NOT | SKIN_STATES or offers_a_choice(chunk) or (
                 len(words) > 1 and words[-2].text.lower() in PREPOSITIONS and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:

@@ -138,6 +138,7 @@ def tokens(text: str) -> List[Token]:
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),
     ("stretch marks - does it work on those?", [(True, "stretch marks does it work on those?")]),
     ("alopecia, sirve?", [(True, "alopecia, sirve?")]),
+    ("will i be red and puffy after", [(True, "will i be red and puffy after")]),
     ("price, does it hurt?", [(True, "price,"), (True, "does it hurt?")]),
     ("stretch marks - and is it safe for dark skin?",
      [(True, "stretch marks"), (True, "and is it safe for dark skin?")]),
