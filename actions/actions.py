@@ -10,12 +10,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
+                             likeliest,
                              clinic_reply, disclose_first, goes_on, in_context, intent_of, is_short,
                              language_of, language_told, refers_back, urgent_again)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
-MAX_CANDIDATES = 3
-MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
 KEEPS_TOPIC = {"deny", "thanks", "affirm"}  # small talk that leaves the topic under discussion
 # "muchas gracias, que tenga buen día": thanks or goodbye, either reply is right
@@ -141,12 +140,7 @@ class ActionDidYouMean(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         KNOWLEDGE.refresh()
-        candidates = [
-            ranked["name"]
-            for ranked in tracker.latest_message.get("intent_ranking", [])
-            if ranked["name"] in KNOWLEDGE.titles
-            and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
-        ][:MAX_CANDIDATES]
+        candidates = likeliest(tracker, set(KNOWLEDGE.titles))
         events = disclose_first(dispatcher, tracker)
         language = language_of(tracker)
         topic = KNOWLEDGE.by_id.get(tracker.get_slot("topic") or "")

@@ -16,9 +16,9 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.replies import (CONTINUE_INTENT, KNOWLEDGE, answer, answerable, asked_in,
-                             clinic_reply, disclose_first, handoff, intent_of, language_of,
-                             next_opening_text, questions_of, values_for)
+from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, answerable,
+                             asked_in, clinic_reply, disclose_first, handoff, intent_of,
+                             language_of, likeliest, next_opening_text, questions_of, values_for)
 from core import booking, erasure, notify, store
 from core.intents import (ATTACHMENT_INTENT, BOOKING_INTENT, FALLBACK_INTENT,
                           OTHER_LANGUAGE_INTENT, URGENT_INTENTS)
@@ -37,7 +37,6 @@ NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", 
 REPLIED_IN_FORM = {"bot_challenge", OTHER_LANGUAGE_INTENT, "out_of_scope"}
 MAX_BAD_ANSWERS = 3
 MAX_KEPT_WORDS = 4  # an answer this short keeps the form's language
-CLINIC_DETAILS = {"clinic_location", "clinic_hours", "clinic_contact"}
 SURE_DETAIL, MAX_DETAIL_WORDS = 0.7, 4  # "y la dire" is one at 0.75
 CORRECTIONS = {  # words of "change my phone" -> the slot to ask again
     "contact": ("phone", "number", "email", "e-mail", "mail", "contact"),
@@ -136,6 +135,10 @@ class ValidateBookingForm(FormValidationAction):
             topics = answer(dispatcher, asked, offer=False, language=language_of(tracker))
             if topics:  # "does it hurt?", then "how long does that last?"
                 answered = {"topic": topics[-1]}
+        elif "?" in text and (offered := likeliest(tracker, {*KNOWLEDGE.by_intent, *CLINIC_QUESTIONS})):
+            # "oye y en la panza duele?", unsure: the likeliest topics as buttons
+            dispatcher.utter_message(response="utter_did_you_mean",
+                                     buttons=KNOWLEDGE.buttons(offered, language_of(tracker)))
         elif "?" in text:
             dispatcher.utter_message(response="utter_question_not_understood", **values_for(tracker))
         else:
@@ -274,7 +277,7 @@ def _names_a_clinic_detail(tracker: Tracker) -> bool:
     treatment area or time is that."""
     intent = tracker.latest_message.get("intent") or {}
     text = tracker.latest_message.get("text") or ""
-    return (intent.get("name") in CLINIC_DETAILS and intent.get("confidence", 0) >= SURE_DETAIL
+    return (intent.get("name") in CLINIC_QUESTIONS and intent.get("confidence", 0) >= SURE_DETAIL
             and len(text.split()) <= MAX_DETAIL_WORDS)
 
 

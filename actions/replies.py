@@ -2,7 +2,7 @@
 and handing a visitor over to a person. Loads the knowledge once."""
 import datetime
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Set, Text
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
@@ -33,6 +33,17 @@ def questions_of(tracker: Tracker) -> List[Text]:
 
 def answerable(intent: Text) -> bool:
     return intent in KNOWLEDGE.by_intent or intent in CLINIC_QUESTIONS
+
+
+MAX_CANDIDATES = 3
+MIN_CANDIDATE_CONFIDENCE = 0.1  # below this a guess is noise, not a candidate
+
+
+def likeliest(tracker: Tracker, among: Set[Text]) -> List[Text]:
+    """The likeliest intents of `among` for the latest message ("Did you mean ...?")."""
+    return [ranked["name"] for ranked in tracker.latest_message.get("intent_ranking", [])
+            if ranked["name"] in among
+            and ranked.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE][:MAX_CANDIDATES]
 
 
 def asked_in(tracker: Tracker) -> List[Text]:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.actions import (KNOWLEDGE, ActionAnswerFaq, ActionClinicReply,
                              ActionDidYouMean)
-from actions.forms import ActionHandoff
+from actions.forms import ActionHandoff, ValidateBookingForm
 
 pytestmark = pytest.mark.unit
 
@@ -390,3 +390,18 @@ def test_just_after_the_urgent_reply_a_question_about_a_topic_is_answered():
                                                    "faq_side_effects"),
                    slots(offered=False, topic="side_effects"))
     assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"])
+
+
+def test_an_unsure_question_in_a_form_offers_the_likeliest_topics_then_asks_the_step_again():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "faq_pain", "confidence": 0.45},
+               {"name": "faq_body_areas", "confidence": 0.35}, {"name": "book_consultation",
+                                                                "confidence": 0.15}]
+    unsure = Tracker("visitor", {"requested_slot": "consent"},
+                     {"text": "and the belly, would it sting?", "intent": ranking[0],
+                      "intent_ranking": ranking}, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    assert ValidateBookingForm._digression("consent", dispatcher, unsure) == {"consent": None}
+    offer, resume = dispatcher.messages
+    assert offer["response"] == "utter_did_you_mean"
+    assert payloads(offer) == ["/faq_pain", "/faq_body_areas"]  # no booking: it is under way
+    assert resume["response"] == "utter_booking_resume"
