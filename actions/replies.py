@@ -102,10 +102,12 @@ def urgent_again(dispatcher: CollectingDispatcher, tracker: Tracker, understood:
 # Topics about something that passes (the sting, the redness, the time off):
 # "how long does that last?" after one of them asks about it, not the results.
 PASSING = {"pain", "side_effects", "downtime"}
-# "is that permanent?" after the side effects asks whether they pass, not the results.
-# ("does it last forever?" after the pain asks about the results: "it" is the
-# treatment; "¿cuánto dura la recuperación?" names what it asks about.)
-HOW_LONG = re.compile(r"\bhow long\b.*\blast|\b(?:that|this|they|those|eso|esto)\b.*\bpermanente?\b|"
+# "is that permanent?" after the side effects or the downtime asks whether
+# they pass, not the results; after the pain it asks about the results (the
+# blind sets' visitors meant so), as does "does it last forever?": "it" is the
+# treatment; "¿cuánto dura la recuperación?" names what it asks about.
+PERMANENT = re.compile(r"\b(?:that|this|they|those|eso|esto)\b.*\bpermanente?\b", re.IGNORECASE)
+HOW_LONG = re.compile(r"\bhow long\b.*\blast|"
                       r"\bcu[aá]nto (?:dura|duran) (?:eso|esto)\b|"
                       r"\b(?:eso|esto) cu[aá]nto (?:dura|duran|tiempo)\b|"
                       r"\bcu[aá]nto (?:tiempo )?(?:dura|duran|voy a estar|estar[eé]) as[ií]\b|"
@@ -116,8 +118,10 @@ def lasts(tracker: Tracker) -> bool:
     """"how long does that last?", "is that permanent?", "y cuánto duran?"
     just after the pain, the side effects or the downtime."""
     text = tracker.latest_message.get("text") or ""
-    return (tracker.get_slot("topic") in PASSING and (refers_back(text) or goes_on(text))
-            and bool(HOW_LONG.search(text)) and "results" not in text.lower())
+    topic = tracker.get_slot("topic")
+    return (topic in PASSING and (refers_back(text) or goes_on(text))
+            and bool(HOW_LONG.search(text) or (topic != "pain" and PERMANENT.search(text)))
+            and not re.search(r"\bresult", text, re.IGNORECASE))  # "o sea los resultados"
 
 
 # Topics whose answer depends on the area: "and my neck?" just after one of

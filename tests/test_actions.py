@@ -405,3 +405,14 @@ def test_an_unsure_question_in_a_form_offers_the_likeliest_topics_then_asks_the_
     assert offer["response"] == "utter_did_you_mean"
     assert payloads(offer) == ["/faq_pain", "/faq_body_areas"]  # no booking: it is under way
     assert resume["response"] == "utter_booking_resume"
+
+
+@pytest.mark.parametrize("topic, text", [
+    ("pain", "¿y eso es permanente?"),  # the results: the sting passes anyway
+    ("side_effects", "is that permanent? i mean the results")])
+def test_is_that_permanent_after_the_pain_or_naming_the_results_asks_about_the_results(topic, text):
+    asked = Tracker("visitor", {"disclosed": True, "topic": topic},
+                    {"text": text, "intent": {"name": "faq_permanence"}},
+                    [], False, None, {}, "action_listen")
+    [answer] = run(ActionAnswerFaq(), asked, slots(offered=False, topic="permanence"))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["permanence"])
