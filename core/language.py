@@ -58,7 +58,8 @@ SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", 
                   "necesito", "ahorita", "perfecto", "listo", "porfa", "favor", "cita", "grax",
                   "grasias", "xfa", "digo", "osea", "chao", "chau", "ola", "holi", "holis",
                   "xq", "pq", "porfis", "oiga", "oye", "saludos", "cuidese", "cuidate",
-                  "agendame", "komo", "kiero", "ke", "quiubo", "quiubole"}
+                  "agendame", "komo", "kiero", "ke", "quiubo", "quiubole", "jaja", "jajaja",
+                  "jajajaja", "jeje", "jejeje"}  # English laughs "haha"
 # ("bye" is not one: Spanish speakers sign off with it too.)
 ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
                   "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
