@@ -59,6 +59,7 @@ LANGUAGE = "language"  # the message key that says the Spanish patterns decided
 INTENT_FOR_LEVEL = {"emergency": URGENT_EMERGENCY, "clinic": URGENT_CLINIC}
 SPACY_DOC = "text_spacy_doc"
 NEGATION_WINDOW = 4  # "no fever", "without any pus or oozing"
+MAX_ASIDE_WORDS = 2  # "swollen and red but it went away": "and red" is an aside
 NEGATION_BREAKS = {"but", "and", "though", "however"}  # "no fever, but pus": pus counts
 # A clause ends at these: "my kid had a fever last week | so i had to cancel".
 CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
@@ -180,6 +181,10 @@ class Clauses:
     def refers_back(self, clause: int) -> bool:
         first = self.opening.get(clause)
         return first is not None and self.doc[first].lower_ in self.grammar.refers_back
+
+    def words(self, clause: int) -> int:
+        """How many words the clause has, its opening break left out."""
+        return sum(number == clause for number in self.of) - (clause > 0)
 
 
 MIN_RESPELT = 5  # shorter words have too many neighbours ("pus": bus, puss, plus)
@@ -356,7 +361,13 @@ class RedFlagDetector:
         """The clause, or the next one if it speaks of the same thing ("but it
         went away"), says it is over, and neither they nor the clause after
         them says it goes on ("..., and now it's back")."""
-        told = [clause, clause + 1] if clauses.refers_back(clause + 1) else [clause]
+        # "swollen | and red | but it went away": a word or two about the same
+        # thing lies between the symptom and what is said of it
+        told = [clause]
+        while clauses.words(told[-1] + 1) <= MAX_ASIDE_WORDS and told[-1] + 1 in clauses.opening \
+                and not clauses.refers_back(told[-1] + 1):
+            told.append(told[-1] + 1)
+        told = told + [told[-1] + 1] if clauses.refers_back(told[-1] + 1) else [clause]
         over = [span for c in told for span in clauses.spans("over", c)] + [
             span for c in told if not clauses.spans("treatment", c)  # when it was treated
             for span in clauses.spans("over_when", c)]
