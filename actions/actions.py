@@ -10,9 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
-                             likeliest,
                              clinic_reply, disclose_first, goes_on, in_context, intent_of, is_short,
-                             language_of, language_told, refers_back, urgent_again)
+                             language_of, language_told, likeliest, refers_back, urgent_again)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button

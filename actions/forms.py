@@ -135,12 +135,14 @@ class ValidateBookingForm(FormValidationAction):
             topics = answer(dispatcher, asked, offer=False, language=language_of(tracker))
             if topics:  # "does it hurt?", then "how long does that last?"
                 answered = {"topic": topics[-1]}
-        elif "?" in text and (offered := likeliest(tracker, {*KNOWLEDGE.by_intent, *CLINIC_QUESTIONS})):
-            # "oye y en la panza duele?", unsure: the likeliest topics as buttons
-            dispatcher.utter_message(response="utter_did_you_mean",
-                                     buttons=KNOWLEDGE.buttons(offered, language_of(tracker)))
-        elif "?" in text:
-            dispatcher.utter_message(response="utter_question_not_understood", **values_for(tracker))
+        elif "?" in text:  # unsure: the likeliest topics as buttons, if any
+            offered = likeliest(tracker, {*KNOWLEDGE.by_intent, *CLINIC_QUESTIONS})
+            if offered:
+                dispatcher.utter_message(response="utter_did_you_mean",
+                                         buttons=KNOWLEDGE.buttons(offered, language_of(tracker)))
+            else:
+                dispatcher.utter_message(response="utter_question_not_understood",
+                                         **values_for(tracker))
         else:
             return None
         dispatcher.utter_message(response="utter_booking_resume")

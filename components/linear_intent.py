@@ -249,8 +249,9 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]
         words = found and [token for token in found[-1][1] if bare(token) not in ARTICLES]
-        if chunk and found and (chunk[0].text.lower() in NOT | SKIN_STATES or offers_a_choice(chunk) or (
-                len(words) > 1 and words[-2].text.lower() in PREPOSITIONS and governed(chunk))):
+        if chunk and found and (
+                chunk[0].text.lower() in NOT | SKIN_STATES or offers_a_choice(chunk)
+                or (len(words) > 1 and words[-2].text.lower() in PREPOSITIONS and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
             found.append((not TREATMENT.match(" ".join(token.text for token in chunk))

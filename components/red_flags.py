@@ -361,13 +361,13 @@ class RedFlagDetector:
         """The clause, or the next one if it speaks of the same thing ("but it
         went away"), says it is over, and neither they nor the clause after
         them says it goes on ("..., and now it's back")."""
-        # "swollen | and red | but it went away": a word or two about the same
-        # thing lies between the symptom and what is said of it
-        told = [clause]
-        while clauses.words(told[-1] + 1) <= MAX_ASIDE_WORDS and told[-1] + 1 in clauses.opening \
-                and not clauses.refers_back(told[-1] + 1):
-            told.append(told[-1] + 1)
-        told = told + [told[-1] + 1] if clauses.refers_back(told[-1] + 1) else [clause]
+        # "swollen | and red | but it went away": an aside of a word or two may
+        # lie between the symptom and the clause that says what became of it
+        after = clause + 1
+        while (after in clauses.opening and not clauses.refers_back(after)
+               and clauses.words(after) <= MAX_ASIDE_WORDS):
+            after += 1
+        told = list(range(clause, after + 1)) if clauses.refers_back(after) else [clause]
         over = [span for c in told for span in clauses.spans("over", c)] + [
             span for c in told if not clauses.spans("treatment", c)  # when it was treated
             for span in clauses.spans("over_when", c)]
