@@ -102,6 +102,7 @@ class SomeoneElse(BaseModel, extra=Extra.forbid):
     unless: Words  # type: ignore
     then: Words = []  # type: ignore
     tells: Words = []  # type: ignore  # of `does`: hearsay, never the visitor's worry
+    to: Words = []  # type: ignore  # may open the clause before `who`: "a mi amiga se le ..."
 
 
 class RedFlags(BaseModel, extra=Extra.forbid):
@@ -123,7 +124,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
                  self.treatment, self.ongoing]
         if self.someone_else:
             lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
-                      self.someone_else.then, self.someone_else.tells]
+                      self.someone_else.then, self.someone_else.tells, self.someone_else.to]
         for symptom in self.symptoms:
             lists += [symptom.any, symptom.unless, symptom.elsewhere,
                       *(group for groups in symptom.all for group in groups)]
@@ -395,7 +396,12 @@ class RedFlagDetector:
                 start in tells or not any(self._treated_alone(clauses, later)
                                           for later in range(clause + 1, clauses.of[-1] + 1)))
 
-        for _, who_end in clauses.opens_with("someone_who", clause):
+        opening = clauses.opening.get(clause)
+        after_to = (self.someone_else is not None and opening is not None
+                    and clauses.doc[opening].lower_ in self.someone_else.to)
+        for who_start, who_end in clauses.spans("someone_who", clause):
+            if who_start != opening and not (after_to and who_start == opening + 1):
+                continue
             for does_start, does_end in clauses.spans("someone_does", clause):
                 if does_start == who_end and told_from(does_end, does_start):
                     return True

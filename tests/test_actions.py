@@ -342,28 +342,22 @@ def following(text: str, topic: str, ranking: List[Dict], language: str = "en") 
                    [], False, None, {}, "action_listen")
 
 
-def test_a_short_message_is_about_the_topic_just_answered_when_it_is_a_close_enough_reading():
-    ranking = [{"name": "faq_what_is", "confidence": 0.56},
-               {"name": "faq_side_effects", "confidence": 0.22}]
-    [answer] = run(ActionAnswerFaq(), following("y eso es común?", "side_effects", ranking, "es"),
-                   slots(offered=False, topic="side_effects"))
-    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["side_effects"], "es")
-
-
-def test_a_short_message_far_likelier_another_topic_is_about_that_one():
-    ranking = [{"name": "faq_pain", "confidence": 0.9},
-               {"name": "faq_side_effects", "confidence": 0.1}]
-    [answer] = run(ActionAnswerFaq(), following("and does it sting?", "side_effects", ranking),
-                   slots(offered=False, topic="pain"))
-    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["pain"])
-
-
-def test_out_of_scope_close_to_the_topic_just_answered_is_about_it():
-    ranking = [{"name": "out_of_scope", "confidence": 0.58},
-               {"name": "faq_aftercare", "confidence": 0.36}]
-    [answer] = run(ActionClinicReply(), following("and the hot tub?", "aftercare", ranking),
-                   slots(offered=False, topic="aftercare"))
-    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id["aftercare"])
+@pytest.mark.parametrize("action, text, topic, ranking, language, answered", [
+    # close enough a reading, once the topic just answered weighs more
+    (ActionAnswerFaq(), "y eso es común?", "side_effects",
+     [("faq_what_is", 0.56), ("faq_side_effects", 0.22)], "es", "side_effects"),
+    # far likelier another topic: that one
+    (ActionAnswerFaq(), "and does it sting?", "side_effects",
+     [("faq_pain", 0.9), ("faq_side_effects", 0.1)], "en", "pain"),
+    # "not ours", but close to the topic just answered
+    (ActionClinicReply(), "and the hot tub?", "aftercare",
+     [("out_of_scope", 0.58), ("faq_aftercare", 0.36)], "en", "aftercare")])
+def test_a_short_message_weighs_the_topic_just_answered(
+        action, text, topic, ranking, language, answered):
+    ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    [answer] = run(action, following(text, topic, ranked, language),
+                   slots(offered=False, topic=answered))
+    assert answer["text"] == KNOWLEDGE.answer(KNOWLEDGE.by_id[answered], language)
 
 
 def after_urgent(text: str, intent: str, urgent: str = "urgent_clinic") -> Tracker:
@@ -393,9 +387,10 @@ def test_just_after_the_urgent_reply_a_question_about_a_topic_is_answered():
 
 
 def test_an_unsure_question_in_a_form_offers_the_likeliest_topics_then_asks_the_step_again():
-    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "faq_pain", "confidence": 0.45},
-               {"name": "faq_body_areas", "confidence": 0.35}, {"name": "book_consultation",
-                                                                "confidence": 0.15}]
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
+               {"name": "faq_pain", "confidence": 0.45},
+               {"name": "faq_body_areas", "confidence": 0.35},
+               {"name": "book_consultation", "confidence": 0.15}]
     unsure = Tracker("visitor", {"requested_slot": "consent"},
                      {"text": "and the belly, would it sting?", "intent": ranking[0],
                       "intent_ranking": ranking}, [], False, None, {}, "action_listen")
