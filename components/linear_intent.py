@@ -58,6 +58,10 @@ SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
 ENDINGS = ("stop", "deny", "goodbye")
 FULL_NAME = re.compile(r"^[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+){1,3}$")
 SURE_ENDING = 0.7
+# "stop, I'll wait until after the baby arrives": a message that opens with a
+# stop (its words before the first , . ; !) is one, whatever reason follows
+OPENING_END = re.compile(r"[,.;!]")
+MAX_OPENING_WORDS = 4
 
 
 class Speller:
@@ -311,6 +315,17 @@ def joined_on(found: List[tuple]) -> List[tuple]:
     return kept
 
 
+def opening_words(text: str, tokens: List[Token]) -> List[Token]:
+    """The message's first few words, when a , . ; or ! ends them and more
+    words follow ("stop, | I'll wait ..."); else none."""
+    end = OPENING_END.search(text)
+    if not end:
+        return []
+    opening = [token for token in tokens if token.start < end.start()]
+    rest = [token for token in tokens if token.start >= end.end() and token.text.isalpha()]
+    return opening if 0 < len(opening) <= MAX_OPENING_WORDS and rest else []
+
+
 def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
     """A request said as a statement, not put off, nor a call the visitor
     will make ("what's your number then, ill just call")."""
@@ -443,10 +458,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             split = parts(message.get(TEXT) or "", message.get(TEXT_TOKENS, []))
             if len(split) < 2:
                 split = []
-            # the whole message and its parts in one call of the classifier
+            # the whole message, its parts and its opening in one call of the classifier
             tokens = message.get(TEXT_TOKENS, [])
+            opening = opening_words(message.get(TEXT) or "", tokens)
             ranking, *scored = self.rankings([self.spelt(tokens)] + [
-                self.spelt(chunk) for _, chunk in split])
+                self.spelt(chunk) for _, chunk in split] + [self.spelt(opening)] * bool(opening))
+            opened = scored.pop() if opening else None
             asks_anything = any(question for question, _ in split)
             split = [(question or ((any(asked for asked, _ in split[:i])
                                     # "my skin felt tight for a few hours after my last
@@ -468,6 +485,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if not questions and ranking[0]["name"] in AROUND_THE_SESSION \
                     and BEFORE_AND_AFTER.search(message.get(TEXT) or ""):
                 questions = AROUND_THE_SESSION
+            if (opened and opened[0]["name"] == "stop" and not questions
+                    and opened[0]["confidence"] >= self.config["part_threshold"]
+                    and not asks_anything):
+                ranking = opened
             if ranking[0]["name"] == "affirm" and IF_QUESTION.match(message.get(TEXT) or ""):
                 ranking = ranking[1:]  # "y si funciona de verdad?" asks; it says no "sí"
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING

@@ -55,9 +55,12 @@ class Lists:
         self.self = _words(lists["self"])
         self.conditions = _words(lists["conditions"], prefix=True)
         self.asks = _words(lists["asks"])
+        # "stretch marks from my pregnancy": where a mark came from, not a state now
+        self.past = _words(lists["past"]) if lists.get("past") else None
 
     def match(self, text: str) -> bool:
-        return bool(self.self.search(text) and self.conditions.search(text)
+        now = self.past.sub(" ", text) if self.past else text
+        return bool(self.self.search(text) and self.conditions.search(now)
                     and self.asks.search(text))
 
 

@@ -48,11 +48,12 @@ def test_a_question_in_the_middle_is_answered_and_the_booking_resumes(assistant)
     assert last_text(assistant.say("Alex Kim", sender)) == ASK_CONTACT
 
 
-def test_the_visitor_can_stop_at_any_time(assistant):
+@pytest.mark.parametrize("stop", ["stop", "stop, I'll wait until after the baby arrives"])
+def test_the_visitor_can_stop_at_any_time(assistant, stop):
     sender = new_sender()
     assistant.say("I want to book", sender)
     assistant.say("stretch marks", sender)
-    assert last_text(assistant.say("stop", sender)).startswith("OK, I've stopped the booking")
+    assert last_text(assistant.say(stop, sender)).startswith("OK, I've stopped the booking")
     assert assistant.say("how much does it cost?", sender)[0]["text"] == KNOWLEDGE.answer(
         KNOWLEDGE.by_id["cost"])
 

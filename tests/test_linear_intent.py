@@ -272,6 +272,18 @@ def test_a_request_said_last_after_things_told_is_the_request(last, intent):
     assert message.get("intent")["name"] == intent
 
 
+@pytest.mark.parametrize("opening, intent", [
+    (top("stop", 0.9), "stop"),  # a stop, whatever reason follows
+    (top("stop", 0.5), "faq_contraindications"),  # unsure of the opening: the whole
+    (top("deny", 0.9), "faq_contraindications")])  # only a stop opens for the whole
+def test_a_message_that_opens_with_a_stop_is_a_stop(opening, intent):
+    text = "stop, I'll wait until after the baby arrives"
+    classifier = ByText({text: top("faq_contraindications", 0.6), "stop,": opening})
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    classifier.process([message])
+    assert message.get("intent")["name"] == intent
+
+
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
                    "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40],
                    "data": ["data", 8]})

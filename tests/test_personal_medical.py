@@ -27,6 +27,7 @@ LISTS = load_lists()
     "currently on accutane, can i book microneedling",
     "i'm on metformin for my pcos, is that a problem?",
     "tomo metformina y tengo la presión alta, me afecta?",
+    "i have stretch marks from my pregnancy but i'm pregnant again now, can i?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
@@ -39,6 +40,9 @@ def test_a_question_about_ones_own_health_is_personal(text):
     "I'm 16 minutes away, what's the address?",  # "16" is no age here without an ask
     "what happens at 160 degrees",
     "tengo cicatrices de acné, me sirve?",
+    # where the marks came from, not a condition now
+    "i have stretch marks from my pregnancy on my belly, can you treat those?",
+    "tengo estrías del embarazo en la panza, ¿me lo puedo hacer ahí?",
 ])
 def test_other_questions_are_not(text):
     assert not personal(text, LISTS)
