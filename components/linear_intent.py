@@ -173,6 +173,10 @@ OF_IT = re.compile(r"\b(?:help|helps|work|works|fix|treat|sirve|sirven|funciona|
                    r"ayudan|(?:on|for|with|para|con) (?:those|them|that|these|eso|esto|esos|esas))\b",
                    re.IGNORECASE)
 MAX_OF_IT_WORDS = 5
+# "my skin looks the same 5 days on. is that normal, ...": a question of a few
+# words whether it is normal asks of what was told just before
+IS_IT_NORMAL = re.compile(r"^\W*(?:(?:is|was|isn'?t)\s+(?:that|this|it)|(?:y\s+)?(?:eso|esto)?\s*es)"
+                          r"\s+(?:normal|ok|okay|expected|usual|com[uú]n)\W*$", re.IGNORECASE)
 ANNOUNCING = {"things", "qs", "questions", "question", "cosas", "preguntas", "pregunta", "dudas"}
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
@@ -301,12 +305,13 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
 
 def joined_on(found: List[tuple]) -> List[tuple]:
     """The parts, each that says the one before again or asks of its subject
-    (SAYS_IT_AGAIN, OF_IT) joined to it."""
+    or of what it told (SAYS_IT_AGAIN, OF_IT, IS_IT_NORMAL) joined to it."""
     kept: List[tuple] = []
     for asks, chunk in found:
         said = " ".join(token.text for token in chunk)
-        if kept and (SAYS_IT_AGAIN.match(said) or (
-                asks and not kept[-1][0] and len(chunk) <= MAX_OF_IT_WORDS
+        told = kept and not kept[-1][0]
+        if kept and (SAYS_IT_AGAIN.match(said) or (told and IS_IT_NORMAL.match(said)) or (
+                asks and told and len(chunk) <= MAX_OF_IT_WORDS
                 and OF_IT.search(said) and names_a_subject(kept[-1][1])
                 and not ANNOUNCING & {bare(token) for token in kept[-1][1]})):
             kept[-1] = (kept[-1][0] or asks, kept[-1][1] + chunk)

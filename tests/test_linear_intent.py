@@ -64,6 +64,12 @@ def tokens(text: str) -> List[Token]:
      [(False, "sorry my cat walked on my phone"), (True, "how much is it")]),
     # Spanish: "y", "pero", "también" before a question word or a few verbs
     ("es seguro y cuanto cuesta??", [(True, "es seguro"), (True, "cuanto cuesta??")]),
+    # "is that normal" asks of what was told before it
+    ("i had it 5 days ago and see no change. is that normal, how long until it shows?",
+     [(True, "i had it 5 days ago and see no change. is that normal,"),
+      (True, "how long until it shows?")]),
+    ("todavia no veo nada, es normal? cuando se ven los resultados",
+     [(True, "todavia no veo nada, es normal?"), (True, "cuando se ven los resultados")]),
     ("sirve para cicatrices de acne y se puede combinar con PRP?",
      [(True, "sirve para cicatrices de acne"), (True, "se puede combinar con PRP?")]),
     ("que puede tratar y en que partes del cuerpo se hace",
