@@ -177,6 +177,16 @@ MAX_OF_IT_WORDS = 5
 # words whether it is normal asks of what was told just before
 IS_IT_NORMAL = re.compile(r"^\W*(?:(?:is|was|isn'?t)\s+(?:that|this|it)|(?:y\s+)?(?:eso|esto)?\s*es)"
                           r"\s+(?:normal|ok|okay|expected|usual|com[uú]n)\W*$", re.IGNORECASE)
+# "is swelling normal? how long does it last": how long the skin stays so, not
+# how long the results last
+HOW_LONG_IT = re.compile(r"^\W*(?:(?:and|y|e)\s+)?(?:how long|cu[aá]nto\s+tiempo|cu[aá]ntos\s+d[ií]as|"
+                         r"cu[aá]nto(?=\s+(?:dura|tarda)))"
+                         r"(?:\s+(?:does|will|would|do|is|it|that|this|they|eso|esto|usually|"
+                         r"normally|typically|normalmente))*(?:\s+(?:last|lasts|stay|take|"
+                         r"stick around|go on|dura|duran|tarda|tardan))?\W*$", re.IGNORECASE)
+SKIN_STATE = re.compile(r"\b(?:swell\w*|swollen|red|redness|puff\w*|bruis\w*|peel\w*|flak\w*|"
+                        r"dry\w*|irritat\w*|sore\w*|tight\w*|hinch\w*|roj[oa]s?|rojez\w*|"
+                        r"enrojec\w*|inflam\w*|moret\w*|irrita\w*|rese[cq]\w*)\b", re.IGNORECASE)
 ANNOUNCING = {"things", "qs", "questions", "question", "cosas", "preguntas", "pregunta", "dudas"}
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
@@ -305,12 +315,15 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
 
 def joined_on(found: List[tuple]) -> List[tuple]:
     """The parts, each that says the one before again or asks of its subject
-    or of what it told (SAYS_IT_AGAIN, OF_IT, IS_IT_NORMAL) joined to it."""
+    or of what it told (SAYS_IT_AGAIN, OF_IT, IS_IT_NORMAL), or asks how long
+    a state of the skin it named lasts (HOW_LONG_IT), joined to it."""
     kept: List[tuple] = []
     for asks, chunk in found:
         said = " ".join(token.text for token in chunk)
         told = kept and not kept[-1][0]
-        if kept and (SAYS_IT_AGAIN.match(said) or (told and IS_IT_NORMAL.match(said)) or (
+        if kept and (SAYS_IT_AGAIN.match(said) or (told and IS_IT_NORMAL.match(said))
+                     or (HOW_LONG_IT.match(said) and SKIN_STATE.search(
+                         " ".join(token.text for token in kept[-1][1]))) or (
                 asks and told and len(chunk) <= MAX_OF_IT_WORDS
                 and OF_IT.search(said) and names_a_subject(kept[-1][1])
                 and not ANNOUNCING & {bare(token) for token in kept[-1][1]})):

@@ -68,6 +68,11 @@ def tokens(text: str) -> List[Token]:
     ("i had it 5 days ago and see no change. is that normal, how long until it shows?",
      [(True, "i had it 5 days ago and see no change. is that normal,"),
       (True, "how long until it shows?")]),
+    # how long a state of the skin lasts, not the results
+    ("is swelling normal and how long does it last",
+     [(True, "is swelling normal how long does it last")]),
+    ("whats the price and how long does it last",
+     [(True, "whats the price"), (True, "how long does it last")]),
     ("todavia no veo nada, es normal? cuando se ven los resultados",
      [(True, "todavia no veo nada, es normal?"), (True, "cuando se ven los resultados")]),
     ("sirve para cicatrices de acne y se puede combinar con PRP?",
