@@ -193,12 +193,13 @@ MAX_NAMED_WORDS = 3
 POLITE = {"pls", "plz", "please", "porfa", "porfavor", "thanks", "thx", "gracias", "🙏"}
 # "¿cuál es la dirección y el número de teléfono?": the item names three words
 ARTICLES = {"the", "a", "an", "your", "el", "la", "los", "las", "un", "una", "su", "sus"}
-PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "en", "de", "con", "del",
+PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "pa", "por", "en", "de", "con", "del",
                 "entre"}
 # "microneedling + PRP?": the treatment's name is what the other items are asked of
 TREATMENT = re.compile(r"^(?:the |el |la )?(?:micro[- ]?needling|micro[- ]?needle|dermapen|derma pen|"
                        r"microagujas|micropunci[oó]n|collagen induction(?: therapy)?|it|this|eso|esto)$",
                        re.IGNORECASE)
+TOGETHER = {"together", "both", "juntos", "juntas", "ambos", "ambas"}
 CHOICE = {"or", "o", "u", "vs", "versus"}
 # "will my face be red and swollen after": how the skin is, said twice, not two subjects
 SKIN_STATES = {"red", "swollen", "puffy", "sore", "itchy", "dry", "flaky", "bruised", "tight",
@@ -229,9 +230,10 @@ def bare_word(word: str) -> str:
 
 
 def governed(chunk: List[Token]) -> bool:
-    """"neck" in "the price for face and neck": one or two words, no
-    preposition of their own (unlike "tiempo de recuperación")."""
-    return len(chunk) <= 2 and not any(bare(token) in PREPOSITIONS for token in chunk)
+    """"neck" in "the price for face and neck (together)": one or two words,
+    no preposition of their own (unlike "tiempo de recuperación")."""
+    words = [bare(token) for token in chunk if bare(token) and bare(token) not in TOGETHER]
+    return len(words) <= 2 and not PREPOSITIONS & set(words)
 
 
 def offers_a_choice(chunk: List[Token]) -> bool:

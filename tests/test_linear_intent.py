@@ -50,6 +50,8 @@ def tokens(text: str) -> List[Token]:
     ("price and hours pls", [(True, "price"), (True, "hours pls")]),
     ("whats the price for face and neck",  # what "for" governs is one subject
      [(True, "whats the price for face and neck")]),
+    ("cost for neck and face together?", [(True, "cost for neck and face together?")]),
+    ("cuanto me cobrarian por cara y cuello", [(True, "cuanto me cobrarian por cara y cuello")]),
     ("microneedling vs laser for acne, and how long does it take",  # "vs" asks which
      [(True, "microneedling vs laser for acne,"), (True, "how long does it take")]),
     ("my cat was sick all week. anyway what are your hours",
