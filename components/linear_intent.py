@@ -184,17 +184,14 @@ HOW_LONG_IT = re.compile(r"^\W*(?:(?:and|y|e)\s+)?(?:how long|cu[aá]nto\s+tiemp
                          r"(?:\s+(?:does|will|would|do|is|it|that|this|they|eso|esto|usually|"
                          r"normally|typically|normalmente))*(?:\s+(?:last|lasts|stay|take|"
                          r"stick around|go on|dura|duran|tarda|tardan))?\W*$", re.IGNORECASE)
-SKIN_STATE = re.compile(r"\b(?:swell\w*|swollen|red|redness|puff\w*|bruis\w*|peel\w*|flak\w*|"
-                        r"dry\w*|irritat\w*|sore\w*|tight\w*|hinch\w*|roj[oa]s?|rojez\w*|"
-                        r"enrojec\w*|inflam\w*|moret\w*|irrita\w*|rese[cq]\w*)\b", re.IGNORECASE)
 ANNOUNCING = {"things", "qs", "questions", "question", "cosas", "preguntas", "pregunta", "dudas"}
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3
 POLITE = {"pls", "plz", "please", "porfa", "porfavor", "thanks", "thx", "gracias", "🙏"}
 # "¿cuál es la dirección y el número de teléfono?": the item names three words
 ARTICLES = {"the", "a", "an", "your", "el", "la", "los", "las", "un", "una", "su", "sus"}
-PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "pa", "por", "en", "de", "con", "del",
-                "entre"}
+PREPOSITIONS = {"for", "on", "of", "in", "with", "to", "between", "para", "pa", "por", "en", "de",
+                "con", "del", "entre"}
 # "microneedling + PRP?": the treatment's name is what the other items are asked of
 TREATMENT = re.compile(r"^(?:the |el |la )?(?:micro[- ]?needling|micro[- ]?needle|dermapen|derma pen|"
                        r"microagujas|micropunci[oó]n|collagen induction(?: therapy)?|it|this|eso|esto)$",
@@ -205,6 +202,10 @@ CHOICE = {"or", "o", "u", "vs", "versus"}
 SKIN_STATES = {"red", "swollen", "puffy", "sore", "itchy", "dry", "flaky", "bruised", "tight",
                "peeling", "raw", "tender", "roja", "rojo", "hinchada", "hinchado", "irritada",
                "irritado", "inflamada", "inflamado", "reseca", "seca", "sensible"}
+# the same as stems, with their nouns ("swelling", "hinchazón")
+SKIN_STATE = re.compile(r"\b(?:swell\w*|swollen|red|redness|puff\w*|bruis\w*|peel\w*|flak\w*|"
+                        r"dry\w*|irritat\w*|sore\w*|tight\w*|hinch\w*|roj[oa]s?|rojez\w*|"
+                        r"enrojec\w*|inflam\w*|moret\w*|irrita\w*|rese[cq]\w*)\b", re.IGNORECASE)
 NOT = {"no", "not", "nor", "ni"}  # "por qué microneedling y no láser?": one question
 # "before that, how long is the downtime?": words that lead in, not subjects
 CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and", "but", "then",
@@ -316,23 +317,29 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
 
 
 def joined_on(found: List[tuple]) -> List[tuple]:
-    """The parts, each that says the one before again or asks of its subject
-    or of what it told (SAYS_IT_AGAIN, OF_IT, IS_IT_NORMAL), or asks how long
-    a state of the skin it named lasts (HOW_LONG_IT), joined to it."""
+    """The parts, each that goes with the one before joined to it."""
     kept: List[tuple] = []
     for asks, chunk in found:
-        said = " ".join(token.text for token in chunk)
-        told = kept and not kept[-1][0]
-        if kept and (SAYS_IT_AGAIN.match(said) or (told and IS_IT_NORMAL.match(said))
-                     or (HOW_LONG_IT.match(said) and SKIN_STATE.search(
-                         " ".join(token.text for token in kept[-1][1]))) or (
-                asks and told and len(chunk) <= MAX_OF_IT_WORDS
-                and OF_IT.search(said) and names_a_subject(kept[-1][1])
-                and not ANNOUNCING & {bare(token) for token in kept[-1][1]})):
+        if kept and goes_with(asks, chunk, *kept[-1]):
             kept[-1] = (kept[-1][0] or asks, kept[-1][1] + chunk)
         else:
             kept.append((asks, chunk))
     return kept
+
+
+def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[Token]) -> bool:
+    """A part that says the one before again (SAYS_IT_AGAIN), asks whether
+    what it told is normal (IS_IT_NORMAL), how long a state of the skin it
+    names lasts (HOW_LONG_IT), or, in a few words, whether it helps with the
+    subject it names (OF_IT)."""
+    said = " ".join(token.text for token in chunk)
+    told = not asked_before
+    return bool(SAYS_IT_AGAIN.match(said) or (told and IS_IT_NORMAL.match(said))
+                or (HOW_LONG_IT.match(said)
+                    and SKIN_STATE.search(" ".join(token.text for token in before)))
+                or (asks and told and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(said)
+                    and names_a_subject(before)
+                    and not ANNOUNCING & {bare(token) for token in before}))
 
 
 def opening_words(text: str, tokens: List[Token]) -> List[Token]:
