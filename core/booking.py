@@ -228,7 +228,7 @@ def looks_like_a_name(text: str) -> bool:
     of them."""
     if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text)) and not looks_like_question(text):
         return True
-    words = text.split()
+    words = without_lead_in(ASIDE.sub(" ", text)).split()  # "ok its Nia Johnson (her mom)"
     return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
             and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
 

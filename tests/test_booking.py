@@ -384,6 +384,8 @@ def test_a_skip_after_a_lead_in_skips_the_area(text):
     ("Sadie Call", True), ("Ty Nguyen", True), ("Maria Lopez Garcia", True),
     ("Mary-Jane O'Neil", True), ("Thank You", False), ("Call Me Back", False),
     ("Book Now", False), ("Where Are You", False), ("sadie call", False), ("Sadie", False),
+    ("ok its Nia Johnson", True), ("ok Thank You", False),  # after a lead-in
+    ("Jared Hatch (her dad)", True),  # an aside after the name
 ])
 def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
     assert booking.looks_like_a_name(text) is is_name
