@@ -58,8 +58,7 @@ SMALL_TALK = ("affirm", "acknowledge", "deny", "thanks", "greet", "goodbye")
 ENDINGS = ("stop", "deny", "goodbye")
 FULL_NAME = re.compile(r"^[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+){1,3}$")
 SURE_ENDING = 0.7
-# "stop, I'll wait until after the baby arrives": a message that opens with a
-# stop (its words before the first , . ; !) is one, whatever reason follows
+# A message's opening: its words before the first , . ; ! ("stop, | I'll wait ...")
 OPENING_END = re.compile(r"[,.;!]")
 MAX_OPENING_WORDS = 4
 
@@ -342,15 +341,17 @@ def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[T
                     and not ANNOUNCING & {bare(token) for token in before}))
 
 
-def opening_words(text: str, tokens: List[Token]) -> List[Token]:
-    """The message's first few words, when a , . ; or ! ends them and more
-    words follow ("stop, | I'll wait ..."); else none."""
+def opening_words(text: str, tokens: List[Token]) -> tuple:
+    """The message's first few words and the rest, when a , . ; or ! ends
+    them and more words follow ("stop, | I'll wait ..."); else none."""
     end = OPENING_END.search(text)
     if not end:
-        return []
+        return [], []
     opening = [token for token in tokens if token.start < end.start()]
-    rest = [token for token in tokens if token.start >= end.end() and token.text.isalpha()]
-    return opening if 0 < len(opening) <= MAX_OPENING_WORDS and rest else []
+    rest = [token for token in tokens if token.start >= end.end()]
+    if 0 < len(opening) <= MAX_OPENING_WORDS and any(token.text.isalpha() for token in rest):
+        return opening, rest
+    return [], []
 
 
 def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
@@ -485,12 +486,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             split = parts(message.get(TEXT) or "", message.get(TEXT_TOKENS, []))
             if len(split) < 2:
                 split = []
-            # the whole message, its parts and its opening in one call of the classifier
+            # the whole message, its parts, its opening and the rest in one call
             tokens = message.get(TEXT_TOKENS, [])
-            opening = opening_words(message.get(TEXT) or "", tokens)
+            opening, rest = opening_words(message.get(TEXT) or "", tokens)
             ranking, *scored = self.rankings([self.spelt(tokens)] + [
-                self.spelt(chunk) for _, chunk in split] + [self.spelt(opening)] * bool(opening))
-            opened = scored.pop() if opening else None
+                self.spelt(chunk) for _, chunk in split] + [
+                self.spelt(words) for words in (opening, rest) if words])
+            opened, after = scored[len(split):] or (None, None)
+            scored = scored[:len(split)]
             asks_anything = any(question for question, _ in split)
             split = [(question or ((any(asked for asked, _ in split[:i])
                                     # "my skin felt tight for a few hours after my last
@@ -512,10 +515,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if not questions and ranking[0]["name"] in AROUND_THE_SESSION \
                     and BEFORE_AND_AFTER.search(message.get(TEXT) or ""):
                 questions = AROUND_THE_SESSION
-            if (opened and opened[0]["name"] == "stop" and not questions
-                    and opened[0]["confidence"] >= self.config["part_threshold"]
-                    and not asks_anything):
-                ranking = opened
+            if opened and not questions and not asks_anything:
+                ranking = self._opened(ranking, opened, after, message.get(TEXT) or "")
             if ranking[0]["name"] == "affirm" and IF_QUESTION.match(message.get(TEXT) or ""):
                 ranking = ranking[1:]  # "y si funciona de verdad?" asks; it says no "sí"
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
@@ -526,6 +527,20 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if len(questions) > 1:
                 message.set(QUESTIONS, questions, add_to_output=True)
         return messages
+
+    def _opened(self, ranking: List[Dict[str, Any]], opened: List[Dict[str, Any]],
+                after: List[Dict[str, Any]], text: str) -> List[Dict[str, Any]]:
+        """The ranking of a message that opens with a few words: a stop is a
+        stop, whatever reason follows ("stop, I'll wait until after the baby
+        arrives"); small talk before a question asks it ("ah ok, y con eczema
+        tampoco?")."""
+        sure = self.config["part_threshold"]
+        if opened[0]["name"] == "stop" and opened[0]["confidence"] >= sure:
+            return opened
+        if (ranking[0]["name"] in SMALL_TALK and text.rstrip().endswith("?")
+                and after[0]["name"].startswith(QUESTION_INTENTS) and after[0]["confidence"] >= sure):
+            return after
+        return ranking
 
     def _by_parts(self, ranking: List[Dict[str, Any]], scored: List[tuple]) -> tuple:
         """The message's intent and questions, from its own ranking and its

@@ -291,7 +291,20 @@ def test_a_request_said_last_after_things_told_is_the_request(last, intent):
     (top("deny", 0.9), "faq_contraindications")])  # only a stop opens for the whole
 def test_a_message_that_opens_with_a_stop_is_a_stop(opening, intent):
     text = "stop, I'll wait until after the baby arrives"
-    classifier = ByText({text: top("faq_contraindications", 0.6), "stop,": opening})
+    classifier = ByText({text: top("faq_contraindications", 0.6), "stop,": opening,
+                         "I'll wait until after the baby arrives": top("faq_preparation", 0.8)})
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    classifier.process([message])
+    assert message.get("intent")["name"] == intent
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("ah ok, y con eczema tampoco?", "faq_contraindications"),  # small talk, then a question
+    ("ah ok, y con eczema tampoco", "acknowledge")])  # no question asked
+def test_small_talk_before_a_question_asks_it(text, intent):
+    rest = text.split(", ", 1)[1]
+    classifier = ByText({text: top("acknowledge", 0.68), "ah ok,": top("acknowledge", 0.99),
+                         rest: top("faq_contraindications", 0.8)})
     message = Message(data={"text": text, "text_tokens": tokens(text)})
     classifier.process([message])
     assert message.get("intent")["name"] == intent
