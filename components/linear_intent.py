@@ -174,12 +174,13 @@ OF_IT = re.compile(r"\b(?:help|helps|work|works|fix|treat|sirve|sirven|funciona|
 MAX_OF_IT_WORDS = 5
 # "my skin looks the same 5 days on. is that normal, ...": a question of a few
 # words whether it is normal asks of what was told just before
-IS_IT_NORMAL = re.compile(r"^\W*(?:(?:is|was|isn'?t)\s+(?:that|this|it)|(?:y\s+)?(?:eso|esto)?\s*es)"
-                          r"\s+(?:normal|ok|okay|expected|usual|com[uú]n)\W*$", re.IGNORECASE)
+IS_IT_NORMAL = re.compile(r"^\W*(?:(?:is|was|isn'?t)\s+(?:that|this|it)|"
+                          r"(?:y\s+)?(?:eso|esto)?\s*es)\s+(?:normal|ok|okay|expected|usual|com[uú]n)\W*$",
+                          re.IGNORECASE)
 # "is swelling normal? how long does it last": how long the skin stays so, not
 # how long the results last
-HOW_LONG_IT = re.compile(r"^\W*(?:(?:and|y|e)\s+)?(?:how long|cu[aá]nto\s+tiempo|cu[aá]ntos\s+d[ií]as|"
-                         r"cu[aá]nto(?=\s+(?:dura|tarda)))"
+HOW_LONG_IT = re.compile(r"^\W*(?:(?:and|y|e)\s+)?(?:how long|cu[aá]nto\s+tiempo|"
+                         r"cu[aá]ntos\s+d[ií]as|cu[aá]nto(?=\s+(?:dura|tarda)))"
                          r"(?:\s+(?:does|will|would|do|is|it|that|this|they|eso|esto|usually|"
                          r"normally|typically|normalmente))*(?:\s+(?:last|lasts|stay|take|"
                          r"stick around|go on|dura|duran|tarda|tardan))?\W*$", re.IGNORECASE)
@@ -538,7 +539,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if opened[0]["name"] == "stop" and opened[0]["confidence"] >= sure:
             return opened
         if (ranking[0]["name"] in SMALL_TALK and text.rstrip().endswith("?")
-                and after[0]["name"].startswith(QUESTION_INTENTS) and after[0]["confidence"] >= sure):
+                and after[0]["name"].startswith(QUESTION_INTENTS)
+                and after[0]["confidence"] >= sure):
             return after
         return ranking
 
