@@ -94,8 +94,11 @@ class ValidateBookingForm(FormValidationAction):
 
     def _answer(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker,
                 parses: Optional[Callable[[str], object]] = None) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot or intent_of(tracker) in INTERRUPTIONS:
+        if tracker.get_slot("requested_slot") != slot:
             return {}
+        explained = self._explains_why(slot, dispatcher, tracker)
+        if explained or intent_of(tracker) in INTERRUPTIONS:
+            return explained
         text = tracker.latest_message.get("text") or ""
         change = _to_change(slot, tracker)
         if change:
@@ -106,6 +109,18 @@ class ValidateBookingForm(FormValidationAction):
         if rest and (_parses(parses, rest) if parses else not booking.looks_like_question(rest)):
             return {slot: rest}  # the steps go on in the language asked for (the slot `language`)
         return self._digression(slot, dispatcher, tracker) or {slot: text}
+
+    @staticmethod
+    def _explains_why(slot: Text, dispatcher: CollectingDispatcher,
+                      tracker: Tracker) -> Dict[Text, Any]:
+        """"why do you need my number?" (no erasure request, no refusal): what
+        the details are for, then the same step again."""
+        text = tracker.latest_message.get("text") or ""
+        if (not booking.asks_why_details(text) or booking.refuses(text)
+                or intent_of(tracker) in INTERRUPTIONS - {"delete_my_data"}):
+            return {}
+        dispatcher.utter_message(response="utter_consent_explained", **values_for(tracker))
+        return {slot: None}
 
     @staticmethod
     def _digression(slot: Text, dispatcher: CollectingDispatcher,
@@ -156,6 +171,10 @@ class ValidateBookingForm(FormValidationAction):
             return {"treatment_area": "skip"}
         if intent_of(tracker) in YES_INTENTS and booking.names_an_area(text):
             return {"treatment_area": text}  # "ok good. my face please"
+        rest = booking.without_language_request(text)
+        if rest is not None and not booking.names_an_area(rest) and not booking.looks_like_question(rest):
+            # "can we do this in english? my husband is reading along": asked again, in English
+            return {"treatment_area": None}
         return self._answer("treatment_area", dispatcher, tracker)
 
     async def extract_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -178,6 +197,9 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "consent":
             return {}
         text = tracker.latest_message.get("text") or ""
+        explained = self._explains_why("consent", dispatcher, tracker)
+        if explained:
+            return explained
         if booking.agrees(text) and intent_of(tracker) not in INTERRUPTIONS - {"delete_my_data"}:
             return {"consent": True}  # "yes you can keep my details" is no erasure request
         if intent_of(tracker) == "delete_my_data" and booking.refuses(text):

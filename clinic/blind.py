@@ -58,12 +58,12 @@ RESPONSE_LABELS = {
     "utter_personal_medical": "personal_medical", "utter_other_language": "other_language",
     "utter_offer_consultation": "offer", "utter_offer_again": "offer", "utter_affirm": "affirm",
     "utter_acknowledge": "affirm", "utter_deny": "deny", "utter_stop": "stop",
-    "utter_which_change": "ask:which_change",
+    "utter_which_change": "ask:which_change", "utter_consent_explained": "privacy",
     "utter_too_many_bad_answers": "invalid", "utter_cannot_view_attachments": "attachment",
 }
 FORM_STEP = re.compile(r"^(ask:|invalid)")  # a form asking, or refusing an answer
 BILINGUAL = {"utter_other_language"}  # its English variation says it in Spanish too
-TALK = {"offer", "resume"}  # said around an answer, not an answer of its own
+TALK = {"offer", "resume", "privacy"}  # said around an answer, not an answer of its own
 
 
 def _pattern(template: str) -> re.Pattern:

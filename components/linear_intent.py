@@ -159,6 +159,15 @@ LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:micr
 SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)\b[^?]*$",
                          re.IGNORECASE)
 
+# "Puedo cualquier día después de las 3", "I can do any morning": when the
+# visitor is free, told without a "?", asks nothing
+AVAILABLE = re.compile(r"^\W*(?:puedo|podr[ií]a|estoy libre|i can(?: do| come)?|i could(?: do| come)?|"
+                       r"i'?m free|i am free)\b[^?]*\b(?:cualquier d[ií]a|todos los d[ií]as|"
+                       r"despu[eé]s de las|antes de las|a las|en la (?:ma[ñn]ana|tarde|noche)|"
+                       r"por la (?:ma[ñn]ana|tarde|noche)|lunes|martes|mi[eé]rcoles|jueves|viernes|"
+                       r"s[aá]bados?|domingos?|any ?(?:day|time)|after \d|before \d|at \d|mornings?|"
+                       r"afternoons?|evenings?|weekends?|weekdays?|mondays?|tuesdays?|wednesdays?|"
+                       r"thursdays?|fridays?|saturdays?|sundays?)\b[^?]*$", re.IGNORECASE)
 
 # "price, pain, downtime?", "price and hours pls": a short message that lists
 # what it asks about, each item a question of its own.
@@ -230,6 +239,11 @@ def bare_word(word: str) -> str:
     return word.lower().strip(",.;:!?¿¡")
 
 
+def said(chunk: List[Token]) -> str:
+    """The words of a part, as written."""
+    return " ".join(token.text for token in chunk)
+
+
 def governed(chunk: List[Token]) -> bool:
     """"neck" in "the price for face and neck (together)": one or two words,
     no preposition of their own (unlike "tiempo de recuperación")."""
@@ -275,7 +289,7 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
                 or (len(words) > 1 and words[-2].text.lower() in PREPOSITIONS and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
-            found.append((not TREATMENT.match(" ".join(token.text for token in chunk))
+            found.append((not TREATMENT.match(said(chunk))
                           and bare(chunk[0]) not in CONNECTIVES and not leads_in(chunk), chunk))
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
@@ -297,7 +311,8 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
         if chunk:
             scene = bool(boundary and (LEAD_IN.match(text[start:end])
                                        or SUBORDINATE.match(text[start:after])))
-            asks = bool(QUESTION.search(text[start:after])) and not scene  # with its "?"
+            asks = (bool(QUESTION.search(text[start:after])) and not scene  # with its "?"
+                    and not AVAILABLE.match(text[start:after]))
             found.append((asks, chunk))
             joined.append(bool(boundary and not scene and JOINED_ES.search(boundary.group())))
         start = after
@@ -332,12 +347,11 @@ def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[T
     what it told is normal (IS_IT_NORMAL), how long a state of the skin it
     names lasts (HOW_LONG_IT), or, in a few words, whether it helps with the
     subject it names (OF_IT)."""
-    said = " ".join(token.text for token in chunk)
+    words = said(chunk)
     told = not asked_before
-    return bool(SAYS_IT_AGAIN.match(said) or (told and IS_IT_NORMAL.match(said))
-                or (HOW_LONG_IT.match(said)
-                    and SKIN_STATE.search(" ".join(token.text for token in before)))
-                or (asks and told and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(said)
+    return bool(SAYS_IT_AGAIN.match(words) or (told and IS_IT_NORMAL.match(words))
+                or (HOW_LONG_IT.match(words) and SKIN_STATE.search(said(before)))
+                or (asks and told and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(words)
                     and names_a_subject(before)
                     and not ANNOUNCING & {bare(token) for token in before}))
 

@@ -57,9 +57,14 @@ class Lists:
         self.asks = _words(lists["asks"])
         # "stretch marks from my pregnancy": where a mark came from, not a state now
         self.past = _words(lists["past"]) if lists.get("past") else None
+        # "me operaron y me quedó una cicatriz": a scar's origin, not a condition
+        self.scar = _words(lists["scar"], prefix=True) if lists.get("scar") else None
+        self.origins = _words(lists["origins"], prefix=True) if lists.get("origins") else None
 
     def match(self, text: str) -> bool:
         now = self.past.sub(" ", text) if self.past else text
+        if self.scar and self.origins and self.scar.search(now):
+            now = self.origins.sub(" ", now)
         return bool(self.self.search(text) and self.conditions.search(now)
                     and self.asks.search(text))
 

@@ -204,7 +204,10 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
                 override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
                 continue
             if self.known_ratio(message) >= self.min_known_ratio:
-                if not served and self.surely_other_language(message):
+                # every word known, one typo aside ("lo conbinan con sueros?",
+                # which lingua reads as Tagalog): a language the assistant speaks
+                if (not served and self.known_ratio(message, typos=True) < 1
+                        and self.surely_other_language(message)):
                     override_intent(message, OTHER_LANGUAGE_INTENT)
                 continue
             if not served and self.other_language(message):

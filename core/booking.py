@@ -27,7 +27,7 @@ SKIP_WORDS = {"skip", "/deny", "no", "nope", "not sure", "don't know", "dont kno
 QUESTION_WORDS = {"what", "how", "does", "do", "is", "are", "can", "could", "will", "would",
                   "when", "why", "which", "who", "where", "should", "any", "whats", "what's",
                   "que", "como", "cuanto", "cuanta", "cuantos", "cuantas", "cuando", "donde",
-                  "cual", "cuales", "quien", "puedo", "puede", "duele", "hay"}
+                  "cual", "cuales", "quien", "puedo", "puede", "duele", "hay", "r"}  # "r u a bot"
 FILLERS = {"wait", "ok", "okay", "oh", "um", "hmm", "hang", "on", "actually", "first", "before",
            "that", "hold", "sorry", "quick", "question", "btw", "also", "and", "but", "so",
            "espera", "espere", "oye", "oiga", "perdon", "una", "pregunta", "antes", "y", "pero",
@@ -55,7 +55,13 @@ def looks_like_question(text: str) -> bool:
         words = [word for word in part.split() if word not in FILLERS]
         if words and words[0] in QUESTION_WORDS:
             return True
-    return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower()))
+    return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower())
+                or INVERTED.search(fold(text)))
+
+
+# "before i give my name where r u guys located": a question inside a sentence
+INVERTED = re.compile(r"\b(?:where|what|when|which|how)\s+(?:r|are|do|does|is|can|will)\s+"
+                      r"(?:u|you|ya|y'?all|your|it|the|they)\b")
 
 
 # "acne scars. sorry my Spanish is not great, can we do this in English?",
@@ -89,6 +95,21 @@ RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go 
                     r"where were we|back to (?:it|the booking)|"
                     r"sigamos|seguimos|sigue|siga|continuar|continua|continue|continuemos|continuamos|"
                     r"adelante|donde ibamos)\b", re.IGNORECASE)
+
+
+# "why do you need my phone?", "¿para qué quieren guardar mis datos?": a
+# question about the consent asked, not an erasure request nor a refusal
+WHY_DETAILS = re.compile(r"^\W*(?:why|what for|para que|pa que|por que)\W*$|"
+                         r"\b(?:why|what for|what (?:do|will|would) you (?:do|use)|how (?:do|will|would) you use|"
+                         r"para que|pa que|por que|que (?:hacen|haran|van a hacer) con|"
+                         r"como (?:usan|usaran|van a usar))\b.*\b(?:data|details|info|information|number|phone|"
+                         r"email|contact|store|keep|save|datos|informacion|numero|telefono|cel|correo|"
+                         r"guardar|guardan|guarden|almacenar)\b")
+
+
+def asks_why_details(text: str) -> bool:
+    """"why do you need my number?": the visitor asks what their details are for."""
+    return looks_like_question(text) and bool(WHY_DETAILS.search(fold(text)))
 
 
 REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really|mejor no)\b|\b(?:don'?t|do not) want\b|"

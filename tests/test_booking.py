@@ -406,3 +406,13 @@ def test_a_plain_yes_before_a_request_is_a_yes(text, yes):
     ("sure thing", False)])
 def test_a_yes_that_goes_on_to_name_an_area_answers_the_area_step(text, names):
     assert booking.names_an_area(text) is names
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, expected", [
+    ("why do you need my phone number?", True), ("para qué quieren guardar mis datos?", True),
+    ("why?", True), ("¿pa qué?", True), ("what will you do with my email", True),
+    ("why does it hurt?", False), ("yes you can keep my details", False),
+    ("para que sirve el microneedling?", False)])
+def test_a_question_about_what_the_details_are_for_is_told_apart(text, expected):
+    assert booking.asks_why_details(text) is expected

@@ -173,6 +173,22 @@ def test_a_no_that_mentions_keeping_details_ends_the_form_and_the_next_question_
         ["ask:consent"], ["stopped"], ["contact"]]
 
 
+@pytest.mark.parametrize("texts, step, then, reader", [
+    (["please call me back", "why do you need my phone number?", "ok yes"],
+     "ask:consent", "ask:name", READER),
+    (["quiero una cita", "la frente", "y para qué quieren guardar mis datos?", "sí"],
+     "ask:consent", "ask:name", SPANISH),
+    (["call me back please", "yes", "Ana Diaz", "what will you do with my number?",
+      "801-555-0142"], "ask:contact", "saved", READER)])
+def test_why_the_details_are_needed_is_explained_and_the_step_asked_again(
+        assistant, texts, step, then, reader):
+    sender = new_sender()
+    for text in texts[:-2]:
+        assistant.say(text, sender)
+    assert reader.labels(assistant.say(texts[-2], sender)) == ["privacy", step]
+    assert answers(reader.labels(assistant.say(texts[-1], sender))) == [then]
+
+
 def test_a_first_name_alone_is_taken_at_the_name_step(assistant):
     assert outcomes(assistant, ["please have someone call me", "sure", "Priya", "801-555-0142",
                                 "thank you!"]) == [
@@ -247,6 +263,13 @@ def test_a_sentence_in_english_switches_a_spanish_booking_to_english(assistant):
     assert outcomes(assistant, ["quiero agendar una consulta pa mi hija",
                                 "hi, I'm her daughter, it's for the acne scars on my forehead",
                                 "yes"])[1:] == [["ask:consent"], ["ask:name"]]
+
+
+def test_a_request_for_english_at_the_area_step_asks_the_area_again_in_english(assistant):
+    assert outcomes(assistant, ["ok quiero cita",
+                                "can we do this in english? my friend is reading along",
+                                "acne scars on my chin"])[1:] == [
+        ["ask:treatment_area"], ["ask:consent"]]
 
 
 def test_a_yes_with_a_switch_back_to_spanish_at_the_read_back_saves(assistant):

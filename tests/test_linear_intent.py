@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from clinic.spacy_model import TARGET
 from components.linear_intent import (BEFORE_AND_AFTER, IF_QUESTION, LinearIntentClassifier, Speller, lemmas,
-                                     parts, stated)
+                                     parts, said, stated)
 
 pytestmark = pytest.mark.unit
 
@@ -155,10 +155,14 @@ def tokens(text: str) -> List[Token]:
     ("price, does it hurt?", [(True, "price,"), (True, "does it hurt?")]),
     ("stretch marks - and is it safe for dark skin?",
      [(True, "stretch marks"), (True, "and is it safe for dark skin?")]),
+    # when the visitor is free asks nothing; "puedo ...?" does
+    ("¿me dan una cita? Puedo cualquier día después de las 4",
+     [(True, "¿me dan una cita?"), (False, "Puedo cualquier día después de las 4")]),
+    ("can i book? i can do any morning", [(True, "can i book?"), (False, "i can do any morning")]),
+    ("¿tienen citas? puedo ir el sábado?", [(True, "¿tienen citas?"), (True, "puedo ir el sábado?")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
-    found = [(question, " ".join(token.text for token in chunk))
-             for question, chunk in parts(text, tokens(text))]
+    found = [(question, said(chunk)) for question, chunk in parts(text, tokens(text))]
     assert found == expected
 
 

@@ -28,6 +28,9 @@ LISTS = load_lists()
     "i'm on metformin for my pcos, is that a problem?",
     "tomo metformina y tengo la presión alta, me afecta?",
     "i have stretch marks from my pregnancy but i'm pregnant again now, can i?",
+    "i had surgery two weeks ago, can i still come in for microneedling?",
+    "me operaron hace un mes, ¿puedo hacerme el tratamiento?",
+    "been on methotrexate for my RA for years, can i come in for it?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
@@ -43,6 +46,8 @@ def test_a_question_about_ones_own_health_is_personal(text):
     # where the marks came from, not a condition now
     "i have stretch marks from my pregnancy on my belly, can you treat those?",
     "tengo estrías del embarazo en la panza, ¿me lo puedo hacer ahí?",
+    "me operaron de la rodilla y me quedó una cicatriz fea, se puede mejorar?",
+    "i had surgery on my knee last year and the scar is still dark, can i do it there?",
 ])
 def test_other_questions_are_not(text):
     assert not personal(text, LISTS)
