@@ -42,6 +42,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components import MIN_CORRECTED, MIN_MEANT, one_typo_away
 from core.language import (ENGLISH, ENTITY, SPANISH, SPANISH_TELLS, STRETCHED, WORD, fold,
                            tell_counts, tells)
 
@@ -219,9 +220,15 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
 
     def all_spanish(self, words: List[str]) -> bool:
         """"es medico o estetico?" (Italian to lingua): every word is a word
-        of the Spanish examples, one of them a word only they use."""
+        of the Spanish examples, or one typo from one ("lo conbinan con
+        sueros?", Tagalog to lingua), and one of them a word only they use."""
+        if self.spanish_vocabulary is None:
+            return False
         folded = {fold(word) for word in words}
-        return (self.spanish_vocabulary is not None and folded <= self.spanish_vocabulary
+        unknown = folded - self.spanish_vocabulary
+        return (len(unknown) <= 1 and all(len(word) >= MIN_CORRECTED and any(
+                    len(near) >= MIN_MEANT and near in self.spanish_vocabulary
+                    for near in one_typo_away(word)) for word in unknown)
                 and bool(folded & self.spanish_words))
 
     @staticmethod

@@ -47,6 +47,22 @@ STATED = REQUESTS + ("clinic_contact",)
 PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "todavía", "luego",
            "despues", "después", "nunca"}
 CALLING_THEMSELVES = {"i'll", "ill", "myself", "yo"}  # "yo les marco"
+# What a request said as a statement names (stated(); had() for HAD)
+REQUEST_WORDS = re.compile(r"\b(?:book\w*|schedul\w*|appointments?|appt|consult\w*|slot|sign me up|"
+                           r"call\w*|ring|phone|number|email|contact|person|human|someone|somebody|"
+                           r"staff|agend\w*|cita|reserv\w*|apart\w*|espacio|turno|llam\w*|marc\w*|"
+                           r"tel[eé]fono|correo|n[uú]mero|whatsapp|cel|persona|alguien|humano)\b",
+                           re.IGNORECASE)
+HAD = re.compile(r"\b(?:ya tengo|i (?:already )?have (?:my|an|a)|i'?ve (?:got|booked)|mi cita es|"
+                 r"my appointment is|su cita|her appointment|his appointment)\b", re.IGNORECASE)
+# "ayer les dejé mis datos para que me llamaran": a request made before, told
+# without asking anything, gets the clinic's contact details, not a new form
+ASKED_BEFORE = re.compile(r"\b(?:i left (?:my|you my|u my)|already (?:booked|requested|asked|sent)|"
+                          r"ya (?:les? )?(?:ped[ií]|agend[eé]|reserv[eé]|mand[eé])|"
+                          r"(?:les? )?dej[eé] (?:mis|mi) (?:datos|n[uú]mero|tel[eé]fono|info))\b",
+                          re.IGNORECASE)
+ASKS_NOW = re.compile(r"\?|\b(?:want|wanna|would like|like to|please|pls|can|could|quiero|quisiera|"
+                      r"porfa|por favor|pueden|puede|podr[ií]an)\b", re.IGNORECASE)
 # "what do i do before and after?": both topics (not "before and after photos")
 BEFORE_AND_AFTER = re.compile(r"\b(?:before and after|antes y despu[eé]s)\b(?!\s*(?:photo|pic|foto|imag))",
                               re.IGNORECASE)
@@ -156,7 +172,8 @@ LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:micr
 
 # "When I come in, what do you do first?": a clause of time or condition
 # (without its own "?") sets the scene for the question after it.
-SUBORDINATE = re.compile(r"\W*(?:when|if|once|after|before)\s+(?:i|i'm|im|we|my)\b[^?]*$",
+SUBORDINATE = re.compile(r"\W*(?:(?:so|and|but|ok|okay)\s+)?(?:when|if|once|after|before)\s+"
+                         r"(?:i|i'm|im|we|my)\b[^?]*$",
                          re.IGNORECASE)
 
 # "Puedo cualquier día después de las 3", "I can do any morning": when the
@@ -369,12 +386,28 @@ def opening_words(text: str, tokens: List[Token]) -> tuple:
     return [], []
 
 
+def had(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
+    """A request the visitor has had already, or someone else's ("ya tengo
+    mi cita para el viernes", "me quiere llevar a su cita"): told, not asked."""
+    return ranking[0]["name"] in REQUESTS and bool(HAD.search(said(chunk)))
+
+
 def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
-    """A request said as a statement, not put off, nor a call the visitor
-    will make ("what's your number then, ill just call")."""
+    """A request said as a statement that names what it asks for ("and i'd
+    like to book"; not "I want to make sure I'm in good hands"), not put off,
+    not had already ("ya tengo mi cita para el viernes"), not a condition
+    ("if I schedule it midweek"), nor a call the visitor will make ("what's
+    your number then, ill just call")."""
     words = {bare(token) for token in chunk}
-    return (ranking[0]["name"] in STATED and not words & PUT_OFF
+    text = said(chunk)
+    return (ranking[0]["name"] in STATED and bool(REQUEST_WORDS.search(text))
+            and not words & PUT_OFF and not had(chunk, ranking) and not SUBORDINATE.match(text)
             and not (ranking[0]["name"] == "request_callback" and words & CALLING_THEMSELVES))
+
+
+def asked_before(text: str) -> bool:
+    """A request the visitor made before, told without asking anything now."""
+    return bool(ASKED_BEFORE.search(text)) and not ASKS_NOW.search(text)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -510,7 +543,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             opened, after = scored[len(split):] or (None, None)
             scored = scored[:len(split)]
             asks_anything = any(question for question, _ in split)
-            split = [(question or ((any(asked for asked, _ in split[:i])
+            split = [((question and not had(chunk, part)) or ((any(asked for asked, _ in split[:i])
                                     # "my skin felt tight for a few hours after my last
                                     # session. i'd like to book the next one": the message's
                                     # last word is the request, after things told
@@ -534,6 +567,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 ranking = self._opened(ranking, opened, after, message.get(TEXT) or "")
             if ranking[0]["name"] == "affirm" and IF_QUESTION.match(message.get(TEXT) or ""):
                 ranking = ranking[1:]  # "y si funciona de verdad?" asks; it says no "sí"
+            if ranking[0]["name"] in REQUESTS and asked_before(message.get(TEXT) or ""):
+                ranking = [{**ranking[0], "name": "clinic_contact"}] + [
+                    ranked for ranked in ranking[1:] if ranked["name"] != "clinic_contact"]
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     and FULL_NAME.match((message.get(TEXT) or "").strip())):
                 ranking = ranking[1:]

@@ -48,7 +48,9 @@ VAGUE = {"thing", "thingy", "things", "stuff", "whatchamacallit", "thingamajig",
 SMALL = {"the", "a", "an", "that", "this", "with", "of", "u", "you", "know", "ya", "like",
          "hm", "hmm", "m", "mm", "uh", "uhh", "um", "umm", "er", "ah", "oh", "well", "so", "and",
          "ok", "okay", "what", "el", "la", "lo", "los", "las", "del", "de", "ese", "esa", "eso",
-         "este", "esta", "con", "un", "una", "mi", "my", "your", "su", "que", "pues", "y"}
+         "este", "esta", "con", "un", "una", "mi", "my", "your", "su", "que", "pues", "y",
+         # "mmm el de la cosa esa del otro dia pues"
+         "otro", "otra", "dia", "día", "other", "day", "from"}
 
 
 def names_nothing(found: List[str]) -> bool:

@@ -10,8 +10,8 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic.spacy_model import TARGET
-from components.linear_intent import (BEFORE_AND_AFTER, IF_QUESTION, LinearIntentClassifier, Speller, lemmas,
-                                     parts, said, stated)
+from components.linear_intent import (BEFORE_AND_AFTER, IF_QUESTION, LinearIntentClassifier, Speller,
+                                     asked_before, had, lemmas, parts, said, stated)
 
 pytestmark = pytest.mark.unit
 
@@ -336,7 +336,10 @@ def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
 
 @pytest.mark.parametrize("text, is_request", [
     ("y me pasan su telefono", True), ("and i'd like to book", True),
-    ("i don't want to book yet", False), ("todavía no quiero agendar", False)])
+    ("i don't want to book yet", False), ("todavía no quiero agendar", False),
+    # naming nothing asked for, had already, a condition
+    ("I want to make sure I'm in good hands", False), ("ya tengo mi cita para el viernes", False),
+    ("if I schedule it midweek", False)])
 def test_a_request_said_as_a_statement_counts_unless_put_off(text, is_request):
     assert stated(tokens(text), top("book_consultation", 0.9)) is is_request
     assert not stated(tokens(text), top("faq_scars", 0.9))
@@ -375,3 +378,22 @@ def test_the_english_lemmas_read_number_as_number_not_numb():
                                         ("y si, agéndeme", False), ("si", False)])
 def test_y_si_with_a_question_asks_rather_than_agrees(text, asks):
     assert bool(IF_QUESTION.match(text)) == asks
+
+
+@pytest.mark.parametrize("text, before", [
+    ("hola, ayer les dejé mis datos para que me llamaran", True),
+    ("I left my number on your website last week", True),
+    ("i already booked online yesterday", True),
+    ("ayer les dejé mis datos, me pueden llamar hoy?", False),  # asked again now
+    ("i left my number yesterday, can someone call me back", False),
+    ("quiero agendar una cita", False)])
+def test_a_request_made_before_and_only_told_is_no_new_request(text, before):
+    assert asked_before(text) is before
+
+
+@pytest.mark.parametrize("text, told", [
+    ("Ya tengo mi cita para el viernes", True), ("Mi comadre me quiere llevar a su cita", True),
+    ("I already have an appointment on friday", True), ("can i get an appointment friday", False)])
+def test_an_appointment_had_already_or_someone_elses_is_no_request(text, told):
+    assert had(tokens(text), top("book_consultation", 0.9)) is told
+    assert not had(tokens(text), top("faq_aftercare", 0.9))
