@@ -46,6 +46,11 @@ class Invalid(ValueError):
         self.response = response
 
 
+# "before i give my name where r u guys located": a question inside a sentence
+INVERTED = re.compile(r"\b(?:where|what|when|which|how)\s+(?:r|are|do|does|is|can|will)\s+"
+                      r"(?:u|you|ya|y'?all|your|it|the|they)\b")
+
+
 def looks_like_question(text: str) -> bool:
     """Ends with "?", or a part of it starts with a question word, perhaps
     after a filler ("wait, how long is the recovery", "ok and does it hurt")."""
@@ -57,11 +62,6 @@ def looks_like_question(text: str) -> bool:
             return True
     return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower())
                 or INVERTED.search(fold(text)))
-
-
-# "before i give my name where r u guys located": a question inside a sentence
-INVERTED = re.compile(r"\b(?:where|what|when|which|how)\s+(?:r|are|do|does|is|can|will)\s+"
-                      r"(?:u|you|ya|y'?all|your|it|the|they)\b")
 
 
 # "acne scars. sorry my Spanish is not great, can we do this in English?",
