@@ -290,3 +290,14 @@ def test_a_short_question_just_after_a_topic_is_read_as_about_it(assistant):
     side effects it asks about them."""
     assert outcomes(assistant, ["¿qué efectos secundarios tiene?", "¿y eso le pasa a todos?"],
                     SPANISH) == [["side_effects"], ["side_effects"]]
+
+
+def test_a_call_back_asked_for_before_and_only_told_gets_the_contact_details_not_a_form(
+        assistant):
+    assert outcomes(assistant, ["hola, ayer les dejé mis datos para que me llamaran"],
+                    SPANISH) == [["contact"]]
+
+
+def test_a_misspelt_spanish_question_is_answered_in_spanish_not_as_another_language(assistant):
+    """"conbinan": lingua, unsure of the misspelling, reads Tagalog."""
+    assert outcomes(assistant, ["la conbinan con sueros?"], SPANISH) == [["combined_treatments"]]
