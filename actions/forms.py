@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 FORM_SLOTS = ["treatment_area", "consent", "name", "contact", "preferred_time", "confirmed"]
 BOOKING_SLOTS = FORM_SLOTS + ["contact_kind", "bad_answers", "offered"]
 INTERRUPTIONS = {"stop", *URGENT_INTENTS, "delete_my_data"}  # rules
+# A stop or an urgent symptom always wins; "delete my data" may be misread
+# ("yes you can keep my details", "why do you need my data?")
+ENDINGS = INTERRUPTIONS - {"delete_my_data"}
 YES_INTENTS = {"affirm", "acknowledge"}  # a bare "ok" is a yes inside a form
 # Asked again after these ("yes" is no name), and after "carry on".
 NOT_AN_ANSWER = {"greet", "thanks", BOOKING_INTENT, "bot_challenge", "goodbye", *YES_INTENTS,
@@ -117,7 +120,7 @@ class ValidateBookingForm(FormValidationAction):
         the details are for, then the same step again."""
         text = tracker.latest_message.get("text") or ""
         if (not booking.asks_why_details(text) or booking.refuses(text)
-                or intent_of(tracker) in INTERRUPTIONS - {"delete_my_data"}):
+                or intent_of(tracker) in ENDINGS):
             return {}
         dispatcher.utter_message(response="utter_consent_explained", **values_for(tracker))
         return {slot: None}
@@ -200,7 +203,7 @@ class ValidateBookingForm(FormValidationAction):
         explained = self._explains_why("consent", dispatcher, tracker)
         if explained:
             return explained
-        if booking.agrees(text) and intent_of(tracker) not in INTERRUPTIONS - {"delete_my_data"}:
+        if booking.agrees(text) and intent_of(tracker) not in ENDINGS:
             return {"consent": True}  # "yes you can keep my details" is no erasure request
         if intent_of(tracker) == "delete_my_data" and booking.refuses(text):
             return {"consent": False}  # "no, don't keep my details": nothing is kept yet
