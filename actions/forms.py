@@ -147,13 +147,15 @@ class ValidateBookingForm(FormValidationAction):
         if intent in NOT_AN_ANSWER or (intent in (CONTINUE_INTENT, FALLBACK_INTENT)
                                        and booking.asks_to_resume(text)):
             return {slot: None}
+        if intent == FALLBACK_INTENT and _likely_not_an_answer(slot, tracker):
+            return {slot: None}  # "sale pues si quiero la consulta" at the area step
         asked = asked_in(tracker)
         answered = {}
         if asked and (booking.looks_like_question(text) or _names_a_clinic_detail(tracker)):
             topics = answer(dispatcher, asked, offer=False, language=language_of(tracker))
             if topics:  # "does it hurt?", then "how long does that last?"
                 answered = {"topic": topics[-1]}
-        elif "?" in text:  # unsure: the likeliest topics as buttons, if any
+        elif booking.looks_like_question(text):  # unsure: the likeliest topics as buttons, if any
             offered = likeliest(tracker, {*KNOWLEDGE.by_intent, *CLINIC_QUESTIONS})
             if offered:
                 dispatcher.utter_message(response="utter_did_you_mean",
@@ -209,6 +211,8 @@ class ValidateBookingForm(FormValidationAction):
             return {"consent": False}  # "no, don't keep my details": nothing is kept yet
         if intent_of(tracker) in INTERRUPTIONS:
             return {}
+        if booking.asks_to_resume(text) and not booking.says_yes(text):
+            return {"consent": None}  # "ah ok, sigue" after a question: asked again
         if intent_of(tracker) in YES_INTENTS | {"deny"}:
             return {"consent": intent_of(tracker) in YES_INTENTS}
         if intent_of(tracker) in (CONTINUE_INTENT, FALLBACK_INTENT) and booking.says_yes_first(text):
@@ -306,6 +310,16 @@ def _names_a_clinic_detail(tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     return (intent.get("name") in CLINIC_QUESTIONS and intent.get("confidence", 0) >= SURE_DETAIL
             and len(text.split()) <= MAX_DETAIL_WORDS)
+
+
+def _likely_not_an_answer(slot: Text, tracker: Tracker) -> bool:
+    """A message the classifier is unsure of, likeliest a yes or a booking
+    request, and at the area step naming no area: no answer to the step."""
+    ranking = [ranked["name"] for ranked in tracker.latest_message.get("intent_ranking") or []
+               if ranked["name"] != FALLBACK_INTENT]
+    text = tracker.latest_message.get("text") or ""
+    return (bool(ranking) and ranking[0] in NOT_AN_ANSWER
+            and not (slot == "treatment_area" and booking.names_an_area(text)))
 
 
 def _asks_something(tracker: Tracker) -> bool:

@@ -51,7 +51,7 @@ CALLING_THEMSELVES = {"i'll", "ill", "myself", "yo"}  # "yo les marco"
 REQUEST_WORDS = re.compile(r"\b(?:book\w*|schedul\w*|appointments?|appt|consult\w*|slot|sign me up|"
                            r"call\w*|ring|phone|number|email|contact|person|human|someone|somebody|"
                            r"staff|agend\w*|cita|reserv\w*|apart\w*|espacio|turno|llam\w*|marc\w*|"
-                           r"tel[eé]fono|correo|n[uú]mero|whatsapp|cel|persona|alguien|humano)\b",
+                           r"tel[eé]fono|correo|n[uú]mero|whatsapp|cel|persona|alguien|humano|habl\w*)\b",
                            re.IGNORECASE)
 HAD = re.compile(r"\b(?:ya tengo|i (?:already )?have (?:my|an|a)|i'?ve (?:got|booked)|mi cita es|"
                  r"my appointment is|su cita|her appointment|his appointment)\b", re.IGNORECASE)
@@ -392,6 +392,12 @@ def had(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
     return ranking[0]["name"] in REQUESTS and bool(HAD.search(said(chunk)))
 
 
+def named(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
+    """A request asked in a part of a message names what it asks for ("can
+    someone call me?"); "me acuesto?", read as a call-back, does not."""
+    return ranking[0]["name"] not in REQUESTS or bool(REQUEST_WORDS.search(said(chunk)))
+
+
 def stated(chunk: List[Token], ranking: List[Dict[str, Any]]) -> bool:
     """A request said as a statement that names what it asks for ("and i'd
     like to book"; not "I want to make sure I'm in good hands"), not put off,
@@ -543,7 +549,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             opened, after = scored[len(split):] or (None, None)
             scored = scored[:len(split)]
             asks_anything = any(question for question, _ in split)
-            split = [((question and not had(chunk, part)) or ((any(asked for asked, _ in split[:i])
+            split = [((question and not had(chunk, part) and named(chunk, part))
+                      or ((any(asked for asked, _ in split[:i])
                                     # "my skin felt tight for a few hours after my last
                                     # session. i'd like to book the next one": the message's
                                     # last word is the request, after things told

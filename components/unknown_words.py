@@ -40,6 +40,7 @@ VOCABULARY_FILE = "vocabulary.json"
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
+MASHED = re.compile(r"([^\W\d_])\1{2,}")  # "ñññ", "kkkk"
 SERVED = {"ENGLISH", "SPANISH"}
 # "u know... the thing", "mmm el coso ese": a word for anything, with only
 # small words around it, names nothing to answer
@@ -55,13 +56,15 @@ SMALL = {"the", "a", "an", "that", "this", "with", "of", "u", "you", "know", "ya
 
 def names_nothing(found: List[str]) -> bool:
     """A vague word ("the thing") and nothing else but small words."""
-    return bool(VAGUE & set(found)) and set(found) <= VAGUE | SMALL
+    found = {unstretched(word) for word in found}  # "mmm" is "m"
+    return bool(VAGUE & found) and found <= VAGUE | SMALL
 
 
 def words(tokens: Iterable[Token]) -> List[str]:
-    """The lemmas of the tokens that contain a letter (no emoji, digits, punctuation)."""
-    return [unstretched(token.lemma or token.text) for token in tokens
-            if any(character.isalpha() for character in token.text)]
+    """The lemmas of the tokens that contain a letter (no emoji, digits,
+    punctuation); a letter typed over and over ("ñññ") as typed: no word."""
+    return [token.text if MASHED.fullmatch(token.text) else unstretched(token.lemma or token.text)
+            for token in tokens if any(character.isalpha() for character in token.text)]
 
 
 @lru_cache(maxsize=1)

@@ -137,6 +137,11 @@ def agrees(text: str) -> bool:
             and not asks_to_change(text) and not asks_to_resume(text))
 
 
+def says_yes(text: str) -> bool:
+    """"yes, go ahead", "sí, sigue": a yes word opens the message ("ok" is none)."""
+    return bool(YES.search(fold(text)))
+
+
 def says_yes_first(text: str) -> bool:
     """"yes, that's fine. can we continue in English?": a plain yes, then a
     request that is no question about the treatment ("ok, let's carry on"
@@ -165,7 +170,7 @@ def asks_to_resume(text: str) -> bool:
 LEAD_IN = re.compile(r"^(?:\s*(?:ok|okay|sure|yes|yeah|yep|well|um|oh|alright|"
                      r"s[ií]|claro|bueno|pues|okey)\b[\s,.!:;-]*)*"
                      r"(?:(?:my (?:full )?(?:name|email|e-mail|phone|number|phone number|cell)"
-                     r"(?: is|'s)?|name(?: is|'s)|it's|it is|its|i'm|i am|this is|call me|"
+                     r"(?: is|'s)?|name(?: is|'s)|it's|it is|its|i'?m|i am|this is|call me|"
                      r"you can reach me (?:at|on)|me llamo|mi nombre es|soy|"
                      r"mi (?:cel|celular|tel[eé]fono|n[uú]mero|correo|email|e-mail)(?: es)?)"
                      r"\b[\s,:;-]*)?", re.IGNORECASE)
@@ -216,7 +221,7 @@ ASIDE = re.compile(r"\s*\([^()]*\)\s*")  # "Jared Hatch (her dad)": the name is 
 def name(text: str) -> str:
     said = NAME_SAID.search(text)  # "ok igual quiero la consulta, me llamo Daniela Reyes"
     text = said.group("name") if said else text
-    cleaned = without_lead_in(ASIDE.sub(" ", text).strip() or text)
+    cleaned = without_lead_in(ASIDE.sub(" ", text).strip() or text).rstrip(" .!")
     if not cleaned or len(cleaned) > MAX_NAME or len(cleaned.split()) > 6:
         raise Invalid("utter_invalid_name")
     if not re.fullmatch(r"[^\W\d_]+(?:[ '’.-][^\W\d_]*)*", cleaned):
@@ -242,12 +247,19 @@ NAME_SAID = re.compile(r"[,.;:!]\s*(?:my (?:full )?name is|my name's|me llamo|mi
                        r"(?P<name>[^\W\d_][^,.;!?]*?)\W*$", re.IGNORECASE)
 
 
+# "ok its Brianna": one capitalised word after "it's", "I'm", "this is"
+ONE_NAME_SAID = re.compile(r"\W*(?i:(?:ok|okay|sure|yes|yeah|oh|well|si|sí|bueno)\W+)*"
+                           r"(?i:it'?s|it is|i'?m|i am|this is)\s+"
+                           r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*\W*")
+
+
 def looks_like_a_name(text: str) -> bool:
     """"Sadie Call", "Ty Nguyen": two to four capitalised words, read as a
     name at the name step even when they also sound like a request or a
     thank-you; and "my name is ...", "me llamo ...", whatever the NLU made
     of them."""
-    if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text)) and not looks_like_question(text):
+    if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text)
+            or ONE_NAME_SAID.fullmatch(text)) and not looks_like_question(text):
         return True
     words = without_lead_in(ASIDE.sub(" ", text)).split()  # "ok its Nia Johnson (her mom)"
     return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME

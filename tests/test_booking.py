@@ -345,7 +345,8 @@ def test_a_question_a_resume_or_a_correction_is_no_yes(text):
                                             ("ok igual quiero la consulta, me llamo Daniela Reyes",
                                              "Daniela Reyes"),
                                             ("de nuevo en español: me llamo Sandra Lopez",
-                                             "Sandra Lopez")])
+                                             "Sandra Lopez"),
+                                            ("its Brianna!", "Brianna"), ("Im Sam.", "Sam")])
 def test_a_name_is_read_after_its_lead_in(text, expected):
     assert booking.name(text) == expected
 
@@ -386,6 +387,7 @@ def test_a_skip_after_a_lead_in_skips_the_area(text):
     ("Book Now", False), ("Where Are You", False), ("sadie call", False), ("Sadie", False),
     ("ok its Nia Johnson", True), ("ok Thank You", False),  # after a lead-in
     ("Jared Hatch (her dad)", True),  # an aside after the name
+    ("ok its Brianna", True), ("I am Sam", True), ("ok its fine", False),  # one name after "it's"
 ])
 def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
     assert booking.looks_like_a_name(text) is is_name

@@ -301,3 +301,32 @@ def test_a_call_back_asked_for_before_and_only_told_gets_the_contact_details_not
 def test_a_misspelt_spanish_question_is_answered_in_spanish_not_as_another_language(assistant):
     """"conbinan": lingua, unsure of the misspelling, reads Tagalog."""
     assert outcomes(assistant, ["la conbinan con sueros?"], SPANISH) == [["combined_treatments"]]
+
+
+def test_an_unsure_question_without_a_question_mark_at_the_area_step_is_no_area(assistant):
+    """"wait first how long does it take to heal" (the classifier unsure of
+    it) gets "Did you mean" and the area step again, not stored as the area."""
+    steps = outcomes(assistant, ["can i book a consult", "wait first how long does it take to heal",
+                                 "ok carry on"])
+    assert steps[1][-1:] == ["ask:treatment_area"] and steps[1][0] in ("downtime", "not_understood")
+    assert steps[2] == ["ask:treatment_area"]
+
+
+def test_carry_on_after_a_question_at_the_consent_step_asks_for_consent_again(assistant):
+    """"ah ok, sigue" resumes; it is no yes to storing the details."""
+    assert outcomes(assistant, ["q me marquen porfa", "y ustedes donde quedan?", "ah ok, sigue",
+                                "sí"], SPANISH) == [
+        ["ask:consent"], ["location", "ask:consent"], ["ask:consent"], ["ask:name"]]
+
+
+def test_a_first_name_after_its_is_taken_at_the_name_step(assistant):
+    assert outcomes(assistant, ["can somebody just call me", "sure", "ok its Brianna",
+                                "385-555-0147"]) == [
+        ["ask:consent"], ["ask:name"], ["ask:contact"], ["saved"]]
+
+
+def test_a_question_part_read_as_a_call_back_starts_no_form(assistant):
+    """"me acuesto?" inside a run of questions names no call-back."""
+    steps = outcomes(assistant, ["me da nervio... como es el procedimiento? me acuesto? "
+                                 "me limpian la cara primero?"], SPANISH)
+    assert steps == [["how_it_works"]]

@@ -31,6 +31,8 @@ LISTS = load_lists()
     "i had surgery two weeks ago, can i still come in for microneedling?",
     "me operaron hace un mes, ¿puedo hacerme el tratamiento?",
     "been on methotrexate for my RA for years, can i come in for it?",
+    "estoy en quimio y tengo la piel reseca, es mala idea?",
+    "mi hija tiene 16 y toma unas pastillas para el acne, se lo pueden hacer?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)

@@ -126,3 +126,12 @@ def test_a_message_the_language_tagger_told_spanish_is_never_another_language():
     tagged.set("entities", [{"entity": "language", "value": "es", "start": 0, "end": len(text)}])
     assert guard().process([untagged])[0].get("intent")["name"] == "other_language"
     assert guard().process([tagged])[0].get("intent")["name"] == "nlu_fallback"
+
+
+def test_a_letter_typed_over_and_over_is_no_known_word():
+    """"ñññ" drawn out is "n", a word of the examples ("n/a"); typed thrice
+    alone it is no word, so "ajsjd ñññ" falls back instead of reading as a no."""
+    known_n = UnknownWordsGuard({}, model_storage=None, resource=None,
+                                vocabulary=VOCABULARY | {"n"})
+    [processed] = known_n.process([message("ajsjd ñññ", "deny")])
+    assert processed.get("intent")["name"] == "nlu_fallback"
