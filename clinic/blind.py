@@ -151,12 +151,14 @@ def matches(expected: str, actual: str) -> bool:
     return False
 
 
-def turn_right(expected: Sequence[str], labels: Sequence[str]) -> bool:
+def turn_right(expected: Sequence[str], labels: Sequence[str], in_form: bool = False) -> bool:
     """Every expected outcome, in order, and nothing else; a form asking again
-    after refusing an answer ("invalid") counts as asking."""
+    after refusing an answer ("invalid") counts as asking. "any" is anything
+    but a form step not asked for (`in_form`: a form the visitor asked for
+    is open, so its step is no such step)."""
     got = [label for label in answers(labels) if label != "invalid"]
     if list(expected) == ["any"]:
-        return not held(expected, labels)
+        return in_form or not held(expected, labels)
     if "personal_medical" in expected:  # the contraindications answer and the offer are it;
         in_form = any(item.startswith("ask:") for item in expected)  # a form offers nothing
         got = ["personal_medical" if label == "contraindications" and ("offer" in labels or in_form)
@@ -180,10 +182,15 @@ class Result:
     offered: List[str] = field(default_factory=list)
     style: str = ""
     spanish: List[str] = field(default_factory=list)  # the replies read as Spanish
+    in_form: bool = False  # the turn before expected a form's step
 
     @property
     def right(self) -> bool:
-        return turn_right(self.expected, self.labels) or self.answered_in_spanish
+        return turn_right(self.expected, self.labels, self.in_form) or self.answered_in_spanish
+
+    @property
+    def held(self) -> bool:
+        return not self.in_form and held(self.expected, self.labels)
 
     @property
     def urgent(self) -> bool:
@@ -199,7 +206,8 @@ class Result:
         got = answers(self.spanish)
         if self.expected == ["urgent"]:
             return got == ["urgent"]
-        return self.expected == ["other_language"] and bool(got) and "not_understood" not in got
+        return (len(self.expected) == 1 and "other_language" in self.expected[0].split("|")
+                and bool(got) and "not_understood" not in got)  # "hola": greet|other_language
 
     @property
     def asked(self) -> bool:
@@ -221,7 +229,7 @@ class Conversation:
 
     @property
     def held_turns(self) -> int:
-        return sum(held(turn.expected, turn.labels) for turn in self.turns)
+        return sum(turn.held for turn in self.turns)
 
 
 def expectation(value) -> List[str]:
@@ -259,15 +267,17 @@ def run_conversation(url: str, conversation: Dict, readers: Dict[str, Reader],
     """The turns in order; a turn with `lang` switches the language replies
     are expected in, from that turn on."""
     client, sender = Client(url), f"blind-{uuid.uuid4().hex[:12]}"
-    turns = []
+    turns: List[Result] = []
     for turn in conversation["turns"]:
         language = turn.get("lang", language)
         reader = readers[language]
         replies = client.say(turn["user"], sender)
+        in_form = bool(turns) and any(FORM_STEP.match(option) for label in turns[-1].expected
+                                      for option in label.split("|"))
         turns.append(Result(turn["user"], expectation(turn["expect"]), reader.labels(replies),
                             reader.offered(replies),
                             spanish=readers["es"].labels(replies)
-                            if language == "en" and "es" in readers else []))
+                            if language == "en" and "es" in readers else [], in_form=in_form))
     return Conversation(conversation["id"], turns)
 
 

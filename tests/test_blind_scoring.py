@@ -48,3 +48,23 @@ def test_an_english_sets_spanish_messages_are_right_when_answered_in_spanish():
     assert numbers["urgent, recall"] == (1, 1)
     assert numbers["other languages, clear reply"] == (1, 1)
     assert numbers["urgent, false alarms"] == (0, 1)
+
+
+def test_a_spanish_greeting_is_right_where_another_language_is_one_option():
+    """An English set's "hola" expects greet|other_language: a Spanish greeting is clear."""
+    greet_es = next(variant["text"] for variant in RESPONSES["utter_greet"]
+                    if any(condition.get("value") == "es"
+                           for condition in variant.get("condition") or [])
+                    ).format(**KNOWLEDGE.values_in["es"])
+    assert scored(["greet|other_language"], [greet_es]).right
+    assert not scored(["greet|other_language"], [greet_es], spanish_too=False).right
+
+
+def test_anything_asked_inside_a_form_the_visitor_opened_may_get_the_step_again():
+    """"q dias tienen libres?" at the time step (expected "any"): the step
+    asked again is no form holding the visitor, as it would be outside one."""
+    step = RESPONSES["utter_ask_preferred_time"][0]["text"].format(**KNOWLEDGE.values)
+    inside = Result("q dias tienen libres?", ["any"], ENGLISH.labels(replies(step)), in_form=True)
+    outside = Result("q dias tienen libres?", ["any"], ENGLISH.labels(replies(step)))
+    assert inside.right and not inside.held
+    assert not outside.right and outside.held
