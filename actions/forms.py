@@ -211,8 +211,8 @@ class ValidateBookingForm(FormValidationAction):
             return {"consent": False}  # "no, don't keep my details": nothing is kept yet
         if intent_of(tracker) in INTERRUPTIONS:
             return {}
-        if booking.asks_to_resume(text) and not booking.says_yes(text):
-            return {"consent": None}  # "ah ok, sigue" after a question: asked again
+        if booking.asks_to_resume(text) and not booking.says_yes(text) and _resumed(tracker):
+            return {"consent": None}  # "ah ok, sigue" after a question answered: asked again
         if intent_of(tracker) in YES_INTENTS | {"deny"}:
             return {"consent": intent_of(tracker) in YES_INTENTS}
         if intent_of(tracker) in (CONTINUE_INTENT, FALLBACK_INTENT) and booking.says_yes_first(text):
@@ -310,6 +310,21 @@ def _names_a_clinic_detail(tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     return (intent.get("name") in CLINIC_QUESTIONS and intent.get("confidence", 0) >= SURE_DETAIL
             and len(text.split()) <= MAX_DETAIL_WORDS)
+
+
+def _resumed(tracker: Tracker) -> bool:
+    """The assistant's last turn answered a question and asked "Shall we
+    continue with your booking?": "go on" answers that, not the step."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif (users == 1 and event.get("event") == "bot"
+              and (event.get("metadata") or {}).get("utter_action") == "utter_booking_resume"):
+            return True
+    return False
 
 
 def _likely_not_an_answer(slot: Text, tracker: Tracker) -> bool:

@@ -330,3 +330,11 @@ def test_a_question_part_read_as_a_call_back_starts_no_form(assistant):
     steps = outcomes(assistant, ["me da nervio... como es el procedimiento? me acuesto? "
                                  "me limpian la cara primero?"], SPANISH)
     assert steps == [["how_it_works"]]
+
+
+def test_go_ahead_at_the_consent_step_is_a_yes(assistant):
+    """Asked straight after the consent question, "go ahead" agrees; only
+    after a question answered does it resume (the test above)."""
+    assert outcomes(assistant, ["sure, let's book a consult", "scalp, mainly the front hairline",
+                                "go ahead"]) == [
+        ["ask:treatment_area"], ["ask:consent"], ["ask:name"]]
