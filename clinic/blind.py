@@ -160,8 +160,8 @@ def turn_right(expected: Sequence[str], labels: Sequence[str], in_form: bool = F
     if list(expected) == ["any"]:
         return in_form or not held(expected, labels)
     if "personal_medical" in expected:  # the contraindications answer and the offer are it;
-        in_form = any(item.startswith("ask:") for item in expected)  # a form offers nothing
-        got = ["personal_medical" if label == "contraindications" and ("offer" in labels or in_form)
+        asking = any(item.startswith("ask:") for item in expected)  # a form offers nothing
+        got = ["personal_medical" if label == "contraindications" and ("offer" in labels or asking)
                else label for label in got]
     return len(got) == len(expected) and all(map(matches, expected, got))
 
