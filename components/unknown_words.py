@@ -40,7 +40,6 @@ VOCABULARY_FILE = "vocabulary.json"
 # other than the Latin one ("微针疼吗") says enough.
 MIN_WORDS_FOR_LANGUAGE = 3
 CURRENCY = re.compile(r"[$€£]")
-MASHED = re.compile(r"([^\W\d_])\1{2,}")  # "ñññ", "kkkk"
 SERVED = {"ENGLISH", "SPANISH"}
 # "u know... the thing", "mmm el coso ese": a word for anything, with only
 # small words around it, names nothing to answer
@@ -63,7 +62,7 @@ def names_nothing(found: List[str]) -> bool:
 def words(tokens: Iterable[Token]) -> List[str]:
     """The lemmas of the tokens that contain a letter (no emoji, digits,
     punctuation); a letter typed over and over ("ñññ") as typed: no word."""
-    return [token.text if MASHED.fullmatch(token.text) else unstretched(token.lemma or token.text)
+    return [token.text if STRETCHED.fullmatch(token.text) else unstretched(token.lemma or token.text)
             for token in tokens if any(character.isalpha() for character in token.text)]
 
 
