@@ -397,3 +397,74 @@ def test_a_request_made_before_and_only_told_is_no_new_request(text, before):
 def test_an_appointment_had_already_or_someone_elses_is_no_request(text, told):
     assert had(tokens(text), top("book_consultation", 0.9)) is told
     assert not had(tokens(text), top("faq_aftercare", 0.9))
+
+
+def trained(tmp_path, **config) -> LinearIntentClassifier:
+    """A classifier trained on a few examples of three intents."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    examples = {"faq_pain": ["does it hurt", "is microneedling painful", "will the needles hurt"],
+                "faq_cost": ["how much does it cost", "what is the price", "is it expensive"],
+                "out_of_scope": ["what is the weather", "tell me a joke", "do you sell cars"]}
+    classifier = LinearIntentClassifier.create(
+        {"C": 100, **config}, LocalModelStorage(tmp_path), Resource("classifier"),
+        ExecutionContext(GraphSchema({}), "test"))
+    classifier.train(TrainingData([
+        Message(data={"text": text, "text_tokens": tokens(text), "intent": intent})
+        for intent, texts in examples.items() for text in texts]))
+    return classifier
+
+
+def test_the_nearest_examples_vote_for_their_own_intents(tmp_path):
+    classifier = trained(tmp_path, neighbours=2)
+    votes = classifier.neighbour_votes(["does it hurt", "what is the price"])
+    classes = list(classifier.model["classifier"].classes_)
+    assert votes[0].argmax() == classes.index("faq_pain")
+    assert votes[1].argmax() == classes.index("faq_cost")
+    assert votes.sum(axis=1) == pytest.approx([1, 1])
+
+
+def test_the_vote_takes_its_share_of_the_probabilities_and_leaves_out_of_scope_alone(tmp_path):
+    classifier = trained(tmp_path, neighbours=2, neighbour_weight=0.3)
+    texts = ["does it hurt or is the price", "tell me a joke about cars"]
+    probabilities, votes = classifier.probabilities(texts), classifier.neighbour_votes(texts)
+    blended = classifier.blended(texts)
+    assert blended[0] == pytest.approx(0.7 * probabilities[0] + 0.3 * votes[0])
+    assert blended[1] == pytest.approx(probabilities[1])  # out_of_scope, first: not voted on
+    assert classifier.model["classifier"].classes_[probabilities[1].argmax()] == "out_of_scope"
+
+
+def test_the_examples_the_vote_reads_are_kept_in_the_model_files(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    classifier = trained(tmp_path, neighbours=2, neighbour_weight=0.3)
+    loaded = LinearIntentClassifier.load(
+        {"C": 100, "neighbours": 2, "neighbour_weight": 0.3}, LocalModelStorage(tmp_path),
+        Resource("classifier"), ExecutionContext(GraphSchema({}), "test"))
+    texts = ["does it hurt", "price of the needles", "do you sell jokes"]
+    assert loaded.blended(texts) == pytest.approx(classifier.blended(texts), abs=1e-12)
+
+
+def test_a_model_trained_before_the_vote_loads_and_ranks_by_the_classifier_alone(tmp_path):
+    """The model in service, or one rolled back to, may have no examples stored."""
+    import numpy as np
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    trained(tmp_path, neighbours=2, neighbour_weight=0.3)
+    weights_file = tmp_path / "classifier" / "weights.npz"
+    with np.load(weights_file) as weights:
+        older = {key: weights[key] for key in ("words_idf", "chars_idf", "coef", "intercept")}
+    np.savez(weights_file, **older)
+    loaded = LinearIntentClassifier.load(
+        {"C": 100, "neighbours": 2, "neighbour_weight": 0.3}, LocalModelStorage(tmp_path),
+        Resource("classifier"), ExecutionContext(GraphSchema({}), "test"))
+    texts = ["does it hurt or is the price"]
+    assert loaded.examples is None
+    assert loaded.blended(texts) == pytest.approx(loaded.probabilities(texts), abs=0)
