@@ -458,7 +458,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.speller = Speller({})
         self._model_storage = model_storage
         self._resource = resource
-        self.examples: Optional[csr_matrix] = None  # the training examples' features, one row each
+        # the training examples' features, one column each (so that a message's
+        # row of features times it is a row of cosines, sparse times sparse)
+        self.examples: Optional[csr_matrix] = None
         self.example_classes = np.zeros(0, dtype=int)  # the index of each one's intent
 
     @classmethod
@@ -494,7 +496,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.model["classifier"] = LogisticRegression(
             C=self.config["C"], solver="newton-cg", max_iter=5000).fit(
             self.features(texts), [example.get(INTENT) for example in examples])
-        self.examples = self.features(texts)
+        self.examples = self.features(texts).T.tocsr()
         self.example_classes = np.searchsorted(self.model["classifier"].classes_,
                                                [example.get(INTENT) for example in examples])
         self._persist()
@@ -509,11 +511,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 "classes": [str(name) for name in classifier.classes_],
                 "forms": self.speller.forms,
             }))
+            rows = self.examples.T.tocsr()  # one row per example, as trained
             np.savez(directory / WEIGHTS_FILE, words_idf=words.idf_, chars_idf=chars.idf_,
                      coef=classifier.coef_, intercept=classifier.intercept_,
-                     examples_data=self.examples.data, examples_indices=self.examples.indices,
-                     examples_indptr=self.examples.indptr,
-                     examples_shape=np.array(self.examples.shape),
+                     examples_data=rows.data, examples_indices=rows.indices,
+                     examples_indptr=rows.indptr, examples_shape=np.array(rows.shape),
                      example_classes=self.example_classes)
 
     @classmethod
@@ -532,7 +534,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 if "examples_data" in weights.files:  # a model trained before the vote has none
                     component.examples = csr_matrix(
                         (weights["examples_data"], weights["examples_indices"],
-                         weights["examples_indptr"]), shape=tuple(weights["examples_shape"]))
+                         weights["examples_indptr"]), shape=tuple(weights["examples_shape"])).T.tocsr()
                     component.example_classes = weights["example_classes"]
         component.model = {**model, "classifier": classifier}
         component.speller = Speller(vocabularies.get("forms", {}))
@@ -544,21 +546,24 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return " ".join(word if token.text.istitle() else self.speller.correct(word)
                         for token in tokens for word in [unstretched(token.lemma or token.text)])
 
-    def probabilities(self, texts: List[str]) -> np.ndarray:
+    def probabilities(self, texts: List[str], features: Any = None) -> np.ndarray:
         """What the classifier's predict_proba gives (the softmax of its
         scores: multinomial), without its input checks, which took most of
         a call's time."""
         classifier = self.model["classifier"]
-        scores = self.features(texts) @ classifier.coef_.T + classifier.intercept_
+        features = self.features(texts) if features is None else features
+        scores = features @ classifier.coef_.T + classifier.intercept_
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
 
-    def neighbour_votes(self, texts: List[str]) -> np.ndarray:
+    def neighbour_votes(self, texts: List[str], features: Any = None) -> np.ndarray:
         """Each intent's share of the cosine similarity of the message's
         `neighbours` nearest training examples (all intents alike when no
         example shares a feature with it)."""
-        similarity = (self.features(texts) @ self.examples.T).toarray()
-        nearest = np.argsort(-similarity, axis=1)[:, :self.config["neighbours"]]
+        features = self.features(texts) if features is None else features
+        similarity = (features @ self.examples).toarray()
+        count = min(self.config["neighbours"], similarity.shape[1])
+        nearest = np.argpartition(-similarity, count - 1, axis=1)[:, :count]
         votes = np.zeros((len(texts), len(self.model["classifier"].classes_)))
         for row, columns in enumerate(nearest):
             np.add.at(votes[row], self.example_classes[columns], similarity[row, columns])
@@ -567,11 +572,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def blended(self, texts: List[str]) -> np.ndarray:
         """The classifier's probabilities, blended with the neighbours' vote."""
-        probabilities = self.probabilities(texts)
+        features = self.features(texts)
+        probabilities = self.probabilities(texts, features)
         weight = self.config["neighbour_weight"]
         if not weight or self.examples is None:
             return probabilities
-        blend = (1 - weight) * probabilities + weight * self.neighbour_votes(texts)
+        blend = (1 - weight) * probabilities + weight * self.neighbour_votes(texts, features)
         unvoted = np.isin(self.model["classifier"].classes_[probabilities.argmax(axis=1)],
                           self.config["unvoted"])
         blend[unvoted] = probabilities[unvoted]
