@@ -650,9 +650,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """The ranking of a message that opens with a few words: a stop is a
         stop, whatever reason follows ("stop, I'll wait until after the baby
         arrives"); small talk before a question asks it ("ah ok, y con eczema
-        tampoco?")."""
+        tampoco?"); a greeting before a request makes it ("hola, quiero
+        apartar mi segunda sesion"); of a whole too unsure to answer, a sure
+        yes opening it is what it says ("si, mejor que me vean")."""
         sure = self.config["part_threshold"]
         if opened[0]["name"] == "stop" and opened[0]["confidence"] >= sure:
+            return opened
+        if (opened[0]["name"] == "greet" and after[0]["confidence"] >= sure
+                and after[0]["confidence"] > ranking[0]["confidence"]):
+            return after
+        if (opened[0]["name"] == "affirm" and opened[0]["confidence"] >= sure
+                and ranking[0]["confidence"] < self.config["whole_threshold"]):
             return opened
         if (ranking[0]["name"] in SMALL_TALK and text.rstrip().endswith("?")
                 and after[0]["name"].startswith(QUESTION_INTENTS)

@@ -26,6 +26,7 @@ SKIP_WORDS = {"skip", "/deny", "no", "nope", "not sure", "don't know", "dont kno
               "omitir", "saltar", "no se", "no estoy segura", "no estoy seguro", "nada", "ninguno"}
 QUESTION_WORDS = {"what", "how", "does", "do", "is", "are", "can", "could", "will", "would",
                   "when", "why", "which", "who", "where", "should", "any", "whats", "what's",
+                  "where's", "wheres", "how's", "hows", "who's", "when's",
                   "que", "como", "cuanto", "cuanta", "cuantos", "cuantas", "cuando", "donde",
                   "cual", "cuales", "quien", "puedo", "puede", "duele", "hay", "r"}  # "r u a bot"
 FILLERS = {"wait", "ok", "okay", "oh", "um", "hmm", "hang", "on", "actually", "first", "before",
@@ -219,7 +220,8 @@ ASIDE = re.compile(r"\s*\([^()]*\)\s*")  # "Jared Hatch (her dad)": the name is 
 
 
 def name(text: str) -> str:
-    said = NAME_SAID.search(text)  # "ok igual quiero la consulta, me llamo Daniela Reyes"
+    # "ok igual quiero la consulta, me llamo Daniela Reyes", "ok whatever. Lindsey Park"
+    said = NAME_SAID.search(text) or name_last(text)
     text = said.group("name") if said else text
     cleaned = without_lead_in(ASIDE.sub(" ", text).strip() or text).rstrip(" .!")
     if not cleaned or len(cleaned) > MAX_NAME or len(cleaned.split()) > 6:
@@ -246,6 +248,16 @@ NAME_LEAD_IN = re.compile(r"^\W*(?:(?:ok|okay|yes|sure|si|sí|claro|bueno|pues)\
 NAME_SAID = re.compile(r"[,.;:!]\s*(?:my (?:full )?name is|my name's|me llamo|mi nombre es)\s+"
                        r"(?P<name>[^\W\d_][^,.;!?]*?)\W*$", re.IGNORECASE)
 
+# "ok whatever. Lindsey Park": a full name, alone, after a few words said first
+NAME_LAST = re.compile(r"\W*(?:[^\W\d_]+[\s,]+){0,2}[^\W\d_]+[.;!]+\s*(?P<name>[A-Z][^\W\d_]*"
+                       r"(?:['’-][^\W\d_]+)*(?:\s+[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*){1,3})[.!]*")
+
+
+
+def name_last(text: str) -> Optional[re.Match]:
+    said = NAME_LAST.fullmatch(text)
+    return said if said and said.group("name").split()[0].lower() not in NOT_A_FIRST_NAME else None
+
 
 # "ok its Brianna": one capitalised word after "it's", "I'm", "this is"
 ONE_NAME_SAID = re.compile(r"\W*(?i:(?:ok|okay|sure|yes|yeah|oh|well|si|sí|bueno)\W+)*"
@@ -258,7 +270,7 @@ def looks_like_a_name(text: str) -> bool:
     name at the name step even when they also sound like a request or a
     thank-you; and "my name is ...", "me llamo ...", whatever the NLU made
     of them."""
-    if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text)
+    if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text) or name_last(text)
             or ONE_NAME_SAID.fullmatch(text)) and not looks_like_question(text):
         return True
     words = without_lead_in(ASIDE.sub(" ", text)).split()  # "ok its Nia Johnson (her mom)"

@@ -346,7 +346,8 @@ def test_a_question_a_resume_or_a_correction_is_no_yes(text):
                                              "Daniela Reyes"),
                                             ("de nuevo en español: me llamo Sandra Lopez",
                                              "Sandra Lopez"),
-                                            ("its Brianna!", "Brianna"), ("Im Sam.", "Sam")])
+                                            ("its Brianna!", "Brianna"), ("Im Sam.", "Sam"),
+                                            ("ok whatever. Lindsey Park", "Lindsey Park")])
 def test_a_name_is_read_after_its_lead_in(text, expected):
     assert booking.name(text) == expected
 
@@ -354,6 +355,14 @@ def test_a_name_is_read_after_its_lead_in(text, expected):
 @pytest.mark.unit
 def test_a_name_said_after_something_else_is_a_name():
     assert booking.looks_like_a_name("ok igual quiero la consulta, me llamo Daniela Reyes")
+    assert booking.looks_like_a_name("ok whatever. Lindsey Park")
+    assert not booking.looks_like_a_name("fine. Book Now")
+
+
+@pytest.mark.unit
+def test_a_question_word_with_its_verb_joined_asks():
+    assert booking.looks_like_question("wait where's the clinic exactly, I'm in Ogden")
+    assert booking.looks_like_question("ok and how's the recovery")
 
 
 @pytest.mark.unit

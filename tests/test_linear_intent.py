@@ -249,6 +249,14 @@ def test_a_full_name_is_no_request_to_stop_unless_the_classifier_is_sure(text, c
     assert message.get("intent")["name"] == intent
 
 
+def read(text: str, rankings: dict) -> str:
+    """The intent of `text` by a classifier that ranks each text (the whole,
+    a part) as `rankings` says."""
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    ByText(rankings).process([message])
+    return message.get("intent")["name"]
+
+
 class ByText(LinearIntentClassifier):
     """The classifier with a ranking per text (the whole message or a part)."""
 
@@ -269,11 +277,8 @@ class ByText(LinearIntentClassifier):
     (top("affirm", 0.9), "faq_contraindications")])  # small talk never hides the question
 def test_a_lone_spanish_question_after_context_counts_when_the_whole_is_unsure(whole, intent):
     text = "tengo la piel sensible, ¿me lo puedo hacer?"
-    classifier = ByText({text: whole, "tengo la piel sensible,": top("faq_skin_types", 0.6),
-                         "¿me lo puedo hacer?": top("faq_contraindications", 0.95)})
-    message = Message(data={"text": text, "text_tokens": tokens(text)})
-    classifier.process([message])
-    assert message.get("intent")["name"] == intent
+    assert read(text, {text: whole, "tengo la piel sensible,": top("faq_skin_types", 0.6),
+                       "¿me lo puedo hacer?": top("faq_contraindications", 0.95)}) == intent
 
 
 @pytest.mark.parametrize("last, intent", [
@@ -282,11 +287,8 @@ def test_a_lone_spanish_question_after_context_counts_when_the_whole_is_unsure(w
 def test_a_request_said_last_after_things_told_is_the_request(last, intent):
     told = "my skin felt tight for a few hours after my last session."
     text = f"{told} {last}"
-    classifier = ByText({text: top("faq_aftercare", 0.8), told: top("faq_aftercare", 0.9),
-                         last: top("book_consultation", 0.95)})
-    message = Message(data={"text": text, "text_tokens": tokens(text)})
-    classifier.process([message])
-    assert message.get("intent")["name"] == intent
+    assert read(text, {text: top("faq_aftercare", 0.8), told: top("faq_aftercare", 0.9),
+                       last: top("book_consultation", 0.95)}) == intent
 
 
 @pytest.mark.parametrize("opening, intent", [
@@ -295,11 +297,8 @@ def test_a_request_said_last_after_things_told_is_the_request(last, intent):
     (top("deny", 0.9), "faq_contraindications")])  # only a stop opens for the whole
 def test_a_message_that_opens_with_a_stop_is_a_stop(opening, intent):
     text = "stop, I'll wait until after the baby arrives"
-    classifier = ByText({text: top("faq_contraindications", 0.6), "stop,": opening,
-                         "I'll wait until after the baby arrives": top("faq_preparation", 0.8)})
-    message = Message(data={"text": text, "text_tokens": tokens(text)})
-    classifier.process([message])
-    assert message.get("intent")["name"] == intent
+    assert read(text, {text: top("faq_contraindications", 0.6), "stop,": opening,
+                       "I'll wait until after the baby arrives": top("faq_preparation", 0.8)}) == intent
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -307,11 +306,26 @@ def test_a_message_that_opens_with_a_stop_is_a_stop(opening, intent):
     ("ah ok, y con eczema tampoco", "acknowledge")])  # no question asked
 def test_small_talk_before_a_question_asks_it(text, intent):
     rest = text.split(", ", 1)[1]
-    classifier = ByText({text: top("acknowledge", 0.68), "ah ok,": top("acknowledge", 0.99),
-                         rest: top("faq_contraindications", 0.8)})
-    message = Message(data={"text": text, "text_tokens": tokens(text)})
-    classifier.process([message])
-    assert message.get("intent")["name"] == intent
+    assert read(text, {text: top("acknowledge", 0.68), "ah ok,": top("acknowledge", 0.99),
+                       rest: top("faq_contraindications", 0.8)}) == intent
+
+
+@pytest.mark.parametrize("whole, intent", [
+    (top("greet", 0.5), "book_consultation"),  # the request after the greeting
+    (top("faq_sessions", 0.9), "faq_sessions")])  # unless the whole is surer
+def test_a_greeting_before_a_request_makes_the_request(whole, intent):
+    text = "hola, quiero apartar mi segunda sesion"
+    assert read(text, {text: whole, "hola,": top("greet", 0.99),
+                       "quiero apartar mi segunda sesion": top("book_consultation", 0.82)}) == intent
+
+
+@pytest.mark.parametrize("whole, intent", [
+    (top("faq_vs_other_treatments", 0.43), "affirm"),  # too unsure to answer: the yes
+    (top("faq_vs_other_treatments", 0.8), "faq_vs_other_treatments")])  # sure: the whole
+def test_a_yes_opening_a_message_read_unsurely_is_a_yes(whole, intent):
+    text = "si, mejor que me vean"
+    assert read(text, {text: whole, "si,": top("affirm", 0.99),
+                       "mejor que me vean": top("request_callback", 0.4)}) == intent
 
 
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
