@@ -400,8 +400,12 @@ NEXT_MONTH = re.compile(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?nex
 
 # "january 15", "december 20th": a day of the month, no hour ("january 15
 # morning" is no 3 pm); said with its ordinal, parsedatetime reads it so
-MONTH_DAY = re.compile(r"\b((?:january|february|march|april|may|june|july|august|september|"
-                       r"october|november|december)\s+\d{1,2})(?:st|nd|rd|th)?\b")
+MONTH_DAY = re.compile(r"\b((?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+                       r"\s+\d{1,2})(?:st|nd|rd|th)?\b")
+# "this thursday", said on a Saturday: the coming one (parsedatetime reads
+# the one of this week, gone)
+THIS_WEEKDAY = re.compile(r"\bthis\s+(?:mon|tues?|wed|thu|thurs|fri|sat|sun)[a-z]*\b")
+WEEK = datetime.timedelta(days=7)
 
 
 NO_HOUR = re.compile(rf"{MONTH_DAY.pattern}|\bin \d+ days?\b")  # numbers that are no hour
@@ -435,6 +439,8 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
             parsed = parsed.replace(hour=hour, minute=0)
     when = parsed.replace(tzinfo=zone)
     has_time = context.hasTime
+    if when.date() < now.date() and THIS_WEEKDAY.search(english):
+        when += WEEK
     if (when if has_time else when.replace(hour=23, minute=59)) <= now:
         raise Invalid("utter_invalid_preferred_time_past")
     if clinic.opening_hours.confirmed:

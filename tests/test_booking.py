@@ -139,6 +139,8 @@ def test_anything_else_is_not_a_contact(text):
     ("thursday 9:30 in the morning", "Thursday 26 November 2026 at 9:30 AM"),
     ("friday at 10", "Friday 27 November 2026 at 10:00 AM"),  # a bare hour in a clinic's day
     ("tuesday at 3", "Tuesday 24 November 2026 at 3:00 PM"),
+    ("Friday Dec 18 in the morning", "Friday 18 December 2026 at 9:00 AM"),  # no "18 am"
+    ("this Thursday around 3pm", "Thursday 26 November 2026 at 3:00 PM"),  # said on a Saturday
 ])
 def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
     assert booking.preferred_time(text, CLINIC, NOW).text() == expected
