@@ -406,6 +406,8 @@ MONTH_DAY = re.compile(r"\b((?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|
 # the one of this week, gone)
 THIS_WEEKDAY = re.compile(r"\bthis\s+(?:mon|tues?|wed|thu|thurs|fri|sat|sun)[a-z]*\b")
 WEEK = datetime.timedelta(days=7)
+YEAR = re.compile(r"\b20\d\d\b")
+RECENTLY_PAST = datetime.timedelta(days=60)
 
 
 NO_HOUR = re.compile(rf"{MONTH_DAY.pattern}|\bin \d+ days?\b")  # numbers that are no hour
@@ -441,6 +443,10 @@ def preferred_time(text: str, clinic: Clinic, now: Optional[datetime.datetime] =
     has_time = context.hasTime
     if when.date() < now.date() and THIS_WEEKDAY.search(english):
         when += WEEK
+    if when.year > now.year and MONTH_DAY.search(english) and not YEAR.search(english) and \
+            now - RECENTLY_PAST <= when.replace(year=now.year) < now:
+        # "dec 1" said on 5 December: a slip for a day to come, not next year's
+        raise Invalid("utter_invalid_preferred_time_past")
     if (when if has_time else when.replace(hour=23, minute=59)) <= now:
         raise Invalid("utter_invalid_preferred_time_past")
     if clinic.opening_hours.confirmed:

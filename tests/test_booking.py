@@ -141,6 +141,8 @@ def test_anything_else_is_not_a_contact(text):
     ("tuesday at 3", "Tuesday 24 November 2026 at 3:00 PM"),
     ("Friday Dec 18 in the morning", "Friday 18 December 2026 at 9:00 AM"),  # no "18 am"
     ("this Thursday around 3pm", "Thursday 26 November 2026 at 3:00 PM"),  # said on a Saturday
+    ("march 3rd", "Wednesday 3 March 2027, any time"),  # months away: next year's
+    ("nov 20 2027", "Saturday 20 November 2027, any time"),  # its year said
 ])
 def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
     assert booking.preferred_time(text, CLINIC, NOW).text() == expected
@@ -149,6 +151,8 @@ def test_days_and_times_are_read_in_the_clinic_time_zone(text, expected):
 @pytest.mark.unit
 @pytest.mark.parametrize("text, response", [
     ("yesterday", "utter_invalid_preferred_time_past"),
+    ("nov 20 at 10am", "utter_invalid_preferred_time_past"),  # a slip, not next year's
+    ("el 2 de noviembre en la mañana", "utter_invalid_preferred_time_past"),
     ("today at 9am", "utter_invalid_preferred_time_past"),
     ("sunday", "utter_invalid_preferred_time_closed"),
     ("monday 7pm", "utter_invalid_preferred_time_closed"),
