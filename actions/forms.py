@@ -213,8 +213,11 @@ class ValidateBookingForm(FormValidationAction):
             return {}
         if booking.asks_to_resume(text) and not booking.says_yes(text) and _resumed(tracker):
             return {"consent": None}  # "ah ok, sigue" after a question answered: asked again
-        if intent_of(tracker) in YES_INTENTS | {"deny"}:
-            return {"consent": intent_of(tracker) in YES_INTENTS}
+        if intent_of(tracker) in YES_INTENTS:
+            return {"consent": True}
+        # "ahorita no tengo brote, eso importa?": a "no" inside a question refuses nothing
+        if intent_of(tracker) == "deny" and not booking.looks_like_question(text):
+            return {"consent": False}
         if intent_of(tracker) in (CONTINUE_INTENT, FALLBACK_INTENT) and booking.says_yes_first(text):
             return {"consent": True}  # "yes, that's fine. can we continue in English?"
         if booking.refuses(text) and not booking.looks_like_question(text):

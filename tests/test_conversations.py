@@ -338,3 +338,12 @@ def test_go_ahead_at_the_consent_step_is_a_yes(assistant):
     assert outcomes(assistant, ["sure, let's book a consult", "scalp, mainly the front hairline",
                                 "go ahead"]) == [
         ["ask:treatment_area"], ["ask:consent"], ["ask:name"]]
+
+
+def test_a_question_with_a_no_inside_at_the_consent_step_refuses_nothing(assistant):
+    """"ahorita no tengo brote, eso importa?" asks; it is no "no" to storing the details."""
+    steps = outcomes(assistant, ["quiero agendar una consulta", "los cachetes",
+                                 "ahorita no tengo brote, eso importa?", "sí"], SPANISH)
+    assert steps[:2] == [["ask:treatment_area"], ["ask:consent"]]
+    assert steps[2][-1:] == ["ask:consent"] and "stopped" not in steps[2]
+    assert steps[3] == ["ask:name"]
