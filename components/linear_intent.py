@@ -634,8 +634,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if ranking[0]["name"] == "affirm" and IF_QUESTION.match(message.get(TEXT) or ""):
                 ranking = ranking[1:]  # "y si funciona de verdad?" asks; it says no "sí"
             if ranking[0]["name"] in REQUESTS and asked_before(message.get(TEXT) or ""):
-                ranking = [{**ranking[0], "name": "clinic_contact"}] + [
-                    ranked for ranked in ranking[1:] if ranked["name"] != "clinic_contact"]
+                # every request, and the contact details, get that one reply
+                merged = [ranked for ranked in ranking if ranked["name"] in STATED]
+                ranking = [{"name": "clinic_contact",
+                            "confidence": sum(ranked["confidence"] for ranked in merged)}] + [
+                    ranked for ranked in ranking if ranked["name"] not in STATED]
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     and FULL_NAME.match((message.get(TEXT) or "").strip())):
                 ranking = ranking[1:]

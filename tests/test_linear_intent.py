@@ -482,3 +482,17 @@ def test_a_model_trained_before_the_vote_loads_and_ranks_by_the_classifier_alone
     texts = ["does it hurt or is the price"]
     assert loaded.examples is None
     assert loaded.blended(texts) == pytest.approx(loaded.probabilities(texts), abs=0)
+
+
+def test_a_request_made_before_takes_the_confidence_of_every_request_and_the_contact():
+    """Each gets the same reply, the clinic's contact details: together they
+    are surer than the data deletion the words "mis datos" lean to."""
+    text = "ayer les dejé mis datos para que me llamaran"
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    ByText({text: [{"name": "request_callback", "confidence": 0.45},
+                   {"name": "delete_my_data", "confidence": 0.36},
+                   {"name": "clinic_contact", "confidence": 0.12},
+                   {"name": "book_consultation", "confidence": 0.07}]}).process([message])
+    assert [(ranked["name"], round(ranked["confidence"], 2))
+            for ranked in message.get("intent_ranking")] == [
+        ("clinic_contact", 0.64), ("delete_my_data", 0.36)]
