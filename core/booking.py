@@ -253,7 +253,6 @@ NAME_LAST = re.compile(r"\W*(?:[^\W\d_]+[\s,]+){0,2}[^\W\d_]+[.;!]+\s*(?P<name>[
                        r"(?:['’-][^\W\d_]+)*(?:\s+[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*){1,3})[.!]*")
 
 
-
 def name_last(text: str) -> Optional[re.Match]:
     said = NAME_LAST.fullmatch(text)
     return said if said and said.group("name").split()[0].lower() not in NOT_A_FIRST_NAME else None
