@@ -215,12 +215,13 @@ class ValidateBookingForm(FormValidationAction):
             return {"consent": None}  # "ah ok, sigue" after a question answered: asked again
         if intent_of(tracker) in YES_INTENTS:
             return {"consent": True}
-        # "ahorita no tengo brote, eso importa?": a "no" inside a question refuses nothing
-        if intent_of(tracker) == "deny" and not booking.looks_like_question(text):
+        # "ahorita no tengo brote, eso importa?": a "no" inside a question refuses
+        # nothing; "mmm guardar mis datos? no, mejor no" ends on the refusal
+        if intent_of(tracker) == "deny" and not booking.ends_asking(text):
             return {"consent": False}
         if intent_of(tracker) in (CONTINUE_INTENT, FALLBACK_INTENT) and booking.says_yes_first(text):
             return {"consent": True}  # "yes, that's fine. can we continue in English?"
-        if booking.refuses(text) and not booking.looks_like_question(text):
+        if booking.refuses(text) and not booking.ends_asking(text):
             return {"consent": False}
         return self._digression("consent", dispatcher, tracker) or {"consent": "unclear"}
 

@@ -50,6 +50,9 @@ class Invalid(ValueError):
 # "before i give my name where r u guys located": a question inside a sentence
 INVERTED = re.compile(r"\b(?:where|what|when|which|how)\s+(?:r|are|do|does|is|can|will)\s+"
                       r"(?:u|you|ya|y'?all|your|it|the|they)\b")
+# "espera, antes dime si duele", "tell me if it hurts": a question asked indirectly
+INDIRECT = re.compile(r"\b(?:dime|digame|diganme|cuentame|saber|tell me|know|wondering|wonder)\s+"
+                      r"(?:si|if|whether)\b")
 
 
 def looks_like_question(text: str) -> bool:
@@ -62,7 +65,14 @@ def looks_like_question(text: str) -> bool:
         if words and words[0] in QUESTION_WORDS:
             return True
     return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower())
-                or INVERTED.search(fold(text)))
+                or INVERTED.search(fold(text)) or INDIRECT.search(fold(text)))
+
+
+def ends_asking(text: str) -> bool:
+    """Whether the last sentence is a question: "ahorita no tengo brote, eso
+    importa?" asks, "mmm guardar mis datos? no, mejor no" answers."""
+    sentences = [sentence for sentence in SENTENCE.findall(text) if sentence.strip(" .?!")]
+    return bool(sentences) and looks_like_question(sentences[-1])
 
 
 # "acne scars. sorry my Spanish is not great, can we do this in English?",

@@ -372,6 +372,21 @@ def test_a_question_word_with_its_verb_joined_asks():
 
 
 @pytest.mark.unit
+def test_a_question_asked_indirectly_asks():
+    assert booking.looks_like_question("espera, antes dime si duele")
+    assert booking.looks_like_question("i want to know if it hurts")
+    assert not booking.looks_like_question("si, pueden guardar mis datos")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, expected", [
+    ("ahorita no tengo brote, eso importa?", True), ("mmm guardar mis datos? no, mejor no", False),
+    ("no. why do you need it?", True), ("no thanks", False)])
+def test_a_message_ends_asking_when_its_last_sentence_asks(text, expected):
+    assert booking.ends_asking(text) is expected
+
+
+@pytest.mark.unit
 @pytest.mark.parametrize("text, value", [
     ("my email is ana@example.com", "ana@example.com"),
     ("sure, it's ana@example.com thanks!", "ana@example.com"),

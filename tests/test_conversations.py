@@ -246,6 +246,14 @@ def test_a_short_follow_up_goes_on_with_the_topic_just_answered(assistant):
         ["sessions"], ["sessions"], ["preparation"], ["aftercare"], ["pain"], ["side_effects"]]
 
 
+def test_a_short_follow_up_sure_of_another_topic_asks_it(assistant):
+    """Just after the hair loss, "does it hurt on the scalp too?" asks about the pain."""
+    assert outcomes(assistant, ["can microneedling help with thinning hair?",
+                                "does it hurt on the scalp too?"]) == [["hair_loss"], ["pain"]]
+    assert outcomes(assistant, ["sirve el microneedling para la caida del pelo?",
+                                "y duele en la cabeza o no?"], SPANISH) == [["hair_loss"], ["pain"]]
+
+
 def test_a_name_and_a_phone_said_inside_a_sentence_are_taken(assistant):
     steps = outcomes(assistant, ["que me llamen por favor", "si",
                                  "ok si quiero, me llamo Refugio Hernández",
@@ -347,3 +355,16 @@ def test_a_question_with_a_no_inside_at_the_consent_step_refuses_nothing(assista
     assert steps[:2] == [["ask:treatment_area"], ["ask:consent"]]
     assert steps[2][-1:] == ["ask:consent"] and "stopped" not in steps[2]
     assert steps[3] == ["ask:name"]
+
+
+def test_a_question_asked_indirectly_at_the_consent_step_is_answered(assistant):
+    """"oye, primero dime si duele mucho" asks, though without a "?"."""
+    steps = outcomes(assistant, ["quiero agendar una cita", "el cuello",
+                                 "oye, primero dime si duele mucho"], SPANISH)
+    assert steps == [["ask:treatment_area"], ["ask:consent"], ["pain", "ask:consent"]]
+
+
+def test_a_no_after_a_question_at_the_consent_step_refuses(assistant):
+    """"mmm guardar mis datos? no, mejor no" ends on its answer: nothing is kept."""
+    steps = outcomes(assistant, ["que me marquen porfa", "mmm guardar mis datos? no, mejor no"], SPANISH)
+    assert steps == [["ask:consent"], ["stopped"]]
