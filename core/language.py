@@ -61,8 +61,9 @@ SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", 
                   "agendame", "komo", "kiero", "ke", "quiubo", "quiubole", "jaja", "jajaja",
                   "jajajaja", "jeje", "jejeje"}  # English laughs "haha"
 # ("bye" is not one: Spanish speakers sign off with it too.)
+# ("pls" is not one: "direccion pls", "numero pls" are Spanish speakers'.)
 ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
-                  "please", "pls", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
+                  "please", "thx", "sure", "okay", "want", "need", "hurt", "cost"}
 
 
 STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # a letter thrice: "holaaa", "hiii", "jjjjj"

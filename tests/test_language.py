@@ -91,6 +91,7 @@ def test_words_only_the_spanish_examples_use_tell_a_short_message():
     assert tagger.language("cicatrices?") == "es"
     assert tagger.language("cicatricesss??") == "es"  # drawn out
     assert tagger.language("Cicatrices Lopez") is None  # a name
+    assert tagger.language("cicatrices pls") == "es"  # "pls" is a Spanish speaker's chat word too
 
 
 def test_a_model_trained_before_the_tagger_kept_every_word_still_loads(tmp_path):
