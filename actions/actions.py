@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answer, asked_in,
                              clinic_reply, disclose_first, goes_on, in_context, intent_of, is_short,
-                             language_of, language_told, likeliest, refers_back, urgent_again)
+                             language_of, language_told, likeliest, next_in_time, refers_back,
+                             urgent_again)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
 
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
@@ -152,7 +153,9 @@ class ActionDidYouMean(Action):
         asked = asked_in(tracker)
         if len(asked) > 1:  # "what should i do before and after": each part was clear
             return events + answer_all(dispatcher, asked, language)
-        if topic and (refers_back(text) or in_context(tracker)
+        if later := next_in_time(tracker):  # "y luego? cómo me veo" just after the pain
+            topic = KNOWLEDGE.by_id[later]
+        if topic and (later or refers_back(text) or in_context(tracker)
                       or (goes_on(text) and topic.intent in candidates)
                       or (is_short(text) and topic.intent in candidates[:2])):
             # "does that include big pores?", "and how far apart?", "can i wear

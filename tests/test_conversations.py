@@ -246,6 +246,12 @@ def test_a_short_follow_up_goes_on_with_the_topic_just_answered(assistant):
         ["sessions"], ["sessions"], ["preparation"], ["aftercare"], ["pain"], ["side_effects"]]
 
 
+def test_after_what_comes_after_the_session_is_not_missed(assistant):
+    """"y luego? como me veo" (not understood alone) just after the pain: the side effects."""
+    assert outcomes(assistant, ["eso duele?", "y luego? como me veo"], SPANISH) == [
+        ["pain"], ["side_effects"]]
+
+
 def test_a_short_follow_up_sure_of_another_topic_asks_it(assistant):
     """Just after the hair loss, "does it hurt on the scalp too?" asks about the pain."""
     assert outcomes(assistant, ["can microneedling help with thinning hair?",
