@@ -33,6 +33,7 @@ LISTS = load_lists()
     "been on methotrexate for my RA for years, can i come in for it?",
     "estoy en quimio y tengo la piel reseca, es mala idea?",
     "mi hija tiene 16 y toma unas pastillas para el acne, se lo pueden hacer?",
+    "mi hijo tiene 14 años y le salen muchos granos con brote, le pueden hacer el tratamiento?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
