@@ -462,6 +462,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # row of features times it is a row of cosines, sparse times sparse)
         self.examples: Optional[csr_matrix] = None
         self.example_classes = np.zeros(0, dtype=int)  # the index of each one's intent
+        self._weights: Optional[tuple] = None  # (the classifier, its coef_.T in C order)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -552,7 +553,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         a call's time."""
         classifier = self.model["classifier"]
         features = self.features(texts) if features is None else features
-        scores = features @ classifier.coef_.T + classifier.intercept_
+        if self._weights is None or self._weights[0] is not classifier:
+            # sparse features times the coefficients laid out feature by feature:
+            # a hundred times faster than times the transposed view `coef_.T`
+            self._weights = (classifier, np.ascontiguousarray(classifier.coef_.T))
+        scores = features @ self._weights[1] + classifier.intercept_
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
 
