@@ -34,6 +34,10 @@ LISTS = load_lists()
     "estoy en quimio y tengo la piel reseca, es mala idea?",
     "mi hija tiene 16 y toma unas pastillas para el acne, se lo pueden hacer?",
     "mi hijo tiene 14 años y le salen muchos granos con brote, le pueden hacer el tratamiento?",
+    "mi abuelo trae marcapasos, no le afecta la pluma?",
+    "me quitaron un melanoma del cuello el año pasado, es peligroso hacerme el micro?",
+    "fumo diario, eso interfiere con el tratamiento?",
+    "di a luz hace un mes, me espero o ya me lo puedo hacer?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
@@ -51,6 +55,7 @@ def test_a_question_about_ones_own_health_is_personal(text):
     "tengo estrías del embarazo en la panza, ¿me lo puedo hacer ahí?",
     "me operaron de la rodilla y me quedó una cicatriz fea, se puede mejorar?",
     "i had surgery on my knee last year and the scar is still dark, can i do it there?",
+    "tengo una cicatriz de una quemadura en la mano, se puede mejorar?",
 ])
 def test_other_questions_are_not(text):
     assert not personal(text, LISTS)
