@@ -308,7 +308,8 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
         words = found and [token for token in found[-1][1] if bare(token) not in ARTICLES]
         if chunk and found and (
                 chunk[0].text.lower() in NOT | SKIN_STATES or offers_a_choice(chunk)
-                or (len(words) > 1 and words[-2].text.lower() in PREPOSITIONS and governed(chunk))):
+                or (PREPOSITIONS & {token.text.lower() for token in words[-3:-1]}
+                    and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
             found.append((not TREATMENT.match(said(chunk))

@@ -52,6 +52,10 @@ def tokens(text: str) -> List[Token]:
      [(True, "whats the price for face and neck")]),
     ("cost for neck and face together?", [(True, "cost for neck and face together?")]),
     ("cuanto me cobrarian por cara y cuello", [(True, "cuanto me cobrarian por cara y cuello")]),
+    ("how much for the whole face and neck",  # "for" governs a noun and its adjective
+     [(True, "how much for the whole face and neck")]),
+    ("cuanto cobran por la cara completa y el cuello?",
+     [(True, "cuanto cobran por la cara completa y el cuello?")]),
     ("microneedling vs laser for acne, and how long does it take",  # "vs" asks which
      [(True, "microneedling vs laser for acne,"), (True, "how long does it take")]),
     ("my cat was sick all week. anyway what are your hours",
