@@ -56,6 +56,7 @@ def test_a_question_about_ones_own_health_is_personal(text):
     "me operaron de la rodilla y me quedó una cicatriz fea, se puede mejorar?",
     "i had surgery on my knee last year and the scar is still dark, can i do it there?",
     "tengo una cicatriz de una quemadura en la mano, se puede mejorar?",
+    "tengo estrias del parto en la panza, puedo hacerme el micro ahi?",
 ])
 def test_other_questions_are_not(text):
     assert not personal(text, LISTS)
