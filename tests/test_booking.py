@@ -366,16 +366,13 @@ def test_a_name_said_after_something_else_is_a_name():
 
 
 @pytest.mark.unit
-def test_a_question_word_with_its_verb_joined_asks():
-    assert booking.looks_like_question("wait where's the clinic exactly, I'm in Ogden")
-    assert booking.looks_like_question("ok and how's the recovery")
-
-
-@pytest.mark.unit
-def test_a_question_asked_indirectly_asks():
-    assert booking.looks_like_question("espera, antes dime si duele")
-    assert booking.looks_like_question("i want to know if it hurts")
-    assert not booking.looks_like_question("si, pueden guardar mis datos")
+@pytest.mark.parametrize("text, expected", [
+    ("wait where's the clinic exactly, I'm in Ogden", True),  # a question word with its verb joined
+    ("ok and how's the recovery", True),
+    ("espera, antes dime si duele", True), ("i want to know if it hurts", True),  # asked indirectly
+    ("si, pueden guardar mis datos", False)])  # "si" alone is a yes, not an "if"
+def test_a_question_is_told_by_its_words(text, expected):
+    assert booking.looks_like_question(text) is expected
 
 
 @pytest.mark.unit
