@@ -248,7 +248,13 @@ NOT_A_FIRST_NAME = {
     "yes", "no", "ok", "okay", "need", "want", "get", "make", "thank", "thanks", "hello", "hi",
     "hey", "good", "great", "sure", "not", "never", "stop", "cancel", "wait", "hold", "what",
     "where", "when", "how", "who", "why", "which", "is", "are", "do", "does", "will", "would",
-    "my", "the", "a", "an", "it", "that", "this", "just", "carry", "go", "continue"}
+    "my", "the", "a", "an", "it", "that", "this", "just", "carry", "go", "continue",
+    # and alone at the name step ("Sadie" is a name, "Skip" or "Gracias" none)
+    "skip", "yeah", "yep", "yup", "nope", "nah", "bye", "later", "fine", "cool", "perfect",
+    "hola", "buenas", "buenos", "gracias", "si", "sí", "vale", "listo", "dale", "claro", "sale",
+    "bueno", "perfecto", "cancelar", "cancela", "espera", "omitir", "saltar", "sigue", "sigamos",
+    "continua", "continúa", "adelante", "perdon", "perdón", "nada", "adios", "adiós", "luego",
+    "english", "spanish", "español", "espanol", "ingles", "inglés"}
 
 
 NAME_LEAD_IN = re.compile(r"^\W*(?:(?:ok|okay|yes|sure|si|sí|claro|bueno|pues)\W+)*"
@@ -275,15 +281,16 @@ ONE_NAME_SAID = re.compile(r"\W*(?i:(?:ok|okay|sure|yes|yeah|oh|well|si|sí|buen
 
 
 def looks_like_a_name(text: str) -> bool:
-    """"Sadie Call", "Ty Nguyen": two to four capitalised words, read as a
+    """"Sadie", "Ty Nguyen": one to four capitalised words, read as a
     name at the name step even when they also sound like a request or a
     thank-you; and "my name is ...", "me llamo ...", whatever the NLU made
     of them."""
     if (NAME_LEAD_IN.search(text) or NAME_SAID.search(text) or name_last(text)
             or ONE_NAME_SAID.fullmatch(text)) and not looks_like_question(text):
         return True
-    words = without_lead_in(ASIDE.sub(" ", text)).split()  # "ok its Nia Johnson (her mom)"
-    return (2 <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
+    words = without_lead_in(ASIDE.sub(" ", text)).rstrip(" .!").split()  # "ok its Nia Johnson (her mom)"
+    alone = len(text.split()) == 1  # "Sadie"; not the "Back" of "Call Me Back"
+    return (2 - alone <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
             and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
 
 

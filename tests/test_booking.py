@@ -411,7 +411,8 @@ def test_a_skip_after_a_lead_in_skips_the_area(text):
 @pytest.mark.parametrize("text, is_name", [
     ("Sadie Call", True), ("Ty Nguyen", True), ("Maria Lopez Garcia", True),
     ("Mary-Jane O'Neil", True), ("Thank You", False), ("Call Me Back", False),
-    ("Book Now", False), ("Where Are You", False), ("sadie call", False), ("Sadie", False),
+    ("Book Now", False), ("Where Are You", False), ("sadie call", False), ("Sadie", True),
+    ("Paola.", True), ("Skip", False), ("Gracias", False), ("Sí", False), ("Why?", False),
     ("ok its Nia Johnson", True), ("ok Thank You", False),  # after a lead-in
     ("Jared Hatch (her dad)", True),  # an aside after the name
     ("ok its Brianna", True), ("I am Sam", True), ("ok its fine", False),  # one name after "it's"

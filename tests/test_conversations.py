@@ -232,6 +232,15 @@ def test_a_name_that_sounds_like_a_request_is_taken_as_the_name(assistant):
         ["ask:consent"], ["ask:name"], ["ask:contact"]]
 
 
+def test_a_first_name_alone_is_taken_as_the_name(assistant):
+    """"Maria", which the classifier reads as a greeting, was asked for again."""
+    assert outcomes(assistant, ["I'd like to book a consultation", "my face", "yes", "Maria",
+                                "maria@example.com"])[3:] == [["ask:contact"],
+                                                               ["ask:preferred_time"]]
+    assert outcomes(assistant, ["quiero agendar una cita", "la cara", "si", "Paola"],
+                    SPANISH)[3:] == [["ask:contact"]]
+
+
 def test_how_long_does_that_last_in_a_form_asks_about_the_question_just_answered(assistant):
     assert outcomes(assistant, ["I'd like to book", "skip", "yes",
                                 "before i give my name, does it hurt?",
