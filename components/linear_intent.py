@@ -175,10 +175,12 @@ LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:micr
                      r"it|this|that|the treatment|the procedure)\W*$",
                      re.IGNORECASE)
 
-# "When I come in, what do you do first?": a clause of time or condition
+# "When I come in, what do you do first?", "si me quito las cicatrices con
+# esto, ¿ya no regresan?": a clause of time or condition
 # (without its own "?") sets the scene for the question after it.
-SUBORDINATE = re.compile(r"\W*(?:(?:so|and|but|ok|okay)\s+)?(?:when|if|once|after|before)\s+"
-                         r"(?:i|i'm|im|we|my)\b[^?]*$",
+SUBORDINATE = re.compile(r"\W*(?:(?:(?:so|and|but|ok|okay)\s+)?(?:when|if|once|after|before)\s+"
+                         r"(?:i|i'm|im|we|my)|(?:(?:y|pero|bueno|ok)\s+)?(?:si|cuando|una vez que|"
+                         r"despu[eé]s de que|antes de que)\s+(?:me|mi|mis|yo|ya|lo|la|invierto))\b[^?¿]*$",
                          re.IGNORECASE)
 
 # "Puedo cualquier día después de las 3", "I can do any morning": when the

@@ -43,6 +43,8 @@ def tokens(text: str) -> List[Token]:
      [(True, "hmm how long does recovery take"), (True, "what should i do before")]),
     ("When I come in, what do you do first?",  # so is a clause of time or condition
      [(False, "When I come in,"), (True, "what do you do first?")]),
+    ("Si me quito las marcas con esto, ¿ya no regresan?",  # in Spanish too
+     [(False, "Si me quito las marcas con esto,"), (True, "¿ya no regresan?")]),
     ("what about side effects and who shouldnt get it",
      [(True, "what about side effects"), (True, "who shouldnt get it")]),
     ("Price, pain, downtime?",  # a short list of subjects: each one asked
