@@ -60,6 +60,7 @@ FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|t
                               re.IGNORECASE)
 # "hair los treatment": English with a typo, not the Spanish "los"
 LOSS_TYPO = re.compile(r"(?<=\bhair )los\b|(?<=\bweight )los\b", re.IGNORECASE)
+CLOSE_SECOND = 0.15  # lingua's first language less sure than its second by this: a near tie
 SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
 SENTENCE_END = re.compile(r"[?!.]+")
 # An email or web address tells no language ("dale.peterson@outlook.com")
@@ -82,9 +83,15 @@ def _detector(languages: Sequence[str]):
 
 
 @lru_cache(maxsize=256)  # the tagger and the unknown-words guard ask of the same message
+def _ranked(text: str, languages: Sequence[str]) -> tuple:
+    """lingua's (language name, confidence) pairs, surest first."""
+    return tuple((ranked.language.name, ranked.value)
+                 for ranked in _detector(languages).compute_language_confidence_values(text))
+
+
 def _best(text: str, languages: Sequence[str]) -> Optional[tuple]:
-    ranked = _detector(languages).compute_language_confidence_values(text)
-    return (ranked[0].language.name, ranked[0].value) if ranked else None
+    ranked = _ranked(text, languages)
+    return ranked[0] if ranked else None
 
 
 def lingua(text: str, min_confidence: float, languages: Sequence[str] = LANGUAGES) -> Optional[str]:
@@ -180,7 +187,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         if detected and detected not in LINGUA_NAMES and not (
                 self.small_words_sure(text)  # "necesito una appointment para hacerme
                 and not lingua(plain, self.short_spanish_confidence, self.languages)  # el"
-        ) and not self.all_spanish(words):
+        ) and not self.all_spanish(words) and not (
+                small_words == SPANISH and self.close_second(plain, SPANISH_NAME)):
             return None  # "tut es weh" is German, whatever "es" says
         if self.goes_on_in_spanish(text) or self.mixes_in_spanish(text):
             return SPANISH
@@ -230,6 +238,14 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
                     len(near) >= MIN_MEANT and near in self.spanish_vocabulary
                     for near in one_typo_away(word)) for word in unknown)
                 and bool(folded & self.spanish_words))
+
+    def close_second(self, text: str, name: str) -> bool:
+        """lingua's second language is `name`, nearly as sure as its first:
+        "la piel queda reseca o irritada?" (Portuguese 0.50, Spanish 0.39),
+        whose one small word is Spanish."""
+        ranked = _ranked(text, tuple(self.languages))
+        return (len(ranked) > 1 and ranked[1][0] == name
+                and ranked[0][1] - ranked[1][1] <= CLOSE_SECOND)
 
     @staticmethod
     def small_words_sure(text: str) -> bool:

@@ -43,6 +43,7 @@ def tagged(text: str):
     "how many sesiones más o menos", "any side effects? o riesgos",  # Spanish words mixed in
     "is it good for wrinkles y manchas", "laser o micro?",  # "o" between two words
     "es medico o estetico?",  # Italian to lingua, but every word is of the Spanish examples
+    "la piel queda reseca o irritada?",  # Portuguese 0.50 to lingua, Spanish 0.39, and "la"
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -65,7 +66,7 @@ def test_english_is_tagged_english(text):
     "bye", "ok bye",  # Spanish speakers sign off in English too
     "Mia", "ya", "yo", "ha ha",  # Spanish small words English speakers type alone
     "je voudrais un rendez-vous",  # a third language ("un" is Spanish too)
-    "Quanto custa o tratamento?",
+    "Quanto custa o tratamento?", "la pelle rimane secca o irritata?",  # Italian, with "la"
     "Bonjour, est-ce que le microneedling fait mal ?",  # a greeting of a third language
     "dale.peterson@outlook.com",  # an email address tells nothing ("dale" is Spanish too)
 ])
