@@ -38,6 +38,10 @@ LISTS = load_lists()
     "me quitaron un melanoma del cuello el año pasado, es peligroso hacerme el micro?",
     "fumo diario, eso interfiere con el tratamiento?",
     "di a luz hace un mes, me espero o ya me lo puedo hacer?",
+    "I had botox in my forehead ten days ago, can I get microneedling now?",
+    "i have a raised mole on my cheek, can you needle over it?",
+    "tengo un lunar en la mejilla, me pueden pasar el aparato encima?",
+    "me puse relleno en los labios hace un mes, me pueden hacer el resto de la cara?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
@@ -57,6 +61,8 @@ def test_a_question_about_ones_own_health_is_personal(text):
     "i had surgery on my knee last year and the scar is still dark, can i do it there?",
     "tengo una cicatriz de una quemadura en la mano, se puede mejorar?",
     "tengo estrias del parto en la panza, puedo hacerme el micro ahi?",
+    "can i get botox for my forehead lines there too?",  # botox asked for, not had
+    "uso un serum de acido hialuronico, se puede combinar?",  # a serum, not a filler
 ])
 def test_other_questions_are_not(text):
     assert not personal(text, LISTS)
