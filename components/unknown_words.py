@@ -139,7 +139,11 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         with model_storage.read_from(resource) as directory:
             vocabulary = set(json.loads((directory / VOCABULARY_FILE).read_text()))
         guard = cls(config, model_storage, resource, vocabulary)
-        guard.language("")  # lingua's models load at start-up, not on a visitor's message
+        # lingua's models and spaCy's stop-word lists load at start-up, not on
+        # a visitor's message: importing the lists took 3 to 5 s, in which the
+        # server answered no one
+        guard.language("")
+        foreign_stop_words()
         return guard
 
     def known_ratio(self, message: Message, typos: bool = False) -> float:

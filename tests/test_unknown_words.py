@@ -2,10 +2,14 @@
 from typing import List
 
 import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
-from components.unknown_words import UnknownWordsGuard, words
+from components.unknown_words import (VOCABULARY_FILE, UnknownWordsGuard, foreign_stop_words,
+                                      words)
 
 pytestmark = pytest.mark.unit
 
@@ -135,3 +139,15 @@ def test_a_letter_typed_over_and_over_is_no_known_word():
                                 vocabulary=VOCABULARY | {"n"})
     [processed] = known_n.process([message("ajsjd ñññ", "deny")])
     assert processed.get("intent")["name"] == "nlu_fallback"
+
+
+def test_the_lists_of_other_languages_load_with_the_model_not_on_a_message(tmp_path):
+    """Importing spaCy's stop-word lists took 3 to 5 s: done on the first
+    message that needed them ("Dana Cole"), the server answered no one
+    meanwhile, and other conversations' actions ran out of time."""
+    storage, resource = LocalModelStorage(tmp_path), Resource("guard")
+    with storage.write_to(resource) as directory:
+        (directory / VOCABULARY_FILE).write_text('["hurt"]')
+    foreign_stop_words.cache_clear()
+    UnknownWordsGuard.load({}, storage, resource, ExecutionContext(GraphSchema({}), "t"))
+    assert foreign_stop_words.cache_info().currsize == 1
