@@ -341,9 +341,11 @@ class RedFlagDetector:
 
     def _asks_about(self, clauses: Clauses, clause: int) -> bool:
         """The clause opens with a general question ("what if my lips swell"),
-        and has no `ongoing` word ("if i press on it, it keeps bleeding"); the
-        "not" of "... or not?" is none ("¿se hincha la cara después o no?")."""
-        if any(start == 0 or clauses.doc[start - 1].lower_ not in OR
+        and has no `ongoing` word ("if i press on it, it keeps bleeding"); one
+        after "or" asks the other way round ("¿se hincha la cara después o
+        no?", "can it cause swollen lips or is that not a thing")."""
+        opening = clauses.opening.get(clause, 0)
+        if any(not any(token.lower_ in OR for token in clauses.doc[opening:start])
                for start, _ in clauses.spans("ongoing", clause)):
             return False
         return any(self._in_order(clauses, clause, f"asks{a}", len(parts))
