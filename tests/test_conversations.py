@@ -115,6 +115,14 @@ def test_a_bare_ok_is_still_a_yes_inside_a_form_and_to_the_deletion_question(ass
     assert reply["text"].startswith("Done: I deleted this conversation")
 
 
+def test_a_stop_said_in_a_sentence_stops_the_booking(assistant):
+    """"... mejor cancelo y ..." was read as not understood (stop under 0.5), and
+    the step came again."""
+    assert outcomes(assistant, ["quiero una cita", "la cara",
+                                "ok entonces mejor cancelo y lo veo con mi doctora"],
+                    SPANISH)[2] == ["stopped"]
+
+
 def test_cancel_then_ask_gets_the_answer(assistant):
     assert outcomes(assistant, ["I want to book", "my cheeks", "yes", "actually cancel that",
                                 "does it hurt?"]) == [
