@@ -87,6 +87,10 @@ LANGUAGE_REQUEST = re.compile(r"\b(?:in english|en ingl[eé]s|in spanish|en espa
 SENTENCE = re.compile(r"[^.?!¿¡]+[.?!]*")
 CLAUSE = re.compile(r"[^,;]+")
 APOLOGY = re.compile(r"^\W*(?:sorry|perd[oó]n|disculpa|disculpe|lo siento)\b", re.IGNORECASE)
+# "can we do this in English? it's easier for me": why, said beside the request
+REASON = re.compile(r"\b(?:easier|m[aá]s f[aá]cil|my (?:english|spanish)|mi (?:ingl[eé]s|espa[ñn]ol)|"
+                    r"i don'?t (?:speak|read|understand|write)|no (?:hablo|leo|entiendo|escribo))\b",
+                    re.IGNORECASE)
 
 
 def without_language_request(text: str) -> Optional[str]:
@@ -95,14 +99,16 @@ def without_language_request(text: str) -> Optional[str]:
     sentences = [sentence.strip() for sentence in SENTENCE.findall(text) if sentence.strip()]
     if not any(LANGUAGE_REQUEST.search(sentence) for sentence in sentences):
         return None
-    kept = [sentence if not LANGUAGE_REQUEST.search(sentence) else " ".join(
-                clause.strip() for clause in CLAUSE.findall(sentence)
-                if not LANGUAGE_REQUEST.search(clause) and not APOLOGY.search(clause))
+    kept = [sentence if not (LANGUAGE_REQUEST.search(sentence) or REASON.search(sentence)) else
+            " ".join(clause.strip() for clause in CLAUSE.findall(sentence)
+                     if not (LANGUAGE_REQUEST.search(clause) or REASON.search(clause)
+                             or APOLOGY.search(clause)))
             for sentence in sentences]
     return " ".join(part for part in kept if part).strip(" ,;:-")
 
 
-RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead|next|"
+# "go ahead and store them" says what to go ahead with: a yes, not "carry on"
+RESUME = re.compile(r"\b(?:continue|carry on|go on|keep going|proceed|resume|go ahead(?! and)|next|"
                     r"where were we|back to (?:it|the booking)|"
                     r"sigamos|seguimos|sigue|siga|continuar|continua|continue|continuemos|continuamos|"
                     r"adelante|donde ibamos)\b", re.IGNORECASE)
@@ -255,6 +261,9 @@ NOT_A_FIRST_NAME = {
     "bueno", "perfecto", "cancelar", "cancela", "espera", "omitir", "saltar", "sigue", "sigamos",
     "continua", "continúa", "adelante", "perdon", "perdón", "nada", "adios", "adiós", "luego",
     "english", "spanish", "español", "espanol", "ingles", "inglés"}
+# Words above that are first names too, before a surname: "Dale Peterson",
+# "Will Anderson" (not "Dale, gracias" nor "Will do")
+NAMES_TOO = {"dale", "will"}
 
 
 NAME_LEAD_IN = re.compile(r"^\W*(?:(?:ok|okay|yes|sure|si|sí|claro|bueno|pues)\W+)*"
@@ -290,7 +299,10 @@ def looks_like_a_name(text: str) -> bool:
         return True
     words = without_lead_in(ASIDE.sub(" ", text)).rstrip(" .!").split()  # "ok its Nia Johnson (her mom)"
     alone = len(text.split()) == 1  # "Sadie"; not the "Back" of "Call Me Back"
-    return (2 - alone <= len(words) <= 4 and words[0].lower() not in NOT_A_FIRST_NAME
+    first_name = words[0].lower() not in NOT_A_FIRST_NAME or (
+        words[0].lower() in NAMES_TOO and len(words) > 1
+        and words[1].lower() not in NOT_A_FIRST_NAME)
+    return (2 - alone <= len(words) <= 4 and first_name
             and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
 
 

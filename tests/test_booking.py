@@ -71,6 +71,8 @@ def test_english_days_read_as_before_and_a_past_spanish_day_is_refused():
     ("acne scars. sorry my Spanish is not great, can we do this in English?", "acne scars."),
     ("sorry, can we do this in English? acne scars on my cheeks", "acne scars on my cheeks"),
     ("can we do this in English?", ""),
+    ("can we do this in English? it's easier for me", ""),
+    ("Ana Ruiz. sorry, can we switch to English? my Spanish is not good", "Ana Ruiz."),
     ("cicatrices, ¿me hablas en español?", "cicatrices"),
     ("my face please, sorry I prefer English", "my face please"),
     ("acne scars", None),
@@ -332,7 +334,7 @@ def test_a_booking_is_never_confirmed_when_the_database_is_down(monkeypatch):
 
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["yes you can keep my details", "confirm", "that's correct", "sure",
-                                  "ye", "yea ok"])
+                                  "ye", "yea ok", "sure, go ahead and store them"])
 def test_a_plain_yes_agrees(text):
     assert booking.agrees(text)
 
@@ -416,6 +418,8 @@ def test_a_skip_after_a_lead_in_skips_the_area(text):
     ("ok its Nia Johnson", True), ("ok Thank You", False),  # after a lead-in
     ("Jared Hatch (her dad)", True),  # an aside after the name
     ("ok its Brianna", True), ("I am Sam", True), ("ok its fine", False),  # one name after "it's"
+    ("Dale Peterson", True), ("Will Anderson", True), ("Will Do", False), ("Dale", False),
+    ("Dale Gracias", False),  # "dale", "will": words, and first names before a surname
 ])
 def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
     assert booking.looks_like_a_name(text) is is_name
