@@ -248,8 +248,12 @@ class Ranked(LinearIntentClassifier):
 @pytest.mark.parametrize("text, confidence, intent", [
     ("Brenda Lugo", 0.58, "other"),  # a name at the name step, read as "stop" ("luego")
     ("Brenda Lugo", 0.9, "stop"),  # unless the classifier is sure
-    ("stop it please", 0.58, "stop")])  # no name
-def test_a_full_name_is_no_request_to_stop_unless_the_classifier_is_sure(text, confidence, intent):
+    ("stop it please", 0.58, "stop"),  # no name
+    ("I want to change my name", 0.52, "other"),  # a detail to change, at any step
+    ("quiero cambiar la hora", 0.6, "other"),
+    ("stop, I want to change my name", 0.9, "stop")])  # unless the classifier is sure
+def test_a_full_name_or_a_change_is_no_request_to_stop_unless_the_classifier_is_sure(
+        text, confidence, intent):
     message = Message(data={"text": text, "text_tokens": tokens(text)})
     Ranked("stop", confidence).process([message])
     assert message.get("intent")["name"] == intent
