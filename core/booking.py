@@ -55,6 +55,10 @@ INDIRECT = re.compile(r"\b(?:dime|digame|diganme|cuentame|saber|tell me|know|won
                       r"(?:si|if|whether)\b")
 
 
+# "el jueves temprano, como a las 9": "como" is "about", not "cómo"
+ABOUT_A_TIME = re.compile(r"^como (?:a las|a la|a eso de|las|al|entre|por la|en la)\b")
+
+
 def looks_like_question(text: str) -> bool:
     """Ends with "?", or a part of it starts with a question word, perhaps
     after a filler ("wait, how long is the recovery", "ok and does it hurt")."""
@@ -62,7 +66,7 @@ def looks_like_question(text: str) -> bool:
         return True
     for part in re.split(r"[,.;:!]|\b(?:and|but|so|also|then|y|pero|entonces)\b", fold(text)):
         words = [word for word in part.split() if word not in FILLERS]
-        if words and words[0] in QUESTION_WORDS:
+        if words and words[0] in QUESTION_WORDS and not ABOUT_A_TIME.match(" ".join(words)):
             return True
     return bool(re.search(r"\bhow (?:much|long|many|soon|often)\b", text.lower())
                 or INVERTED.search(fold(text)) or INDIRECT.search(fold(text)))

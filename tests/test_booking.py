@@ -372,7 +372,8 @@ def test_a_name_said_after_something_else_is_a_name():
     ("wait where's the clinic exactly, I'm in Ogden", True),  # a question word with its verb joined
     ("ok and how's the recovery", True),
     ("espera, antes dime si duele", True), ("i want to know if it hurts", True),  # asked indirectly
-    ("si, pueden guardar mis datos", False)])  # "si" alone is a yes, not an "if"
+    ("si, pueden guardar mis datos", False),  # "si" alone is a yes, not an "if"
+    ("el jueves temprano, como a las 9", False), ("ok, como se cuida la piel", True)])  # "about"
 def test_a_question_is_told_by_its_words(text, expected):
     assert booking.looks_like_question(text) is expected
 
