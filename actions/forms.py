@@ -109,6 +109,8 @@ class ValidateBookingForm(FormValidationAction):
         if parses and _parses(parses, text) and not _asks_something(tracker):
             return {slot: text}
         rest = booking.without_language_request(text)
+        if rest == "":  # "can we do this in English? it's easier for me": the step again, in English
+            return {slot: None}
         if rest and (_parses(parses, rest) if parses else not booking.looks_like_question(rest)):
             return {slot: rest}  # the steps go on in the language asked for (the slot `language`)
         return self._digression(slot, dispatcher, tracker) or {slot: text}

@@ -177,8 +177,11 @@ def asks_to_change(text: str) -> bool:
 
 
 def refuses(text: str) -> bool:
-    """"nope, i don't want you keeping my details": a no to the consent question."""
-    return bool(REFUSAL.search(fold(text)))
+    """"nope, i don't want you keeping my details": a no to the consent
+    question, opening the message or its last sentence ("mmm guardar mis
+    datos? no, mejor no")."""
+    sentences = [sentence for sentence in SENTENCE.findall(fold(text)) if sentence.strip(" .?!")]
+    return bool(REFUSAL.search(fold(text)) or (sentences and REFUSAL.search(sentences[-1])))
 
 
 def asks_to_resume(text: str) -> bool:

@@ -85,7 +85,9 @@ def test_a_request_for_the_other_language_is_no_part_of_the_answer(text, rest):
 def test_spanish_answers_at_the_form_steps():
     assert all(booking.agrees(text) for text in ["sí", "si claro", "Dale", "de acuerdo", "está bien"])
     assert not booking.agrees("sí, pero ¿cuánto cuesta?")
-    assert all(booking.refuses(text) for text in ["no gracias", "mejor no", "no quiero"])
+    assert all(booking.refuses(text) for text in ["no gracias", "mejor no", "no quiero",
+                                                  "mmm guardar mis datos? no, mejor no"])
+    assert not booking.refuses("ahorita no tengo brote, eso importa?")
     assert all(booking.asks_to_change(text) for text in ["cambia mi teléfono", "el nombre está mal"])
     assert all(booking.asks_to_resume(text) for text in ["sigamos", "ok, continuar", "adelante", "continuamos"])
     assert all(booking.looks_like_question(text) for text in

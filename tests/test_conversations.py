@@ -303,6 +303,13 @@ def test_a_request_for_english_at_the_area_step_asks_the_area_again_in_english(a
         ["ask:treatment_area"], ["ask:consent"]]
 
 
+def test_a_request_for_english_at_the_name_step_asks_the_name_again_in_english(assistant):
+    """Not "Did you mean", and "it's easier for me" is no name."""
+    assert outcomes(assistant, ["quiero agendar una cita", "la cara", "sí",
+                                "can we do this in English? it's easier for me",
+                                "Brenda Castañeda"])[3:] == [["ask:name"], ["ask:contact"]]
+
+
 def test_a_yes_with_a_switch_back_to_spanish_at_the_read_back_saves(assistant):
     steps = outcomes(assistant, ["quiero una cita", "la frente", "sí", "Marisol Vega",
                                  "marisol@example.com", "el viernes a las 10 de la mañana",
