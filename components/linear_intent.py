@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import dropwhile
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -257,6 +258,7 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
                # "chido, y es seguro?", "great. and the price?": a word of approval
                "chido", "sale", "va", "orale", "órale", "ya", "ah", "vale", "genial", "perfecto",
                "cool", "nice", "great", "awesome", "gotcha", "perfect"}
+SPEAKER = {"i", "i'll", "ill", "i'm", "im", "yo", "tengo"}  # "ill just call": no lead-in, what they do
 LEAD_PHRASES = {("a", "ver")}  # "a ver, se puede hacer en las manos?": "let's see", no subject
 
 
@@ -320,8 +322,10 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
                     and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)
         elif chunk:
-            found.append((not TREATMENT.match(said(chunk))
-                          and bare(chunk[0]) not in CONNECTIVES and not leads_in(chunk), chunk))
+            # "ok entonces cual es su numero | y direccion?": the words after a lead-in
+            named = list(dropwhile(lambda token: bare(token) in CONNECTIVES - SPEAKER, chunk))
+            found.append((bool(named) and not TREATMENT.match(said(named))
+                          and bare(named[0]) not in CONNECTIVES and not leads_in(chunk), chunk))
         start = after
     # "telefono y direccion porfa", "¿cuál es su horario y su correo?", not
     # "tengo acne y me dijeron que sirve": each item names a subject or asks

@@ -111,6 +111,8 @@ def tokens(text: str) -> List[Token]:
     ("que efectos secundarios tiene y es seguro?",
      [(True, "que efectos secundarios tiene"), (True, "es seguro?")]),
     ("telefono y direccion porfa", [(True, "telefono"), (True, "direccion porfa")]),
+    ("ok entonces cual es su numero y direccion?",  # after a lead-in
+     [(True, "ok entonces cual es su numero"), (True, "direccion?")]),
     ("antes, ¿duele mucho?", [(False, "antes,"), (True, "¿duele mucho?")]),  # "¿" opens a question
     ("me dio pena, no se preocupen jaja, ¿a qué hora cierran?",
      [(False, "me dio pena, no se preocupen jaja,"), (True, "¿a qué hora cierran?")]),
