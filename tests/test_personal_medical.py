@@ -38,6 +38,11 @@ LISTS = load_lists()
     "me quitaron un melanoma del cuello el año pasado, es peligroso hacerme el micro?",
     "fumo diario, eso interfiere con el tratamiento?",
     "di a luz hace un mes, me espero o ya me lo puedo hacer?",
+    "i'm 3 months postpartum, when can i start?",  # a situation; asks "too old", "bad idea"
+    "I'm 68 with thin crepey skin, am I too old for this?",
+    "I have psoriatic arthritis, would it be a bad idea in my case?",
+    "I form keloids with every little cut, should I skip this?",
+    "tengo diabetes, me lo recomiendan?",
     "I had botox in my forehead ten days ago, can I get microneedling now?",
     "i have a raised mole on my cheek, can you needle over it?",
     "tengo un lunar en la mejilla, me pueden pasar el aparato encima?",
