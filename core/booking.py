@@ -138,7 +138,7 @@ REFUSAL = re.compile(r"^\W*(?:no|nope|nah|not really|mejor no)\b|\b(?:don'?t|do 
                      re.IGNORECASE)
 
 
-AGREEMENT = re.compile(r"^\W*(?:yes|yeah|yep|yup|ye|yea|yeh|yah|sure|ok|okay|of course|confirm|confirmed|correct|"
+AGREEMENT = re.compile(r"^\W*(?:(?:bueno|pues|ah|oh)\W+)?(?:yes|yeah|yep|yup|ye|yea|yeh|yah|sure|ok|okay|of course|confirm|confirmed|correct|"
                        r"that's (?:fine|ok|okay|right|correct)|thats (?:fine|ok|right)|fine|"
                        r"si|claro|dale|de acuerdo|esta bien|va|sale|correcto|por supuesto|acepto|"
                        r"okey|listo|perfecto|envielo|enviela|mandela|mandelo)\b"
@@ -176,12 +176,17 @@ def asks_to_change(text: str) -> bool:
     return bool(CHANGE.search(fold(text)))
 
 
+MAX_REFUSAL_WORDS = 3  # "..., no, mejor no"; not "... no puedo faltar al trabajo"
+
+
 def refuses(text: str) -> bool:
     """"nope, i don't want you keeping my details": a no to the consent
     question, opening the message or its last sentence ("mmm guardar mis
     datos? no, mejor no")."""
     sentences = [sentence for sentence in SENTENCE.findall(fold(text)) if sentence.strip(" .?!")]
-    return bool(REFUSAL.search(fold(text)) or (sentences and REFUSAL.search(sentences[-1])))
+    return bool(REFUSAL.search(fold(text)) or (
+        sentences and len(sentences[-1].split()) <= MAX_REFUSAL_WORDS
+        and REFUSAL.search(sentences[-1])))
 
 
 def asks_to_resume(text: str) -> bool:

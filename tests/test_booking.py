@@ -88,6 +88,9 @@ def test_spanish_answers_at_the_form_steps():
     assert all(booking.refuses(text) for text in ["no gracias", "mejor no", "no quiero",
                                                   "mmm guardar mis datos? no, mejor no"])
     assert not booking.refuses("ahorita no tengo brote, eso importa?")
+    assert not booking.refuses("antes de decirte que sí, ¿cuánto tiempo de recuperación es? "
+                               "no puedo faltar al trabajo")  # a reason, not a refusal
+    assert booking.agrees("bueno si, pueden guardar mis datos")
     assert all(booking.asks_to_change(text) for text in ["cambia mi teléfono", "el nombre está mal"])
     assert all(booking.asks_to_resume(text) for text in ["sigamos", "ok, continuar", "adelante", "continuamos"])
     assert all(booking.looks_like_question(text) for text in
