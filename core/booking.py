@@ -181,8 +181,8 @@ MAX_REFUSAL_WORDS = 3  # "..., no, mejor no"; not "... no puedo faltar al trabaj
 
 def refuses(text: str) -> bool:
     """"nope, i don't want you keeping my details": a no to the consent
-    question, opening the message or its last sentence ("mmm guardar mis
-    datos? no, mejor no")."""
+    question, opening the message or as its short last sentence ("mmm
+    guardar mis datos? no, mejor no", not "..., no puedo faltar al trabajo")."""
     sentences = [sentence for sentence in SENTENCE.findall(fold(text)) if sentence.strip(" .?!")]
     return bool(REFUSAL.search(fold(text)) or (
         sentences and len(sentences[-1].split()) <= MAX_REFUSAL_WORDS
