@@ -311,11 +311,13 @@ def looks_like_a_name(text: str) -> bool:
         return True
     words = without_lead_in(ASIDE.sub(" ", text)).rstrip(" .!").split()  # "ok its Nia Johnson (her mom)"
     alone = len(text.split()) == 1  # "Sadie"; not the "Back" of "Call Me Back"
-    first_name = words[0].lower() not in NOT_A_FIRST_NAME or (
-        words[0].lower() in NAMES_TOO and len(words) > 1
-        and words[1].lower() not in NOT_A_FIRST_NAME)
-    return (2 - alone <= len(words) <= 4 and first_name
-            and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word) for word in words))
+    if not 2 - alone <= len(words) <= 4:
+        return False
+    first = words[0].lower()
+    first_name = first not in NOT_A_FIRST_NAME or (
+        first in NAMES_TOO and len(words) > 1 and words[1].lower() not in NOT_A_FIRST_NAME)
+    return first_name and all(re.fullmatch(r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*", word)
+                              for word in words)
 
 
 @dataclass(frozen=True)

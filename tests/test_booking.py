@@ -426,6 +426,7 @@ def test_a_skip_after_a_lead_in_skips_the_area(text):
     ("ok its Brianna", True), ("I am Sam", True), ("ok its fine", False),  # one name after "it's"
     ("Dale Peterson", True), ("Will Anderson", True), ("Will Do", False), ("Dale", False),
     ("Dale Gracias", False),  # "dale", "will": words, and first names before a surname
+    ("...", False), ("(her mom)", False),  # nothing left once the aside and dots are gone
 ])
 def test_capitalised_words_that_are_no_request_or_thanks_look_like_a_name(text, is_name):
     assert booking.looks_like_a_name(text) is is_name
