@@ -72,11 +72,17 @@ def looks_like_question(text: str) -> bool:
                 or INVERTED.search(fold(text)) or INDIRECT.search(fold(text)))
 
 
+def last_sentence(text: str) -> str:
+    """The text's last sentence with words in it ("" if none)."""
+    sentences = [sentence for sentence in SENTENCE.findall(text) if sentence.strip(" .?!")]
+    return sentences[-1] if sentences else ""
+
+
 def ends_asking(text: str) -> bool:
     """Whether the last sentence is a question: "ahorita no tengo brote, eso
     importa?" asks, "mmm guardar mis datos? no, mejor no" answers."""
-    sentences = [sentence for sentence in SENTENCE.findall(text) if sentence.strip(" .?!")]
-    return bool(sentences) and looks_like_question(sentences[-1])
+    last = last_sentence(text)
+    return bool(last) and looks_like_question(last)
 
 
 # "acne scars. sorry my Spanish is not great, can we do this in English?",
@@ -183,10 +189,9 @@ def refuses(text: str) -> bool:
     """"nope, i don't want you keeping my details": a no to the consent
     question, opening the message or as its short last sentence ("mmm
     guardar mis datos? no, mejor no", not "..., no puedo faltar al trabajo")."""
-    sentences = [sentence for sentence in SENTENCE.findall(fold(text)) if sentence.strip(" .?!")]
+    last = last_sentence(fold(text))
     return bool(REFUSAL.search(fold(text)) or (
-        sentences and len(sentences[-1].split()) <= MAX_REFUSAL_WORDS
-        and REFUSAL.search(sentences[-1])))
+        len(last.split()) <= MAX_REFUSAL_WORDS and REFUSAL.search(last)))
 
 
 def asks_to_resume(text: str) -> bool:
