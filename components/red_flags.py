@@ -82,6 +82,7 @@ class Symptom(BaseModel, extra=Extra.forbid):
     level: Literal["emergency", "clinic"]
     any: List[Phrase] = []  # type: ignore
     all: List[conlist(Words, min_items=2)] = []  # type: ignore
+    in_message: List[conlist(Words, min_items=2)] = []  # type: ignore  # `all`, any distance
     unless: List[Phrase] = []  # type: ignore
     elsewhere: List[Phrase] = []  # type: ignore
 
@@ -127,7 +128,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
                       self.someone_else.then, self.someone_else.tells, self.someone_else.to]
         for symptom in self.symptoms:
             lists += [symptom.any, symptom.unless, symptom.elsewhere,
-                      *(group for groups in symptom.all for group in groups)]
+                      *(group for groups in symptom.all + symptom.in_message for group in groups)]
         return [phrase.replace(GAP, " ") for phrases in lists for phrase in phrases]
 
 
@@ -266,6 +267,9 @@ class RedFlagDetector:
             for c, groups in enumerate(symptom.all):
                 for g, words in enumerate(groups):
                     self._add(self.matcher, nlp, f"{symptom.id}:all{c}:{g}", words)
+            for c, groups in enumerate(symptom.in_message):
+                for g, words in enumerate(groups):
+                    self._add(self.matcher, nlp, f"{symptom.id}:in_message{c}:{g}", words)
         self._add(self.context, nlp, "negation", red_flags.negations)
         self._add(self.context, nlp, "over", red_flags.over)
         self._add(self.context, nlp, "over_when", red_flags.over_when)
@@ -310,8 +314,10 @@ class RedFlagDetector:
             here = {key: [i for i in found.get(key, []) if clauses.of[i] not in elsewhere]
                     for key in found if key.startswith(f"{symptom.id}:")}
             if here.get(f"{symptom.id}:any") or any(
-                    self._together(here, f"{symptom.id}:all{c}", len(groups))
-                    for c, groups in enumerate(symptom.all)):
+                    self._together(here, f"{symptom.id}:all{c}", len(groups), self.within)
+                    for c, groups in enumerate(symptom.all)) or any(
+                    self._together(here, f"{symptom.id}:in_message{c}", len(groups))
+                    for c, groups in enumerate(symptom.in_message)):
                 return Alarm(symptom.id, symptom.level)
         return None
 
@@ -417,10 +423,13 @@ class RedFlagDetector:
         return bool(treatment) and all(start in treatment for start, _ in
                                        clauses.spans("someone_unless", clause))
 
-    def _together(self, found: Dict[str, List[int]], combination: str, groups: int) -> bool:
-        """One word of each group matched, all within `within` tokens."""
+    @staticmethod
+    def _together(found: Dict[str, List[int]], combination: str, groups: int,
+                  within: Optional[int] = None) -> bool:
+        """One word of each group matched, all within `within` tokens if given."""
         positions = [found.get(f"{combination}:{g}", []) for g in range(groups)]
-        return any(max(chosen) - min(chosen) <= self.within for chosen in product(*positions))
+        return any(within is None or max(chosen) - min(chosen) <= within
+                   for chosen in product(*positions))
 
 
 def language_of(doc: Doc) -> Optional[str]:
