@@ -391,7 +391,8 @@ class RedFlagDetector:
     def _someone_else(self, clauses: Clauses, clause: int) -> bool:
         """The clause opens with someone else's symptom ("my cat has a fever"),
         or with "his" or "her" after such a clause ("... and his face swelled
-        up"), and does not bring in the visitor or the treatment after that,
+        up"), or is an aside of a word or two after one ("my son has a fever
+        | and chills, can we move my appointment?"), and does not bring in the visitor or the treatment after that,
         nor does a later clause bring in the treatment without the visitor
         ("mi tía tiene los labios inflamados y le cuesta hablar después de la
         cita", not "my son has a fever, can i move my appointment?", nor
@@ -413,8 +414,12 @@ class RedFlagDetector:
             for does_start, does_end in clauses.spans("someone_does", clause):
                 if does_start == who_end and told_from(does_end, does_start):
                     return True
-        return clause > 0 and any(told_from(end, start) for start, end in clauses.opens_with(
-            "someone_then", clause)) and self._someone_else(clauses, clause - 1)
+        # "my son has a fever | and chills": an aside of a word or two goes on about them
+        aside = 0 < clauses.words(clause) <= MAX_ASIDE_WORDS and not clauses.spans(
+            "someone_unless", clause)
+        return clause > 0 and (aside or any(told_from(end, start) for start, end in
+                                            clauses.opens_with("someone_then", clause))) \
+            and self._someone_else(clauses, clause - 1)
 
     @staticmethod
     def _treated_alone(clauses: Clauses, clause: int) -> bool:
