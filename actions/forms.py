@@ -406,7 +406,7 @@ def submit(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text,
     # Stored already: the email goes out after the reply, so a slow mail server
     # never holds it up; a failed one stays in the outbox, never lost.
     MAILER.submit(send_outbox_quietly)
-    return reset_booking()
+    return reset_booking() + [SlotSet("saved_reference", saved.reference)]
 
 
 class ActionSubmitBooking(Action):
@@ -438,6 +438,22 @@ class ActionSubmitCallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         return submit(dispatcher, tracker, "callback", "call back", "utter_callback_saved")
+
+
+class ActionRequestSaved(Action):
+    """A call back asked for after a request was saved ("y ahora? cuando me
+    llaman?"): the clinic has it already."""
+
+    def name(self) -> Text:
+        return "action_request_saved"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_request_saved",
+                                 booking_reference=tracker.get_slot("saved_reference"),
+                                 clinic_next_opening=next_opening_text(language_of(tracker)),
+                                 **values_for(tracker))
+        return []
 
 
 class ActionHandoff(Action):
@@ -495,4 +511,5 @@ class ActionForgetMe(Action):
             dispatcher.utter_message(response="utter_delete_failed", **values_for(tracker))
             return []
         dispatcher.utter_message(response="utter_data_deleted", bookings_removed=removed)
-        return [ActiveLoop(None), *reset_booking(), SlotSet(erasure.ERASURE_SLOT, True)]
+        return [ActiveLoop(None), *reset_booking(), SlotSet("saved_reference", None),
+                SlotSet(erasure.ERASURE_SLOT, True)]

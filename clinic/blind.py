@@ -49,6 +49,7 @@ RESPONSE_LABELS = {
     "utter_ask_name": "ask:name", "utter_ask_contact": "ask:contact",
     "utter_ask_preferred_time": "ask:preferred_time", "utter_ask_confirmed": "ask:confirm",
     "utter_booking_saved": "saved", "utter_callback_saved": "saved",
+    "utter_request_saved": "saved",
     "utter_booking_stopped": "stopped", "utter_booking_no_consent": "stopped",
     "utter_handoff_open": "human", "utter_handoff_closed": "human",
     "utter_confirm_delete": "delete_data", "utter_out_of_scope": "out_of_scope",

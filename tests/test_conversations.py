@@ -398,3 +398,12 @@ def test_a_no_after_a_question_at_the_consent_step_refuses(assistant):
     """"mmm guardar mis datos? no, mejor no" ends on its answer: nothing is kept."""
     steps = outcomes(assistant, ["que me marquen porfa", "mmm guardar mis datos? no, mejor no"], SPANISH)
     assert steps == [["ask:consent"], ["stopped"]]
+
+
+def test_a_call_back_asked_for_again_once_saved_starts_no_second_form(assistant):
+    """"y ahora que pasa? cuando me llaman?" after the request is saved: the
+    clinic has it (its reference again), not the consent question anew."""
+    assert outcomes(assistant, ["me pueden regresar la llamada?", "sí", "Carlos Medina",
+                                "carlos@example.com", "y ahora que pasa? cuando me llaman?",
+                                "cuanto cuesta?"], SPANISH) == [
+        ["ask:consent"], ["ask:name"], ["ask:contact"], ["saved"], ["saved"], ["cost"]]

@@ -133,6 +133,12 @@ def test_a_call_back_request_is_stored_for_the_clinic(assistant):
                             capture_output=True, text=True, check=True)
     [row] = [row for row in json.loads(listed.stdout) if row["reference"] == reference]
     assert (row["kind"], row["name"], row["contact"]) == ("callback", "Pat Lee", "pat@example.com")
+    # Asked again, the call back is one the clinic has: its reference, no new form.
+    [again] = texts(assistant.say("so when will you call me back?", sender))
+    assert again.startswith("The clinic already has your request") and reference in again
+    assistant.say("delete my data", sender)
+    assistant.say("/affirm", sender)
+    assert texts(assistant.say("/request_callback", sender))[-1].startswith(ASK_CONSENT)
 
 
 def test_a_personal_medical_question_gets_general_information_and_a_consultation(assistant):
