@@ -81,11 +81,15 @@ ENDINGS = ("stop", "deny", "goodbye")
 FULL_NAME = re.compile(r"^[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñü'-]+){1,3}$")
 SURE_ENDING = 0.7
 # "I want to change my name" read 0.52 as "stop": a detail to change is no end
-# of the booking (nor an erasure request), unless the classifier is sure
+# of the booking, nor an erasure request, unless the classifier is sure
 CHANGES_A_DETAIL = re.compile(r"\b(?:change|fix|update|correct|cambiar|cambia|cambie|cambio|"
                               r"corregir|corrige)\b.{0,30}\b(?:name|phone|number|email|e-mail|"
                               r"time|day|date|nombre|tel[eé]fono|n[uú]mero|correo|hora|d[ií]a|"
                               r"fecha)\b", re.IGNORECASE)
+NOT_A_CHANGE = (*ENDINGS, "delete_my_data")
+# "change my name, put my full name" read 0.72 as "delete my data": a change
+# is no erasure without an erasure word ("change my number, delete the old one")
+ERASING = re.compile(r"\b(?:delete|erase|remove|wipe|borr[a-z]*|elimin[a-z]*)\b", re.IGNORECASE)
 # A message's opening: its words before the first , . ; ! ("stop, | I'll wait ...")
 OPENING_END = re.compile(r"[,.;!]")
 MAX_OPENING_WORDS = 4
@@ -660,10 +664,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     and FULL_NAME.match((message.get(TEXT) or "").strip())):
                 ranking = ranking[1:]
-            if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
-                    and CHANGES_A_DETAIL.search(message.get(TEXT) or "")):
-                ranking = [ranked for ranked in ranking
-                           if ranked["name"] not in (*ENDINGS, "delete_my_data")]
+            text = message.get(TEXT) or ""
+            if CHANGES_A_DETAIL.search(text) and (
+                    ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
+                    or ranking[0]["name"] == "delete_my_data" and not ERASING.search(text)):
+                ranking = [ranked for ranked in ranking if ranked["name"] not in NOT_A_CHANGE]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if len(questions) > 1:

@@ -407,3 +407,11 @@ def test_a_call_back_asked_for_again_once_saved_starts_no_second_form(assistant)
                                 "carlos@example.com", "y ahora que pasa? cuando me llaman?",
                                 "cuanto cuesta?"], SPANISH) == [
         ["ask:consent"], ["ask:name"], ["ask:contact"], ["saved"], ["saved"], ["cost"]]
+
+
+def test_change_my_name_at_the_read_back_asks_the_name_again_not_to_delete_the_data(assistant):
+    """"please change my name, use my full name" read 0.72 as "delete my data"."""
+    steps = outcomes(assistant, ["i want to book", "acne scars", "yes", "Jess", "801-555-0101",
+                                 "next tuesday at 2pm", "please change my name, use my full name",
+                                 "Jessica Harward"])
+    assert steps[-3:] == [["ask:confirm"], ["ask:name"], ["ask:confirm"]]

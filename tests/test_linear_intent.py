@@ -261,6 +261,16 @@ def test_a_full_name_or_a_change_is_no_request_to_stop_unless_the_classifier_is_
     assert message.get("intent")["name"] == intent
 
 
+@pytest.mark.parametrize("text, intent", [
+    ("please change my name, use my full name", "other"),  # read 0.72 as "delete my data"
+    ("cambia mi nombre, pon el completo", "other"),
+    ("change my number and delete the old one", "delete_my_data")])  # an erasure word
+def test_a_detail_to_change_is_no_erasure_request_without_an_erasure_word(text, intent):
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    Ranked("delete_my_data", 0.72).process([message])
+    assert message.get("intent")["name"] == intent
+
+
 def read(text: str, rankings: dict) -> str:
     """The intent of `text` by a classifier that ranks each text (the whole,
     a part) as `rankings` says."""
