@@ -14,6 +14,7 @@ from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answe
                              language_of, language_told, likeliest, next_in_time, refers_back,
                              urgent_again)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
+from core.language import ASKS_FOR_SPANISH, ENTITY, SPANISH
 
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
 KEEPS_TOPIC = {"deny", "thanks", "affirm"}  # small talk that leaves the topic under discussion
@@ -118,6 +119,8 @@ class ActionClinicReply(Action):
         if intent == "out_of_scope":
             if urgent_again(dispatcher, tracker, understood=True):  # "should I go to the ER?"
                 return events + answered([], False)
+            if speaks_spanish(dispatcher, tracker):  # "do you speak spanish?"
+                return events + [SlotSet(ENTITY, SPANISH)] + answered([], False)
             if in_context(tracker):  # "what about the sauna?" just after the aftercare
                 return events + answer_all(dispatcher, asked_in(tracker), language)
         clinic_reply(dispatcher, intent, language)
@@ -151,6 +154,8 @@ class ActionDidYouMean(Action):
         if urgent_again(dispatcher, tracker, understood=False):  # "ya se calmó un poco"
             return events + answered([], False)
         asked = asked_in(tracker)
+        if not asked and speaks_spanish(dispatcher, tracker):  # "¿hablan español?"
+            return events + [SlotSet(ENTITY, SPANISH)] + answered([], False)
         if len(asked) > 1:  # "what should i do before and after": each part was clear
             return events + answer_all(dispatcher, asked, language)
         if later := next_in_time(tracker):  # "y luego? cómo me veo" just after the pain
@@ -173,6 +178,14 @@ class ActionDidYouMean(Action):
         if not language_told(tracker):  # "asdkjh" opening a Spanish speaker's visit
             dispatcher.utter_message(response="utter_not_understood_es")
         return events + answered([], False)
+
+
+def speaks_spanish(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """"¿hablan español?", "do you speak spanish?": yes, in Spanish."""
+    if not ASKS_FOR_SPANISH.search(tracker.latest_message.get("text") or ""):
+        return False
+    dispatcher.utter_message(response="utter_speaks_spanish", **KNOWLEDGE.values_in[SPANISH])
+    return True
 
 
 def _parting(tracker: Tracker) -> Optional[Text]:

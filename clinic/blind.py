@@ -57,13 +57,16 @@ RESPONSE_LABELS = {
     "utter_still_not_understood": "not_understood", "utter_help": "not_understood",
     "utter_not_understood_es": "not_understood",
     "utter_personal_medical": "personal_medical", "utter_other_language": "other_language",
+    "utter_speaks_spanish": "other_language",
     "utter_offer_consultation": "offer", "utter_offer_again": "offer", "utter_affirm": "affirm",
     "utter_acknowledge": "affirm", "utter_deny": "deny", "utter_stop": "stop",
     "utter_which_change": "ask:which_change", "utter_consent_explained": "privacy",
     "utter_too_many_bad_answers": "invalid", "utter_cannot_view_attachments": "attachment",
 }
 FORM_STEP = re.compile(r"^(ask:|invalid)")  # a form asking, or refusing an answer
-BILINGUAL = {"utter_other_language"}  # its English variation says it in Spanish too
+# Read in either language: the English variation of the first says it in
+# Spanish too; the second is only ever said in Spanish.
+BILINGUAL = {"utter_other_language", "utter_speaks_spanish"}
 TALK = {"offer", "resume", "privacy"}  # said around an answer, not an answer of its own
 
 

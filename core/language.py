@@ -69,6 +69,12 @@ ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
 STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # a letter thrice: "holaaa", "hiii", "jjjjj"
 
 
+# "¿hablan español?", "do you speak spanish", "¿puedo hablar en español?": a
+# question about the language itself, answered in Spanish (actions/actions.py)
+ASKS_FOR_SPANISH = re.compile(r"\b(?:habl[a-z]*|speak[a-z]*)\b[^.?!]{0,25}\b(?:espa[ñn]ol|spanish)\b",
+                              re.IGNORECASE)
+
+
 def tell_counts(text: str) -> Tuple[int, int]:
     """How many of the text's words are small words of Spanish, and of English."""
     words = WORD.findall(STRETCHED.sub(r"\1", fold(text)))

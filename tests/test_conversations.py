@@ -415,3 +415,12 @@ def test_change_my_name_at_the_read_back_asks_the_name_again_not_to_delete_the_d
                                  "next tuesday at 2pm", "please change my name, use my full name",
                                  "Jessica Harward"])
     assert steps[-3:] == [["ask:confirm"], ["ask:name"], ["ask:confirm"]]
+
+
+@pytest.mark.parametrize("question", ["¿Hablan español?", "do you speak spanish?"])
+def test_asked_whether_it_speaks_spanish_it_says_yes_in_spanish_and_goes_on_in_it(
+        assistant, question):
+    """Before, "¿Hablan español?" got "Did you mean" and "do you speak
+    spanish?" the out-of-scope reply."""
+    steps = outcomes(assistant, [question, "cuanto cuesta"], SPANISH)
+    assert steps[0] == ["other_language"] and steps[1][0] == "cost"
