@@ -69,9 +69,12 @@ ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",
 STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # a letter thrice: "holaaa", "hiii", "jjjjj"
 
 
-# "¿hablan español?", "do you speak spanish", "¿puedo hablar en español?": a
-# question about the language itself, answered in Spanish (actions/actions.py)
-ASKS_FOR_SPANISH = re.compile(r"\b(?:habl[a-z]*|speak[a-z]*)\b[^.?!]{0,25}\b(?:espa[ñn]ol|spanish)\b",
+# "¿hablan español?", "hola, do you speak spanish": a question about the
+# language itself, opening the message, answered in Spanish
+# (actions/actions.py); not "¿sabe de un mecánico que hable español?"
+ASKS_FOR_SPANISH = re.compile(r"^\W*(?:(?:hola|hi|hello|hey|buen[oa]s(?: tardes| noches| d[ií]as)?)\W+)?"
+                              r"(?:do you |can you |can i |can we |you |ustedes |usted |t[uú] |se |puedo |podemos )?"
+                              r"(?:habl[a-z]*|speak[a-z]*)\b[^.?!]{0,25}\b(?:espa[ñn]ol|spanish)\b",
                               re.IGNORECASE)
 
 
