@@ -392,10 +392,11 @@ class RedFlagDetector:
         """The clause opens with someone else's symptom ("my cat has a fever"),
         or with "his" or "her" after such a clause ("... and his face swelled
         up"), or is an aside of a word or two after one ("my son has a fever
-        | and chills, can we move my appointment?"), and does not bring in the visitor or the treatment after that,
-        nor does a later clause bring in the treatment without the visitor
-        ("mi tía tiene los labios inflamados y le cuesta hablar después de la
-        cita", not "my son has a fever, can i move my appointment?", nor
+        | and chills, can we move my appointment?"), and does not bring in
+        the visitor or the treatment after that, nor does a later clause
+        bring in the treatment without the visitor ("mi tía tiene los labios
+        inflamados y le cuesta hablar después de la cita", not "my son has a
+        fever, can i move my appointment?", nor
         what they tell: "mi prima dice que a una conocida se le infectó y ...
         después del microneedling")."""
         tells = {start for start, _ in clauses.spans("someone_tells", clause)}
