@@ -661,10 +661,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 ranking = [{"name": "clinic_contact",
                             "confidence": sum(ranked["confidence"] for ranked in merged)}] + [
                     ranked for ranked in ranking if ranked["name"] not in STATED]
-            if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
-                    and FULL_NAME.match((message.get(TEXT) or "").strip())):
-                ranking = ranking[1:]
             text = message.get(TEXT) or ""
+            if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
+                    and FULL_NAME.match(text.strip())):
+                ranking = ranking[1:]
             if CHANGES_A_DETAIL.search(text) and (
                     ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     or ranking[0]["name"] == "delete_my_data" and not ERASING.search(text)):
