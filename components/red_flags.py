@@ -65,7 +65,7 @@ NEGATION_BREAKS = {"but", "and", "though", "however"}  # "no fever, but pus": pu
 CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
 # A clause opening with one of these speaks of the symptom before it:
 # "a little swelling | but it went away by lunch".
-REFERS_BACK = {"it", "they", "that", "this", "which"}
+REFERS_BACK = {"it", "they", "that", "this", "which", "mine"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
 OR = {"or", "o"}  # "... or not?", "... o no?": a question's end, not a negation
@@ -349,10 +349,17 @@ class RedFlagDetector:
         """The clause opens with a general question ("what if my lips swell"),
         and has no `ongoing` word ("if i press on it, it keeps bleeding"); one
         after "or" asks the other way round ("¿se hincha la cara después o
-        no?", "can it cause swollen lips or is that not a thing")."""
+        no?", "can it cause swollen lips or is that not a thing"); nor does
+        one the next clause answers about now ("what if my lips swell? mine
+        are huge since my session", "... they are still huge")."""
         opening = clauses.opening.get(clause, 0)
         if any(not any(token.lower_ in OR for token in clauses.doc[opening:start])
                for start, _ in clauses.spans("ongoing", clause)):
+            return False
+        after = clause + 1
+        if clauses.refers_back(after) and any(
+                clauses.doc[start].lower_ not in self.grammar.not_words
+                for start, _ in clauses.spans("ongoing", after)):
             return False
         return any(self._in_order(clauses, clause, f"asks{a}", len(parts))
                    for a, parts in enumerate(self.asks_about))

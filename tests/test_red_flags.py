@@ -199,6 +199,9 @@ def test_a_general_question_about_the_treatment_is_not_escalated(detector, text)
     ("what should i do, my lips are swollen", "lip_swelling"),
     ("if i press on it it keeps bleeding", "bleeding"),
     ("could i have an infection? there's pus", "pus"),
+    # the question, then the answer about now: the asking clause's words count
+    ("what if my lips swell? mine are huge since my session", "lip_swelling"),
+    ("does it work on swollen lips? they are still huge", "lip_swelling"),
 ])
 def test_a_question_that_reports_a_symptom_stays_urgent(detector, text, symptom):
     assert detect(detector, text).symptom == symptom
@@ -418,7 +421,10 @@ def test_a_spanish_symptom_word_inside_a_set_phrase_does_not_count(spanish, text
     ("que pasa si no para de sangrar", "bleeding"),
     # Without accents "si" is also "sí": "pero sí me sale pus" is urgent.
     ("no me duele pero si me sale pus", "pus"),
-    ("si me sale pus, les llamo?", "pus")])
+    ("si me sale pus, les llamo?", "pus"),
+    ("¿qué pasa si se me hinchan los labios? los tengo enormes desde la sesión",
+     "lip_swelling"),
+    ("sirve para labios hinchados? los tengo enormes todavía", "lip_swelling")])
 def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
