@@ -24,6 +24,8 @@ between English and Spanish alone, is sure of it and one of its words is a
 word of the Spanish examples (a keyboard mash is neither language). It is
 never made English that way, so "ok" or "downtime?" in a Spanish
 conversation keeps it Spanish, and a name ("Maria Lopez") tags nothing.
+A first message that tells nothing takes the language of the web page it
+was written on, which the website chat sends with it.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -60,6 +62,7 @@ FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|t
                               re.IGNORECASE)
 # "hair los treatment": English with a typo, not the Spanish "los"
 LOSS_TYPO = re.compile(r"(?<=\bhair )los\b|(?<=\bweight )los\b", re.IGNORECASE)
+PAGE_LANGUAGE = "lang"  # the metadata key of the website chat's page language
 CLOSE_SECOND = 0.15  # lingua's first language less sure than its second by this: a near tie
 SURE_TELLS = 2  # small words of one language, none of the other: lingua's doubt cannot outweigh
 SENTENCE_END = re.compile(r"[?!.]+")
@@ -99,6 +102,16 @@ def lingua(text: str, min_confidence: float, languages: Sequence[str] = LANGUAGE
     least `min_confidence` sure, else None."""
     best = _best(text, tuple(languages))
     return best[0] if best and best[1] >= min_confidence else None
+
+
+def page_language(message: Message) -> Optional[str]:
+    """The language of the web page the visitor writes from, which the
+    website chat sends with a conversation's first message only
+    (web/src/widget.js): "vs laser?" on the clinic's Spanish page is a
+    Spanish speaker's."""
+    metadata = message.get(METADATA)
+    language = metadata.get(PAGE_LANGUAGE) if isinstance(metadata, dict) else None
+    return language if language in (ENGLISH, SPANISH) else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -277,7 +290,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            language = self.language(message.get(TEXT) or "")
+            language = self.language(message.get(TEXT) or "") or page_language(message)
             if language in (ENGLISH, SPANISH):
                 tag = {"entity": ENTITY, "value": language, "start": 0,
                        "end": len(message.get(TEXT) or ""), "extractor": self.__class__.__name__}

@@ -74,6 +74,22 @@ def test_a_message_that_does_not_tell_gets_no_tag(text):
     assert tagged(text) == []
 
 
+def tagged_on_page(text: str, metadata):
+    [processed] = trained().process([Message(data={"text": text, "metadata": metadata})])
+    return [entity["value"] for entity in processed.get("entities") or []
+            if entity["entity"] == "language"]
+
+
+def test_a_first_message_that_does_not_tell_takes_the_pages_language():
+    """The website chat sends its page's language with the first message."""
+    assert tagged_on_page("vs laser?", {"lang": "es"}) == ["es"]
+    assert tagged_on_page("downtime?", {"lang": "en"}) == ["en"]
+    assert tagged_on_page("does it hurt?", {"lang": "es"}) == ["en"]  # the message tells
+    assert tagged_on_page("¿duele?", {"lang": "en"}) == ["es"]
+    for metadata in (None, {}, {"lang": "fr"}, {"lang": ["es"]}, "es"):  # nothing to go by
+        assert tagged_on_page("vs laser?", metadata) == []
+
+
 def test_the_tag_keeps_the_entities_found_before_it():
     earlier = {"entity": "other", "value": "x", "start": 0, "end": 1}
     [processed] = LanguageTagger({}).process(

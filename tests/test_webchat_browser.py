@@ -184,3 +184,15 @@ def test_on_a_spanish_page_the_widgets_own_texts_are_spanish_and_so_are_spanish_
     expect(page.get_by_role("group", name="Respuestas sugeridas").last.get_by_role(
         "button")).to_have_text([topic.es.title for topic in
                                  KNOWLEDGE.related(KNOWLEDGE.by_id["downtime"])])
+
+
+@pytest.mark.browser
+def test_a_first_message_that_does_not_tell_is_answered_in_the_pages_language(demo):
+    """"vs laser?" says no language: on the Spanish page it is a Spanish
+    speaker's, and the conversation goes on in Spanish."""
+    page = demo(lang="es")
+    launcher(page, "Abrir el chat").click()
+    ask(page, "vs laser?", textbox="Su mensaje")
+    expect_answer(page, KNOWLEDGE.by_id["vs_other_treatments"], "es", log="Conversación")
+    ask(page, "downtime?", textbox="Su mensaje")
+    expect_answer(page, KNOWLEDGE.by_id["downtime"], "es", log="Conversación")

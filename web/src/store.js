@@ -10,6 +10,7 @@ export const MAX_MESSAGES = 60;
 export const MAX_PENDING = 20;
 const MAX_TEXT = 5000;
 const MESSAGE_ID = /^[0-9a-f]{32}$/;
+const LANGUAGES = ["en", "es"];
 
 function storage() {
   try {
@@ -33,6 +34,11 @@ function isPending(message) {
     && typeof message.message === "string";
 }
 
+// The page's language goes with a visitor's first message only (widget.js).
+function pendingMessage({ id, message, lang }) {
+  return LANGUAGES.includes(lang) ? { id, message, lang } : { id, message };
+}
+
 export function load() {
   const empty = { sessionId: null, open: false, messages: [], pending: [] };
   try {
@@ -49,7 +55,7 @@ export function load() {
         })).slice(-MAX_MESSAGES)
         : [],
       pending: Array.isArray(saved.pending)
-        ? saved.pending.filter(isPending).map(({ id, message }) => ({ id, message }))
+        ? saved.pending.filter(isPending).map(pendingMessage)
           .slice(-MAX_PENDING)
         : [],
     };
@@ -67,9 +73,8 @@ export function save(state) {
       text: message.text.slice(0, MAX_TEXT),
       buttons: message.buttons || [],
     })),
-    pending: state.pending.slice(-MAX_PENDING).map(({ id, message }) => ({
-      id,
-      message: message.slice(0, MAX_TEXT),
+    pending: state.pending.slice(-MAX_PENDING).map(({ id, message, lang }) => pendingMessage({
+      id, message: message.slice(0, MAX_TEXT), lang,
     })),
   };
   try {

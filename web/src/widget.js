@@ -75,6 +75,7 @@ function readConfig(tag) {
     title: data.title || text.title,
     subtitle: data.subtitle || text.subtitle,
     greeting: data.greeting || "",
+    lang: pageLanguage(data),
   };
 }
 
@@ -221,11 +222,11 @@ function createWidget(config) {
   // Each message no reply has come to, once on each connection.
   function flush() {
     if (!confirmed) return;
-    for (const { id, message } of state.pending) {
+    for (const { id, message, lang } of state.pending) {
       if (!sent.has(id)) {
         sent.add(id);
         socket.emit("user_uttered", { message, session_id: state.sessionId,
-          metadata: { message_id: id } });
+          metadata: lang ? { message_id: id, lang } : { message_id: id } });
       }
     }
   }
@@ -283,8 +284,12 @@ function createWidget(config) {
     const hadFocus = root.activeElement && root.activeElement.classList.contains("reply");
     log.querySelectorAll(".replies").forEach((group) => group.remove());
     if (hadFocus) input.focus();
+    // The page's language goes with the visitor's first message: the
+    // assistant's first guess when the message does not tell ("vs laser?").
+    const first = !state.messages.some((message) => message.from === "user");
     add({ from: "user", text: shown, buttons: [] });
-    state.pending = [...state.pending, { id: newId(), message: payload }]
+    state.pending = [...state.pending,
+      first ? { id: newId(), message: payload, lang: config.lang } : { id: newId(), message: payload }]
       .slice(-store.MAX_PENDING);
     store.save(state);
     connect();
