@@ -88,6 +88,12 @@ def test_a_spanish_visitor_books_with_a_spanish_date(assistant):
     assert booking["preferred_time"].startswith("martes ") and "a las 14:00" in confirm
 
 
+def test_a_booking_request_that_names_the_treatment_starts_the_booking(assistant):
+    """The treatment named ("las estrías") does not make it a question about it."""
+    reply = texts(assistant.say("necesito una cita para el tratamiento de las estrías"))
+    assert reply[-1].startswith(in_spanish("utter_ask_treatment_area"))
+
+
 def test_a_spanish_visitor_on_whatsapp_gets_spanish_answers_and_labels(channels):
     visitor = WhatsAppVisitor(channels)
     mark = channels.graph.mark()
