@@ -424,7 +424,10 @@ def test_a_spanish_symptom_word_inside_a_set_phrase_does_not_count(spanish, text
     ("si me sale pus, les llamo?", "pus"),
     ("¿qué pasa si se me hinchan los labios? los tengo enormes desde la sesión",
      "lip_swelling"),
-    ("sirve para labios hinchados? los tengo enormes todavía", "lip_swelling")])
+    ("sirve para labios hinchados? los tengo enormes todavía", "lip_swelling"),
+    # a fear, after an interjection: "wey" and "güey" open a clause as "oye" does
+    ("güey me da pavor el dolor, ¿es como la cera o peor?", None),
+    ("wey me da pánico, me sangra y no para", "bleeding")])
 def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
