@@ -288,8 +288,7 @@ function createWidget(config) {
     // assistant's first guess when the message does not tell ("vs laser?").
     const first = !state.messages.some((message) => message.from === "user");
     add({ from: "user", text: shown, buttons: [] });
-    state.pending = [...state.pending,
-      first ? { id: newId(), message: payload, lang: config.lang } : { id: newId(), message: payload }]
+    state.pending = [...state.pending, { id: newId(), message: payload, lang: first ? config.lang : null }]
       .slice(-store.MAX_PENDING);
     store.save(state);
     connect();
