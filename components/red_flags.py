@@ -49,6 +49,7 @@ from spacy.tokens import Doc
 
 from clinic.spacy_model import SPANISH
 from components import one_typo_away, override_intent
+from components.urgent_net import URGENT_NET
 from core.intents import URGENT_CLINIC, URGENT_EMERGENCY
 from core.language import ENGLISH_TELLS, SPANISH_TELLS, fold
 from core.paths import KNOWLEDGE_DIR
@@ -72,6 +73,7 @@ OR = {"or", "o"}  # "... or not?", "... o no?": a question's end, not a negation
 # "bleeding on and off since her microneedling": one clause, not two
 UNBROKEN = {"on and off", "off and on"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
+SYMPTOM_PARTS = ("any", "all", "in_message")  # a symptom's own words, not its `unless` or `elsewhere`
 
 Phrase = constr(strip_whitespace=True, min_length=1)
 Words = conlist(Phrase, min_items=1)
@@ -153,6 +155,9 @@ class Alarm:
 
 
 Spans = Dict[str, List[Tuple[int, int]]]  # matcher key -> (start, end) token spans
+
+
+NET_ALARM = Alarm("reported", "clinic")  # raised by the learned net (components/urgent_net.py)
 
 
 class Clauses:
@@ -294,13 +299,26 @@ class RedFlagDetector:
             spans[doc.vocab.strings[match_id]].append((start, end))
         return spans
 
-    def detect(self, doc: Doc) -> Optional[Alarm]:
+    def _words(self, doc: Doc) -> Tuple[Doc, Spans, Set[int]]:
+        """The doc with its typos respelt, its matched words by key, and the
+        positions inside set phrases ("hay fever"), where no word counts."""
         respelt = self.speller.respelt(doc)
         if respelt is not None:
             doc = self.nlp(respelt)
         words = self._spans(self.matcher, doc)
-        clauses = Clauses(doc, self._spans(self.context, doc), self.grammar)
         masked = {i for start, end in words.pop("not_symptom", []) for i in range(start, end)}
+        return doc, words, masked
+
+    def mentions(self, doc: Doc) -> bool:
+        """Whether a word of a symptom stands in the message, whatever
+        stands around it ("bleeding", "yellow", "spreading")."""
+        _, words, masked = self._words(doc)
+        return any(key.split(":", 1)[1].startswith(SYMPTOM_PARTS) and not masked & set(range(*span))
+                   for key, spans in words.items() for span in spans)
+
+    def detect(self, doc: Doc) -> Optional[Alarm]:
+        doc, words, masked = self._words(doc)
+        clauses = Clauses(doc, self._spans(self.context, doc), self.grammar)
         found: Dict[str, List[int]] = defaultdict(list)  # "symptom:part" -> token positions
         for key, spans in words.items():
             part = key.split(":", 1)[1]
@@ -445,6 +463,17 @@ class RedFlagDetector:
                    for chosen in product(*positions))
 
 
+def judged(detector: RedFlagDetector, doc: Doc, net_sure: bool) -> Optional[Alarm]:
+    """The patterns' alarm; else, when the learned net reads the message as
+    urgent (`net_sure`) and a word of a symptom stands in it, the clinic's:
+    "won't quit bleeding, I've held a tissue on it for 40 mins and it's still
+    going" names no symptom the patterns know whole."""
+    alarm = detector.detect(doc)
+    if alarm is None and net_sure and detector.mentions(doc):
+        return NET_ALARM
+    return alarm
+
+
 def language_of(doc: Doc) -> Optional[str]:
     """"es" or "en" when the message's small words are mostly of one language,
     else None ("fiebre alta", "short of breath")."""
@@ -486,26 +515,26 @@ class RedFlagGate(GraphComponent, IntentClassifier):
         for message in messages:
             text = message.get(TEXT) or ""
             doc = message.get(SPACY_DOC) or model.model(text.lower())
-            alarm, language = self.detect(detector, doc, text)
+            alarm, language = self.detect(detector, doc, text, bool(message.get(URGENT_NET)))
             if alarm:
                 override_intent(message, alarm.intent)
                 if language == "es":
                     message.set(LANGUAGE, "es", add_to_output=True)
         return messages
 
-    def detect(self, english: RedFlagDetector, doc: Doc,
-               text: str) -> Tuple[Optional[Alarm], Optional[str]]:
+    def detect(self, english: RedFlagDetector, doc: Doc, text: str,
+               net_sure: bool = False) -> Tuple[Optional[Alarm], Optional[str]]:
         """The alarm and the language of the patterns that raised it."""
         if self.spanish is None:
-            return english.detect(doc), None
+            return judged(english, doc, net_sure), None
         spanish_doc = self.spanish.nlp(self.spanish.read(text))
         language = language_of(spanish_doc)
         if language == "es":
-            return self.spanish.detect(spanish_doc), "es"
-        alarm = english.detect(doc)
+            return judged(self.spanish, spanish_doc, net_sure), "es"
+        alarm = judged(english, doc, net_sure)
         if alarm or language == "en":
             return alarm, "en"
-        return self.spanish.detect(spanish_doc), "es"
+        return judged(self.spanish, spanish_doc, net_sure), "es"
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -11,6 +11,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from actions.actions import KNOWLEDGE
 from channels.webhooks import ATTACHMENT
 from components.red_flags import INTENT_FOR_LEVEL
+from components.urgent_net import load_examples
 from clinic.blind import load_set
 from clinic.evaluate import load_heldout
 from core.erasure import ERASURE_SLOT
@@ -90,38 +91,66 @@ def test_every_intent_has_training_data_and_faq_intents_have_enough():
         assert len(TRAINING[intent]) >= MIN_FAQ_EXAMPLES, intent
 
 
-@pytest.mark.unit
-def test_no_blind_message_is_a_training_example():
-    """No training example of five words or more is a blind message of
-    tests/blind/, or nearly one (80 % of their words shared); shorter
-    phrases ("yes", "price?") are everyone's."""
+def blind_messages() -> List[str]:
+    """Every message of tests/blind/, single or a conversation's turn."""
     blind = []
     for folder in (ROOT / "tests" / "blind").iterdir():
         if folder.is_dir():
             messages, conversations = load_set(folder)
             blind += [m["text"] for m in messages]
             blind += [t["user"] for c in conversations for t in c["turns"]]
-    blind_words = [set(normalise(text).split()) for text in blind]
-    assert len(blind_words) > 1500
-    holding: Dict[str, Set[int]] = {}  # word -> the blind messages that have it
-    for index, words in enumerate(blind_words):
+    return blind
+
+
+def suite_messages() -> List[str]:
+    """Every message of the urgent-symptom suites, tests/red_flags/."""
+    texts = []
+    for path in (ROOT / "tests" / "red_flags").glob("*.yml"):
+        content = yaml.safe_load(path.read_text())
+        for part in content.values() if isinstance(content, dict) else [content]:
+            texts += part
+    return texts
+
+
+def near_copies(texts: List[str], kept_apart: List[str]) -> List[str]:
+    """The texts of five words or more that are one of `kept_apart`, or nearly
+    one (80 % of their words shared); shorter phrases ("yes", "price?") are
+    everyone's."""
+    apart_words = [set(normalise(text).split()) for text in kept_apart]
+    holding: Dict[str, Set[int]] = {}  # word -> the kept-apart messages that have it
+    for index, words in enumerate(apart_words):
         for word in words:
             holding.setdefault(word, set()).add(index)
 
-    def nearly_blind(words: Set[str]) -> bool:
+    def nearly_one(words: Set[str]) -> bool:
         # A message sharing 80 % of all the words of both lacks at most a
         # fifth of `words`, so it has one of any (that fifth + 1) of them:
         # only the messages having one of the rarest are compared.
         lacking = len(words) - (4 * len(words) + 4) // 5
         rarest = sorted(words, key=lambda word: len(holding.get(word, ())))[:lacking + 1]
         near = set().union(*(holding.get(word, set()) for word in rarest))
-        return any(len(words & blind_words[index]) >= 0.8 * len(words | blind_words[index])
+        return any(len(words & apart_words[index]) >= 0.8 * len(words | apart_words[index])
                    for index in near)
 
-    copied = [text for texts in TRAINING.values() for text in texts
-              for words in [set(normalise(text).split())] if len(words) >= 5
-              and nearly_blind(words)]
-    assert copied == [], copied
+    return [text for text in texts for words in [set(normalise(text).split())]
+            if len(words) >= 5 and nearly_one(words)]
+
+
+@pytest.mark.unit
+def test_no_blind_message_is_a_training_example():
+    blind = blind_messages()
+    assert len(blind) > 1500
+    assert near_copies([text for texts in TRAINING.values() for text in texts], blind) == []
+
+
+@pytest.mark.unit
+def test_the_urgent_nets_examples_are_neither_blind_nor_suite_messages():
+    """The second urgent net (components/urgent_net.py) is measured on the
+    suites and the blind sets: it never learns from them."""
+    examples = load_examples()
+    suites = suite_messages()
+    assert len(suites) > 2000 and len(examples["urgent"]) > 500
+    assert near_copies(examples["urgent"] + examples["not_urgent"], blind_messages() + suites) == []
 
 
 @pytest.mark.unit
