@@ -22,6 +22,10 @@ alone, one whose small words are English by the English ones alone, and one
 with neither ("fiebre alta", "pus") by both, English first. When
 the Spanish patterns decide, the message carries `language: es`, and the
 action answers with the Spanish urgent reply.
+
+Where the patterns raise no alarm, the learned second net
+(components/urgent_net.py, before the gate in the pipeline) may: when it is
+sure and a word of the symptom lists stands in the message (`judged`).
 """
 from __future__ import annotations
 
@@ -73,7 +77,7 @@ OR = {"or", "o"}  # "... or not?", "... o no?": a question's end, not a negation
 # "bleeding on and off since her microneedling": one clause, not two
 UNBROKEN = {"on and off", "off and on"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
-SYMPTOM_PARTS = ("any", "all", "in_message")  # a symptom's own words, not its `unless` or `elsewhere`
+SYMPTOM_PARTS = ("any", "all", "in_message")  # a symptom's lists, not its `unless` or `elsewhere`
 
 Phrase = constr(strip_whitespace=True, min_length=1)
 Words = conlist(Phrase, min_items=1)
@@ -310,8 +314,9 @@ class RedFlagDetector:
         return doc, words, masked
 
     def mentions(self, doc: Doc) -> bool:
-        """Whether a word of a symptom stands in the message, whatever
-        stands around it ("bleeding", "yellow", "spreading")."""
+        """Whether a word of the symptom lists stands in the message, whatever
+        stands around it, negation included ("bleeding", "yellow"; the lists'
+        combinations hold places and times too: "face", "today")."""
         _, words, masked = self._words(doc)
         return any(key.split(":", 1)[1].startswith(SYMPTOM_PARTS) and not masked & set(range(*span))
                    for key, spans in words.items() for span in spans)
@@ -465,9 +470,9 @@ class RedFlagDetector:
 
 def judged(detector: RedFlagDetector, doc: Doc, net_sure: bool) -> Optional[Alarm]:
     """The patterns' alarm; else, when the learned net reads the message as
-    urgent (`net_sure`) and a word of a symptom stands in it, the clinic's:
-    "won't quit bleeding, I've held a tissue on it for 40 mins and it's still
-    going" names no symptom the patterns know whole."""
+    urgent (`net_sure`) and a word of the patterns' symptom lists stands in
+    it, the clinic's: "won't quit bleeding, I've held a tissue on it for 40
+    mins and it's still going" names no symptom the patterns know whole."""
     alarm = detector.detect(doc)
     if alarm is None and net_sure and detector.mentions(doc):
         return NET_ALARM
@@ -524,17 +529,23 @@ class RedFlagGate(GraphComponent, IntentClassifier):
 
     def detect(self, english: RedFlagDetector, doc: Doc, text: str,
                net_sure: bool = False) -> Tuple[Optional[Alarm], Optional[str]]:
-        """The alarm and the language of the patterns that raised it."""
+        """The alarm and the language of the patterns that raised it: the
+        patterns' own first, in either language, then the net's (judged)."""
         if self.spanish is None:
             return judged(english, doc, net_sure), None
         spanish_doc = self.spanish.nlp(self.spanish.read(text))
         language = language_of(spanish_doc)
-        if language == "es":
-            return judged(self.spanish, spanish_doc, net_sure), "es"
-        alarm = judged(english, doc, net_sure)
-        if alarm or language == "en":
-            return alarm, "en"
-        return judged(self.spanish, spanish_doc, net_sure), "es"
+        readings = [(english, doc, "en"), (self.spanish, spanish_doc, "es")]
+        if language:  # the message's small words are of one language: its patterns alone
+            readings = [reading for reading in readings if reading[2] == language]
+        for detector, read, language in readings:
+            alarm = detector.detect(read)
+            if alarm:
+                return alarm, language
+        for detector, read, language in readings if net_sure else []:
+            if detector.mentions(read):
+                return NET_ALARM, language
+        return None, None
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

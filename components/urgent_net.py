@@ -48,6 +48,10 @@ URGENT_NET = "urgent_net"  # the message key: the net is sure it is urgent
 MODEL_FILE = "urgent_net.json"
 WEIGHTS_FILE = "urgent_net.npz"
 WORD_PATTERN = r"(?u)\b\w+\b"  # "i", "y", "a": small words count here ("i" is the visitor)
+# Words and pairs of words; character 2- to 5-grams within words, of two
+# examples or more (a run of one example only is a typo, not a tell). Part
+# of the fingerprint: a change here retrains the net.
+FEATURES = {"words": (1, 2), "chars": (2, 5), "min_df": 2}
 
 
 def load_examples(paths: List[Path] = EXAMPLES) -> Dict[str, List[str]]:
@@ -67,10 +71,10 @@ def vectorizers(vocabularies: Optional[Dict[str, Dict[str, int]]] = None) -> Dic
     vocabularies = vocabularies or {}
     return {
         "words": TfidfVectorizer(sublinear_tf=True, token_pattern=WORD_PATTERN,
-                                 ngram_range=(1, 2), vocabulary=vocabularies.get("words")),
-        # min_df 2: a character run of one example only is a typo, not a tell
-        "chars": TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5),
-                                 min_df=2, vocabulary=vocabularies.get("chars")),
+                                 ngram_range=FEATURES["words"], vocabulary=vocabularies.get("words")),
+        "chars": TfidfVectorizer(sublinear_tf=True, analyzer="char_wb",
+                                 ngram_range=FEATURES["chars"], min_df=FEATURES["min_df"],
+                                 vocabulary=vocabularies.get("chars")),
     }
 
 
@@ -121,7 +125,7 @@ class UrgentNet(GraphComponent, IntentClassifier):
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[Dict[str, Any]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
-        self.model = model  # {"words": vectorizer, "chars": vectorizer, "coef": ..., "intercept": ...}
+        self.model = model  # fit(): the vectorizers, their analyzers and idf, coef, intercept
         self._model_storage = model_storage
         self._resource = resource
 
@@ -132,9 +136,12 @@ class UrgentNet(GraphComponent, IntentClassifier):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """The examples' files are no part of Rasa's training data: a change
-        to them must retrain the net all the same."""
-        return hashlib.sha256(b"".join(path.read_bytes() for path in EXAMPLES)).hexdigest()
+        """The examples' files are no part of Rasa's training data, nor the
+        features part of the config: a change to either retrains the net."""
+        digest = hashlib.sha256(repr(FEATURES).encode())
+        for path in EXAMPLES:
+            digest.update(f"\n{path.name} {path.stat().st_size}\n".encode() + path.read_bytes())
+        return digest.hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = load_examples()

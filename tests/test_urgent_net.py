@@ -86,3 +86,21 @@ def test_what_is_over_or_a_booking_answer_stays_calm(assistant):
     assistant.say("quiero agendar una cita", sender)
     replies = assistant.say("la cara y el cuello", sender)
     assert not is_spanish_urgent_reply(replies) and not is_urgent_reply(replies)
+
+
+@pytest.mark.unit
+def test_the_trained_net_loads_back_as_it_was(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    trained = urgent_net.UrgentNet.create({}, storage, Resource("net"), context)
+    trained.train(TrainingData([Message.build(text=text, intent="calm") for text in CALM]))
+    loaded = urgent_net.UrgentNet.load({}, storage, Resource("net"), context)
+    texts = URGENT + CALM + ["my face is swollen and hot since yesterday"]
+    assert [probability(loaded.model, text) for text in texts] == pytest.approx(
+        [probability(trained.model, text) for text in texts], abs=1e-12)
+    assert probability(loaded.model, "pus is coming out of my cheek") >= 0.85
