@@ -545,7 +545,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
         for detector, read, language in readings if net_sure else []:
             if detector.mentions(read):
                 return NET_ALARM, language
-        return None, None
+        return None, readings[-1][2]  # the language judged last, as when an alarm is raised
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
