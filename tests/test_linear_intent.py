@@ -486,6 +486,26 @@ def test_the_examples_the_vote_reads_are_kept_in_the_model_files(tmp_path):
     assert loaded.blended(texts) == pytest.approx(classifier.blended(texts), abs=1e-12)
 
 
+def test_fitted_in_single_precision_it_keeps_double_coefficients_and_the_same_answers(tmp_path):
+    """A float32 model would make every message's product copy the
+    coefficients; and the single-precision fit reaches the same optimum."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = trained(tmp_path)
+    fitted = classifier.model["classifier"]
+    assert fitted.coef_.dtype == np.float64 and fitted.intercept_.dtype == np.float64
+    texts = ["does it hurt", "price of the needles", "do you sell jokes"]
+    examples = ["does it hurt", "is microneedling painful", "will the needles hurt",
+                "how much does it cost", "what is the price", "is it expensive",
+                "what is the weather", "tell me a joke", "do you sell cars"]
+    intents = ["faq_pain"] * 3 + ["faq_cost"] * 3 + ["out_of_scope"] * 3
+    double = LogisticRegression(C=100, solver="newton-cg", max_iter=5000).fit(
+        classifier.features([lemmas(tokens(text)) for text in examples]), intents)
+    assert classifier.probabilities(texts) == pytest.approx(
+        double.predict_proba(classifier.features(texts)), abs=1e-4)
+
+
 def test_a_model_trained_before_the_vote_loads_and_ranks_by_the_classifier_alone(tmp_path):
     """The model in service, or one rolled back to, may have no examples stored."""
     import numpy as np
