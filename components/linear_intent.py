@@ -512,8 +512,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # model. It reaches lbfgs's optimum (probabilities within 1e-4 on the
         # held-out file) in about a fifth of the iterations, and the fitting
         # is most of a retraining's own work (docs/benchmarks.md). In single
-        # precision it fits in 0.6 of the time, to the same optimum within
-        # 1e-4 (docs/benchmarks.md, "Training time").
+        # precision it fits in about three quarters of the time, to the same
+        # optimum within about 1e-4 (docs/benchmarks.md, "Training time").
         classifier = LogisticRegression(C=self.config["C"], solver="newton-cg", max_iter=5000).fit(
             features.astype(np.float32), [example.get(INTENT) for example in examples])
         # kept in double precision, as the features a message gets: a product
