@@ -117,6 +117,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     within: conint(ge=1)  # type: ignore
     not_symptoms: List[Phrase] = []  # type: ignore
     asks_about: List[Phrase] = []  # type: ignore
+    asks_alone: List[Phrase] = []  # type: ignore
     over: List[Phrase] = []  # type: ignore
     over_when: List[Phrase] = []  # type: ignore
     treatment: List[Phrase] = []  # type: ignore
@@ -127,7 +128,8 @@ class RedFlags(BaseModel, extra=Extra.forbid):
 
     def phrases(self) -> List[str]:
         """Every phrase of the file: its words are known words."""
-        lists = [self.negations, self.not_symptoms, self.asks_about, self.over, self.over_when,
+        lists = [self.negations, self.not_symptoms, self.asks_about, self.asks_alone, self.over,
+                 self.over_when,
                  self.treatment, self.ongoing]
         if self.someone_else:
             lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
@@ -263,6 +265,7 @@ class RedFlagDetector:
         self.symptoms = sorted(red_flags.symptoms, key=lambda s: s.level != "emergency")
         self.within = red_flags.within
         self.asks_about = [phrase.split(GAP) for phrase in red_flags.asks_about]
+        self.asks_alone = [phrase.split(GAP) for phrase in red_flags.asks_alone]
         self.someone_else = red_flags.someone_else
         # Symptoms on word stems ("swelling" is "swell"), context on the exact
         # words ("stopped" is over, "won't stop" is not).
@@ -285,9 +288,10 @@ class RedFlagDetector:
         self._add(self.context, nlp, "treatment", red_flags.treatment)
         self._add(self.context, nlp, "ongoing", red_flags.ongoing)
         self._add(self.context, nlp, "unbroken", sorted(self.grammar.unbroken))
-        for a, parts in enumerate(self.asks_about):
-            for p, part in enumerate(parts):
-                self._add(self.context, nlp, f"asks{a}:{p}", [part])
+        for name, phrases in (("asks", self.asks_about), ("alone", self.asks_alone)):
+            for a, parts in enumerate(phrases):
+                for p, part in enumerate(parts):
+                    self._add(self.context, nlp, f"{name}{a}:{p}", [part])
         if self.someone_else:
             for key in ("who", "does", "unless", "then", "tells"):
                 self._add(self.context, nlp, f"someone_{key}", getattr(self.someone_else, key))
@@ -374,7 +378,9 @@ class RedFlagDetector:
         after "or" asks the other way round ("¿se hincha la cara después o
         no?", "can it cause swollen lips or is that not a thing"); nor does
         one the next clause answers about now ("what if my lips swell? mine
-        are huge since my session", "... they are still huge")."""
+        are huge since my session", "... they are still huge"). A message of
+        one clause that is a question may open with an `asks_alone` phrase
+        too ("¿sangra mucho?", Spanish asking without an auxiliary)."""
         opening = clauses.opening.get(clause, 0)
         if any(not any(token.lower_ in OR for token in clauses.doc[opening:start])
                for start, _ in clauses.spans("ongoing", clause)):
@@ -385,7 +391,17 @@ class RedFlagDetector:
                 for start, _ in clauses.spans("ongoing", after)):
             return False
         return any(self._in_order(clauses, clause, f"asks{a}", len(parts))
-                   for a, parts in enumerate(self.asks_about))
+                   for a, parts in enumerate(self.asks_about)) or (
+            self._one_question(clauses) and any(
+                self._in_order(clauses, clause, f"alone{a}", len(parts))
+                for a, parts in enumerate(self.asks_alone)))
+
+    @staticmethod
+    def _one_question(clauses: Clauses) -> bool:
+        """The message is one clause and a question: "¿sangra mucho?" asks what
+        the treatment does; "sangra mucho?? que hago" and "¿sangra mucho y no
+        para?" tell."""
+        return len(clauses.opening) == 1 and clauses.doc.text.rstrip().endswith("?")
 
     @staticmethod
     def _in_order(clauses: Clauses, clause: int, key: str, parts: int) -> bool:

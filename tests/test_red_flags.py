@@ -187,6 +187,7 @@ def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["what if my lips swell up after?", "if I see pus, do I call you?",
                                   "does it cause blisters?", "could I have a fever if I'm tired?",
+                                  "does microneedling bleed a lot?",
                                   "how do I know if it's infected?",
                                   "I hate needles, is it going to be agony?"])
 def test_a_general_question_about_the_treatment_is_not_escalated(detector, text):
@@ -429,6 +430,22 @@ def test_a_spanish_symptom_word_inside_a_set_phrase_does_not_count(spanish, text
     ("güey me da pavor el dolor, ¿es como la cera o peor?", None),
     ("wey me da pánico, me sangra y no para", "bleeding")])
 def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    # Spanish asks without the "does" of English: a message of one clause
+    # that is a question asks what the treatment does ...
+    ("¿sangra mucho?", None), ("da fiebre el tratamiento?", None),
+    ("salen ampollas despues del microneedling?", None),
+    ("¿me van a salir granos o ampollas?", None),
+    # ... and tells when it goes on, names the visitor first, or is no question
+    ("sangra mucho?? que hago", "bleeding"), ("¿sangra mucho y no para?", "bleeding"),
+    ("me sangra mucho?", "bleeding"), ("¿sangra todavia?", "bleeding"),
+    ("sangra mucho", "bleeding"), ("salen ampollas desde ayer?", "blistering")])
+def test_a_spanish_question_of_one_clause_asks_what_the_treatment_does(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
 
