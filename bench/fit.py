@@ -1,8 +1,8 @@
 """The intent classifier's fit in double and in single precision, alternating,
 on the training examples (data/nlu*.yml) read as lemmas by the local English
-spaCy pipeline, with the classifier's settings of config.yml: seconds per
-fit, and the largest difference of the two models' probabilities on the
-held-out files (tests/nlu_heldout*.yml).
+spaCy pipeline, with the classifier's settings of config.yml and its own
+vectorizers and fit: seconds per fit, and the largest difference of the two
+models' probabilities on the held-out files (tests/nlu_heldout*.yml).
 
     python -m bench.fit [--rounds 3]
 """
@@ -17,10 +17,9 @@ import numpy as np
 import spacy
 import yaml
 from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from clinic.spacy_model import TARGET
+from components.linear_intent import LinearIntentClassifier, fit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,13 +46,13 @@ def main(argv: List[str] | None = None) -> int:
     texts, intents = examples([ROOT / "data" / "nlu.yml", ROOT / "data" / "nlu.es.yml"], nlp)
     heldout, _ = examples([ROOT / "tests" / "nlu_heldout.yml",
                            ROOT / "tests" / "nlu_heldout.es.yml"], nlp)
-    words = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, settings["max_word_ngram"]))
-    chars = TfidfVectorizer(sublinear_tf=True, analyzer="char_wb",
-                            ngram_range=(1, settings["max_char_ngram"]))
-    words.fit(texts), chars.fit(texts)
+    vectorizers = LinearIntentClassifier(settings, None, None).vectorizers()
+    for vectorizer in vectorizers.values():
+        vectorizer.fit(texts)
 
     def features(batch: List[str]):
-        return hstack([words.transform(batch), chars.transform(batch)], format="csr")
+        return hstack([vectorizer.transform(batch) for vectorizer in vectorizers.values()],
+                      format="csr")
 
     train, test = features(texts), features(heldout)
     print(f"{len(texts)} examples, {train.shape[1]} features, {train.nnz} non-zero")
@@ -62,8 +61,7 @@ def main(argv: List[str] | None = None) -> int:
     for _ in range(args.rounds):
         for precision in seconds:
             start = time.perf_counter()
-            model = LogisticRegression(C=settings["C"], solver="newton-cg", max_iter=5000).fit(
-                train.astype(precision), intents)
+            model = fit(train.astype(precision), intents, settings["C"])
             seconds[precision].append(time.perf_counter() - start)
             probabilities[precision] = model.predict_proba(test)
             print(f"{precision.__name__}: {seconds[precision][-1]:.1f} s", flush=True)

@@ -438,6 +438,19 @@ def asked_before(text: str) -> bool:
     return bool(ASKED_BEFORE.search(text)) and not ASKS_NOW.search(text)
 
 
+def fit(features: Any, intents: List[str], C: float) -> LogisticRegression:
+    """The regression fitted by newton-cg from a fixed start: the same data
+    always gives the same model. It reaches lbfgs's optimum (probabilities
+    within 1e-4 on the held-out file) in about a fifth of the iterations,
+    and the fitting is most of a retraining's own work. In single precision
+    it fits in about three quarters of the time, to the same optimum within
+    about 1e-4; stopped at a gradient of 1e-3 (the sum over 7,000 examples,
+    times C) three outer steps sooner, within 7e-4, with no decision changed
+    on 5,682 blind messages (docs/benchmarks.md, "Training time")."""
+    return LogisticRegression(C=C, solver="newton-cg", tol=1e-3, max_iter=5000).fit(
+        features, intents)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     """Ranks every intent by the probability a logistic regression gives it."""
@@ -491,7 +504,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return hstack([self.model["words"].transform(texts), self.model["chars"].transform(texts)],
                       format="csr")
 
-    def _vectorizers(self, vocabularies: Optional[Dict[str, Dict[str, int]]] = None) -> Dict:
+    def vectorizers(self, vocabularies: Optional[Dict[str, Dict[str, int]]] = None) -> Dict:
         vocabularies = vocabularies or {}
         return {
             "words": TfidfVectorizer(sublinear_tf=True, vocabulary=vocabularies.get("words"),
@@ -505,22 +518,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         examples = training_data.intent_examples
         texts = [lemma_text(example) for example in examples]
         self.speller = Speller.learn(examples)
-        self.model = self._vectorizers()
+        self.model = self.vectorizers()
         # fitted, and kept in the model file, in single precision
         features = hstack([self.model[name].fit_transform(texts) for name in ("words", "chars")],
                           format="csr").astype(np.float32)
-        # newton-cg from a fixed start: the same data always gives the same
-        # model. It reaches lbfgs's optimum (probabilities within 1e-4 on the
-        # held-out file) in about a fifth of the iterations, and the fitting
-        # is most of a retraining's own work (docs/benchmarks.md). In single
-        # precision it fits in about three quarters of the time, to the same
-        # optimum within about 1e-4; stopped at a gradient of 1e-3 (the sum
-        # over 7,000 examples, times C), three outer steps sooner, within
-        # 7e-4, no decision changed on 5,682 blind messages (docs/benchmarks.md,
-        # "Training time").
-        classifier = LogisticRegression(C=self.config["C"], solver="newton-cg", tol=1e-3,
-                                        max_iter=5000).fit(
-            features, [example.get(INTENT) for example in examples])
+        classifier = fit(features, [example.get(INTENT) for example in examples],
+                         self.config["C"])
         # used in double precision, as the features a message gets: a product
         # of mixed precisions would copy the coefficients on every message
         classifier.coef_ = classifier.coef_.astype(np.float64)
@@ -558,7 +561,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         with model_storage.read_from(resource) as directory:
             vocabularies = json.loads((directory / VOCABULARIES_FILE).read_text())
             with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as weights:
-                model = component._vectorizers(vocabularies)
+                model = component.vectorizers(vocabularies)
                 model["words"].idf_ = weights["words_idf"]
                 model["chars"].idf_ = weights["chars_idf"]
                 classifier = LogisticRegression()
