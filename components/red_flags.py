@@ -379,8 +379,9 @@ class RedFlagDetector:
         no?", "can it cause swollen lips or is that not a thing"); nor does
         one the next clause answers about now ("what if my lips swell? mine
         are huge since my session", "... they are still huge"). A message of
-        one clause that is a question may open with an `asks_alone` phrase
-        too ("¿sangra mucho?", Spanish asking without an auxiliary)."""
+        one clause, or a last one opened by "¿", that is a question may open
+        with an `asks_alone` phrase too ("¿sangra mucho?", Spanish asking
+        without an auxiliary)."""
         opening = clauses.opening.get(clause, 0)
         if any(not any(token.lower_ in OR for token in clauses.doc[opening:start])
                for start, _ in clauses.spans("ongoing", clause)):
@@ -392,16 +393,21 @@ class RedFlagDetector:
             return False
         return any(self._in_order(clauses, clause, f"asks{a}", len(parts))
                    for a, parts in enumerate(self.asks_about)) or (
-            self._one_question(clauses) and any(
+            self._question_alone(clauses, clause) and any(
                 self._in_order(clauses, clause, f"alone{a}", len(parts))
                 for a, parts in enumerate(self.asks_alone)))
 
     @staticmethod
-    def _one_question(clauses: Clauses) -> bool:
-        """The message is one clause and a question: "¿sangra mucho?" asks what
-        the treatment does; "sangra mucho?? que hago" and "¿sangra mucho y no
-        para?" tell."""
-        return len(clauses.opening) == 1 and clauses.doc.text.rstrip().endswith("?")
+    def _question_alone(clauses: Clauses, clause: int) -> bool:
+        """The clause is a question on its own that ends the message: the
+        only clause ("¿sangra mucho?" asks what the treatment does) or one
+        opened by "¿" after clauses with no `ongoing` word ("me dan miedo las
+        agujas, ¿sangra mucho?"; not "me sangra desde ayer, ¿sangra mucho?").
+        "sangra mucho?? que hago" and "¿sangra mucho y no para?" tell."""
+        start = clauses.opening[clause]
+        return (clause == max(clauses.opening) and clauses.doc.text.rstrip().endswith("?")
+                and (len(clauses.opening) == 1 or (clauses.doc[start - 1].text == "¿"
+                                                   and not clauses.context.get("ongoing"))))
 
     @staticmethod
     def _in_order(clauses: Clauses, clause: int, key: str, parts: int) -> bool:

@@ -188,6 +188,7 @@ def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector
 @pytest.mark.parametrize("text", ["what if my lips swell up after?", "if I see pus, do I call you?",
                                   "does it cause blisters?", "could I have a fever if I'm tired?",
                                   "does microneedling bleed a lot?",
+                                  "do you bleed a lot with microneedling?",
                                   "how do I know if it's infected?",
                                   "I hate needles, is it going to be agony?"])
 def test_a_general_question_about_the_treatment_is_not_escalated(detector, text):
@@ -440,11 +441,15 @@ def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish,
     # that is a question asks what the treatment does ...
     ("¿sangra mucho?", None), ("da fiebre el tratamiento?", None),
     ("salen ampollas despues del microneedling?", None),
-    ("¿me van a salir granos o ampollas?", None),
+    ("¿me van a salir granos o ampollas?", None), ("¿me puede dar fiebre despues?", None),
+    # ... as does a last one opened by "¿"
+    ("es que me da miedo la sangre, ¿sangra mucho el microneedling?", None),
     # ... and tells when it goes on, names the visitor first, or is no question
     ("sangra mucho?? que hago", "bleeding"), ("¿sangra mucho y no para?", "bleeding"),
     ("me sangra mucho?", "bleeding"), ("¿sangra todavia?", "bleeding"),
-    ("sangra mucho", "bleeding"), ("salen ampollas desde ayer?", "blistering")])
+    ("sangra mucho", "bleeding"), ("salen ampollas desde ayer?", "blistering"),
+    ("me puede estar dando fiebre?", "fever"), ("la cara se me hincho mucho?", "face_swelling"),
+    ("me sangra la cara desde ayer, ¿sangra mucho el microneedling?", "bleeding")])
 def test_a_spanish_question_of_one_clause_asks_what_the_treatment_does(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
