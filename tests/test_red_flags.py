@@ -112,6 +112,7 @@ def test_negated_and_softened_reactions_are_not_escalated(detector, text):
     ("my lips swelled up", "lip_swelling"),
     ("the swelling of my lips", "lip_swelling"),
     ("the red area keeps getting bigger", "spreading_redness"),
+    ("my lips are getting bigger and bigger", "lip_swelling"),
     ("bleedin wont stop", "bleeding"),
     ("red streeks running toward my ear", "spreading_redness"),
     ("a spot has been bleeding for over 40 minutes since I left the clinic and it won't stop",
@@ -189,6 +190,7 @@ def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector
                                   "does it cause blisters?", "could I have a fever if I'm tired?",
                                   "does microneedling bleed a lot?",
                                   "do you bleed a lot with microneedling?",
+                                  "do you get red streaks or marks from the roller?",
                                   "how do I know if it's infected?",
                                   "I hate needles, is it going to be agony?"])
 def test_a_general_question_about_the_treatment_is_not_escalated(detector, text):
@@ -448,6 +450,7 @@ def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish,
     ("sangra mucho?? que hago", "bleeding"), ("¿sangra mucho y no para?", "bleeding"),
     ("me sangra mucho?", "bleeding"), ("¿sangra todavia?", "bleeding"),
     ("sangra mucho", "bleeding"), ("salen ampollas desde ayer?", "blistering"),
+    ("¿los labios se hinchan?", None), ("los labios se me hinchan?", "lip_swelling"),
     ("me puede estar dando fiebre?", "fever"), ("la cara se me hincho mucho?", "face_swelling"),
     ("me sangra la cara desde ayer, ¿sangra mucho el microneedling?", "bleeding")])
 def test_a_spanish_question_of_one_clause_asks_what_the_treatment_does(spanish, text, symptom):
