@@ -47,6 +47,9 @@ LISTS = load_lists()
     "i have a raised mole on my cheek, can you needle over it?",
     "tengo un lunar en la mejilla, me pueden pasar el aparato encima?",
     "me puse relleno en los labios hace un mes, me pueden hacer el resto de la cara?",
+    "me da herpes labial muy seguido, puedo?",  # what keeps happening to them
+    "tengo marcapasos, eso importa para el microneedling?",
+    "mi hijo tiene 15 y tiene cicatrices de acne, se lo pueden hacer?",
 ])
 def test_a_question_about_ones_own_health_is_personal(text):
     assert personal(text, LISTS)
@@ -68,6 +71,7 @@ def test_a_question_about_ones_own_health_is_personal(text):
     "tengo estrias del parto en la panza, puedo hacerme el micro ahi?",
     "can i get botox for my forehead lines there too?",  # botox asked for, not had
     "uso un serum de acido hialuronico, se puede combinar?",  # a serum, not a filler
+    "me da miedo el dolor, puedo tomar algo antes?",  # a fear, no condition
 ])
 def test_other_questions_are_not(text):
     assert not personal(text, LISTS)
