@@ -446,7 +446,7 @@ def fit(features: Any, intents: List[str], C: float) -> LogisticRegression:
     it fits in about three quarters of the time, to the same optimum within
     about 1e-4; stopped at a gradient of 1e-3 (the sum over 7,000 examples,
     times C) three outer steps sooner, within 7e-4, with no decision changed
-    on 5,682 blind messages (docs/benchmarks.md, "Training time")."""
+    on 5,682 read blind messages (docs/benchmarks.md, "Training time")."""
     return LogisticRegression(C=C, solver="newton-cg", tol=1e-3, max_iter=5000).fit(
         features, intents)
 

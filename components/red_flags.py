@@ -129,8 +129,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     def phrases(self) -> List[str]:
         """Every phrase of the file: its words are known words."""
         lists = [self.negations, self.not_symptoms, self.asks_about, self.asks_alone, self.over,
-                 self.over_when,
-                 self.treatment, self.ongoing]
+                 self.over_when, self.treatment, self.ongoing]
         if self.someone_else:
             lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
                       self.someone_else.then, self.someone_else.tells, self.someone_else.to]
