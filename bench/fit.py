@@ -16,7 +16,6 @@ from typing import List, Tuple
 import numpy as np
 import spacy
 import yaml
-from scipy.sparse import hstack
 
 from clinic.spacy_model import TARGET
 from components.linear_intent import LinearIntentClassifier, fit
@@ -46,15 +45,10 @@ def main(argv: List[str] | None = None) -> int:
     texts, intents = examples([ROOT / "data" / "nlu.yml", ROOT / "data" / "nlu.es.yml"], nlp)
     heldout, _ = examples([ROOT / "tests" / "nlu_heldout.yml",
                            ROOT / "tests" / "nlu_heldout.es.yml"], nlp)
-    vectorizers = LinearIntentClassifier(settings, None, None).vectorizers()
-    for vectorizer in vectorizers.values():
-        vectorizer.fit(texts)
-
-    def features(batch: List[str]):
-        return hstack([vectorizer.transform(batch) for vectorizer in vectorizers.values()],
-                      format="csr")
-
-    train, test = features(texts), features(heldout)
+    classifier = LinearIntentClassifier(settings, None, None)
+    classifier.model = {name: vectorizer.fit(texts)
+                        for name, vectorizer in classifier.vectorizers().items()}
+    train, test = classifier.features(texts), classifier.features(heldout)
     print(f"{len(texts)} examples, {train.shape[1]} features, {train.nnz} non-zero")
     seconds = {np.float64: [], np.float32: []}
     probabilities = {}

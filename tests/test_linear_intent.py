@@ -496,7 +496,8 @@ def test_fitted_in_single_precision_it_keeps_double_coefficients_and_the_same_an
     """A float32 model would make every message's product copy the
     coefficients; and the single-precision fit reaches the same optimum."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
+
+    from components.linear_intent import fit
 
     classifier = trained(tmp_path)
     fitted = classifier.model["classifier"]
@@ -506,8 +507,7 @@ def test_fitted_in_single_precision_it_keeps_double_coefficients_and_the_same_an
                 "how much does it cost", "what is the price", "is it expensive",
                 "what is the weather", "tell me a joke", "do you sell cars"]
     intents = ["faq_pain"] * 3 + ["faq_cost"] * 3 + ["out_of_scope"] * 3
-    double = LogisticRegression(C=100, solver="newton-cg", tol=1e-3, max_iter=5000).fit(
-        classifier.features([lemmas(tokens(text)) for text in examples]), intents)
+    double = fit(classifier.features([lemmas(tokens(text)) for text in examples]), intents, 100)
     assert classifier.probabilities(texts) == pytest.approx(
         double.predict_proba(classifier.features(texts)), abs=1e-4)
 
