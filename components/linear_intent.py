@@ -147,7 +147,7 @@ ASKING = (r"what|whats|what's|wat|wats|how|hows|how's|is|are|does|do|can|could|w
           r"when|where|who|whos|who's|which|should|any")
 ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cuántos|cuantas|"
              r"cuántas|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|cual|cuál|cuales|"
-             r"cuáles|(?:en|para|pa|por|a) (?:que|qué|q|k|cu[aá]nt[oa]s?)|(?:en|de|a|para|por|pa) d[oó]nde|cada cu[aá]n(?:to|do)|xq|duele|duelen|sirve|es|"
+             r"cuáles|(?:en|para|pa|por|a) (?:que|qué|q|k|cu[aá]nt[oa]s?)|(?:a partir de|desde) cu[aá]ndo|(?:en|de|a|para|por|pa) d[oó]nde|cada cu[aá]n(?:to|do)|xq|duele|duelen|sirve|es|"
              r"se puede|puedo|me puedo|(?:lo|la|los|las|se|me) (?:puedo|puede|pueden)|hay|si|"
              r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
 INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"

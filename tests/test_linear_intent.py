@@ -140,6 +140,8 @@ def tokens(text: str) -> List[Token]:
      [(True, "three things."), (True, "does it hurt"), (True, "how much is it")]),
     ("qué efectos hay y en cuántos días vuelvo a lo normal",
      [(True, "qué efectos hay"), (True, "en cuántos días vuelvo a lo normal")]),
+    ("¿Cuántas sesiones son y a partir de cuándo se ven los resultados?",
+     [(True, "¿Cuántas sesiones son"), (True, "a partir de cuándo se ven los resultados?")]),
     ("cuidados despues y cada cuando me toca la otra sesion",
      [(True, "cuidados despues"), (True, "cada cuando me toca la otra sesion")]),
     ("whats better for acne scars, laser or microneedling",  # the choices, no subject
