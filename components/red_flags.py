@@ -122,6 +122,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     over_when: List[Phrase] = []  # type: ignore
     treatment: List[Phrase] = []  # type: ignore
     ongoing: List[Phrase] = []  # type: ignore
+    just_asking: List[Phrase] = []  # type: ignore
     someone_else: Optional[SomeoneElse] = None
     grammar: Grammar = Grammar()
     symptoms: conlist(Symptom, min_items=1)  # type: ignore
@@ -129,7 +130,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     def phrases(self) -> List[str]:
         """Every phrase of the file: its words are known words."""
         lists = [self.negations, self.not_symptoms, self.asks_about, self.asks_alone, self.over,
-                 self.over_when, self.treatment, self.ongoing]
+                 self.over_when, self.treatment, self.ongoing, self.just_asking]
         if self.someone_else:
             lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
                       self.someone_else.then, self.someone_else.tells, self.someone_else.to]
@@ -286,6 +287,7 @@ class RedFlagDetector:
         self._add(self.context, nlp, "over_when", red_flags.over_when)
         self._add(self.context, nlp, "treatment", red_flags.treatment)
         self._add(self.context, nlp, "ongoing", red_flags.ongoing)
+        self._add(self.context, nlp, "just_asking", red_flags.just_asking)
         self._add(self.context, nlp, "unbroken", sorted(self.grammar.unbroken))
         for name, phrases in (("asks", self.asks_about), ("alone", self.asks_alone)):
             for a, parts in enumerate(phrases):
@@ -402,11 +404,20 @@ class RedFlagDetector:
         only clause ("¿sangra mucho?" asks what the treatment does) or one
         opened by "¿" after clauses with no `ongoing` word ("me dan miedo las
         agujas, ¿sangra mucho?"; not "me sangra desde ayer, ¿sangra mucho?").
-        "sangra mucho?? que hago" and "¿sangra mucho y no para?" tell."""
+        "sangra mucho?? que hago" and "¿sangra mucho y no para?" tell. A
+        question that opens the message or a "¿", closed by "?", may be
+        followed by more when the clause after it says it only asks
+        (`just_asking`: "¿provoca fiebre? solo pregunto antes de agendar")
+        and the message has no `ongoing` word."""
         start = clauses.opening[clause]
-        return (clause == max(clauses.opening) and clauses.doc.text.rstrip().endswith("?")
-                and (len(clauses.opening) == 1 or (clauses.doc[start - 1].text == "¿"
-                                                   and not clauses.context.get("ongoing"))))
+        opened = clauses.doc[start - 1].text == "¿" if start else True
+        if clause == max(clauses.opening):
+            return clauses.doc.text.rstrip().endswith("?") and (
+                len(clauses.opening) == 1 or (opened and not clauses.context.get("ongoing")))
+        breaks_after = [token.text for token in clauses.doc[start:clauses.opening[clause + 1]]
+                        if clauses.of[token.i] == clause + 1]
+        return (opened and "?" in breaks_after and bool(clauses.opens_with("just_asking", clause + 1))
+                and not clauses.context.get("ongoing"))
 
     @staticmethod
     def _in_order(clauses: Clauses, clause: int, key: str, parts: int) -> bool:

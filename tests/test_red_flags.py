@@ -192,6 +192,7 @@ def test_a_negation_only_looks_before_the_symptom_and_within_its_clause(detector
                                   "do you bleed a lot with microneedling?",
                                   "do you get red streaks or marks from the roller?",
                                   "how do I know if it's infected?",
+                                  "is it true that it can cause an infection?",
                                   "I hate needles, is it going to be agony?"])
 def test_a_general_question_about_the_treatment_is_not_escalated(detector, text):
     assert detect(detector, text) is None
@@ -431,7 +432,8 @@ def test_a_spanish_symptom_word_inside_a_set_phrase_does_not_count(spanish, text
     ("sirve para labios hinchados? los tengo enormes todavía", "lip_swelling"),
     # a fear, after an interjection: "wey" and "güey" open a clause as "oye" does
     ("güey me da pavor el dolor, ¿es como la cera o peor?", None),
-    ("wey me da pánico, me sangra y no para", "bleeding")])
+    ("wey me da pánico, me sangra y no para", "bleeding"),
+    ("¿es verdad que da infección?", None)])
 def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
@@ -452,7 +454,14 @@ def test_a_general_question_in_spanish_is_not_escalated_and_a_report_is(spanish,
     ("sangra mucho", "bleeding"), ("salen ampollas desde ayer?", "blistering"),
     ("¿los labios se hinchan?", None), ("los labios se me hinchan?", "lip_swelling"),
     ("me puede estar dando fiebre?", "fever"), ("la cara se me hincho mucho?", "face_swelling"),
-    ("me sangra la cara desde ayer, ¿sangra mucho el microneedling?", "bleeding")])
+    ("me sangra la cara desde ayer, ¿sangra mucho el microneedling?", "bleeding"),
+    # a question before more, when the visitor says they only ask ...
+    ("¿El microneedling provoca fiebre? Solo pregunto antes de agendar", None),
+    ("¿Se me va a hinchar el labio si me lo hacen cerca de la boca? Pregunto para planear", None),
+    # ... not without saying so, nor with an `ongoing` word, nor after a plea
+    ("¿sangra mucho? no para", "bleeding"),
+    ("¿sangra mucho? todavía, solo pregunto", "bleeding"),
+    ("sangra mucho? que hago, solo pregunto", "bleeding")])
 def test_a_spanish_question_of_one_clause_asks_what_the_treatment_does(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
