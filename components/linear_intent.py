@@ -213,9 +213,14 @@ LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE
 # does it hurt?" asks two things). Each part joins the one before.
 SAYS_IT_AGAIN = re.compile(r"^\W*(?:like|i mean|meaning|as in|o sea|osea|es decir)\b", re.IGNORECASE)
 OF_IT = re.compile(r"\b(?:help|helps|work|works|fix|treat|sirve|sirven|funciona|funcionan|ayuda|"
+                   r"trata|tratan|quita|quitan|"
                    r"ayudan|(?:on|for|with|para|con) (?:those|them|that|these|eso|esto|esos|esas))\b",
                    re.IGNORECASE)
 MAX_OF_IT_WORDS = 5
+# "¿Y las cicatrices queloides? ¿Esas también se tratan?": a question that
+# points back at the subject just asked about asks of it too
+POINTS_BACK = re.compile(r"^\W*(?:(?:and|y)\s+)?(?:esas?|esos?|eso|estas?|estos?|esto|those|these)\b",
+                         re.IGNORECASE)
 # "my skin looks the same 5 days on. is that normal, ...": a question of a few
 # words whether it is normal asks of what was told just before
 IS_IT_NORMAL = re.compile(r"^\W*(?:(?:is|was|isn'?t)\s+(?:that|this|it)|"
@@ -361,7 +366,7 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
     found = [((asks or (joined[i] and found[i + 1][0])) and not leads_in(chunk), chunk)
              for i, (asks, chunk) in enumerate(found)]
     if len(found) < 2:
-        return listed(text, tokens) or found
+        return joined_on(listed(text, tokens)) or found
     found = joined_on(found)
     if any(asks for asks, _ in found):
         # "does it help hair loss? also price": beside a question, a few
@@ -385,14 +390,18 @@ def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[T
     """A part that says the one before again (SAYS_IT_AGAIN), asks whether
     what it told is normal (IS_IT_NORMAL), how long a state of the skin it
     names lasts (HOW_LONG_IT), or, in a few words, whether it helps with the
-    subject it names (OF_IT)."""
+    subject it names (OF_IT), after a part that told it or that a pointing
+    word refers back to (POINTS_BACK)."""
     words = said(chunk)
     told = not asked_before
     return bool(SAYS_IT_AGAIN.match(words) or (told and IS_IT_NORMAL.match(words))
                 or (HOW_LONG_IT.match(words) and SKIN_STATE.search(said(before)))
-                or (asks and told and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(words)
-                    and names_a_subject(before)
-                    and not ANNOUNCING & {bare(token) for token in before}))
+                or (asks and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(words)
+                    and not ANNOUNCING & {bare(token) for token in before}
+                    and ((told and names_a_subject(before))
+                         or (POINTS_BACK.match(words) and names_a_subject(list(dropwhile(
+                             lambda token: not token.text.isalpha() or bare(token) in CONNECTIVES,
+                             before)))))))
 
 
 def opening_words(text: str, tokens: List[Token]) -> tuple:

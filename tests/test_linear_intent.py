@@ -161,6 +161,12 @@ def tokens(text: str) -> List[Token]:
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),
     ("stretch marks - does it work on those?", [(True, "stretch marks does it work on those?")]),
     ("alopecia, sirve?", [(True, "alopecia, sirve?")]),
+    ("las cicatrices abultadas, esas también se tratan?",
+     [(True, "las cicatrices abultadas, esas también se tratan?")]),
+    ("¿Y las cicatrices queloides? ¿Esas también se tratan?",
+     [(True, "¿Y las cicatrices queloides? ¿Esas también se tratan?")]),
+    ("¿cuánto cuesta? ¿y quita las manchas?",  # no word pointing back: a question of its own
+     [(True, "¿cuánto cuesta?"), (True, "¿y quita las manchas?")]),
     ("will i be red and puffy after", [(True, "will i be red and puffy after")]),
     ("price, does it hurt?", [(True, "price,"), (True, "does it hurt?")]),
     ("stretch marks - and is it safe for dark skin?",
