@@ -306,6 +306,26 @@ def share(part: int, whole: int) -> str:
     return f"{part / whole:6.1%}  ({part}/{whole})" if whole else "     -"
 
 
+# What a wrong answer to a topic question was: the share of each tells what
+# to work on (another topic: the classifier; the right one and another: the
+# parts of a message; an answer it cannot read: most often the right topic
+# in the other language, to a message with no word of either).
+WRONG_KINDS = ("another topic", "the right one and another", "the urgent reply",
+               "an answer it cannot read")
+
+
+def wrong_kind(result: Result) -> str:
+    got = answers(result.labels)
+    if result.urgent:
+        return "the urgent reply"
+    known = [label for label in got if label != "not_understood"]
+    if not known:
+        return "an answer it cannot read"
+    if any(matches(result.expected[0], label) for label in known):
+        return "the right one and another"
+    return "another topic"
+
+
 def figures(results: List[Result], conversations: List[Conversation]) -> Dict[str, object]:
     topical = [r for r in results if r.topical]
     single = [r for r in topical if len(r.expected) == 1]
@@ -323,9 +343,12 @@ def figures(results: List[Result], conversations: List[Conversation]) -> Dict[st
     def rate(items: List[Result]) -> tuple:
         return sum(r.right for r in items), len(items)
 
+    kinds = [wrong_kind(r) for r in wrong]
+
     return {
         "topic questions, answered right": rate(single),
         "topic questions, answered wrong": (len(wrong), len(single)),
+        **{f"  of which {kind}": (kinds.count(kind), len(wrong)) for kind in WRONG_KINDS},
         "topic questions, did you mean": (len(asked), len(single)),
         "  of which offer the right topic": (
             sum(r.expected[0] in r.offered for r in asked), len(asked)),

@@ -3,7 +3,7 @@ assistant's replies read back into labels, in the language of the set."""
 import pytest
 import yaml
 
-from clinic.blind import ROOT, Reader, Result, figures
+from clinic.blind import ROOT, WRONG_KINDS, Reader, Result, figures
 from core.knowledge import load_knowledge
 
 pytestmark = pytest.mark.unit
@@ -68,3 +68,16 @@ def test_anything_asked_inside_a_form_the_visitor_opened_may_get_the_step_again(
     outside = Result("q dias tienen libres?", ["any"], ENGLISH.labels(replies(step)))
     assert inside.right and not inside.held
     assert not outside.right and outside.held
+
+
+def test_a_wrong_answer_is_counted_by_its_kind():
+    cost, downtime = (KNOWLEDGE.by_id[topic] for topic in ("cost", "downtime"))
+    urgent = RESPONSES["utter_urgent_clinic"][0]["text"].format(**KNOWLEDGE.values)
+    results = [scored(["cost"], [KNOWLEDGE.answer(cost)]),  # right
+               scored(["cost"], [KNOWLEDGE.answer(downtime)]),
+               scored(["cost"], [KNOWLEDGE.answer(cost), KNOWLEDGE.answer(downtime)]),
+               scored(["cost"], [urgent]),
+               scored(["cost"], [KNOWLEDGE.answer(cost, "es")], spanish_too=False)]
+    numbers = figures(results, [])
+    assert numbers["topic questions, answered wrong"] == (4, 5)
+    assert [numbers[f"  of which {kind}"] for kind in WRONG_KINDS] == [(1, 4)] * 4
