@@ -186,6 +186,7 @@ class Result:
     offered: List[str] = field(default_factory=list)
     style: str = ""
     spanish: List[str] = field(default_factory=list)  # the replies read as Spanish
+    english: List[str] = field(default_factory=list)  # ... as English (a Spanish set's)
     in_form: bool = False  # the turn before expected a form's step
 
     @property
@@ -253,14 +254,17 @@ class Client:
 
 
 def run_messages(url: str, messages: List[Dict], reader: Reader,
-                 spanish: Optional[Reader] = None) -> List[Result]:
+                 spanish: Optional[Reader] = None,
+                 english: Optional[Reader] = None) -> List[Result]:
     """Each message in a conversation of its own; with `spanish`, its replies
-    are also read as Spanish (an English set's Spanish messages)."""
+    are also read as Spanish (an English set's Spanish messages), with
+    `english` as English (a Spanish set's)."""
     def one(message: Dict) -> Result:
         replies = Client(url).say(message["text"], f"blind-{uuid.uuid4().hex[:12]}")
         return Result(message["text"], expectation(message["expect"]), reader.labels(replies),
                       reader.offered(replies), message.get("style", ""),
-                      spanish.labels(replies) if spanish else [])
+                      spanish.labels(replies) if spanish else [],
+                      english.labels(replies) if english else [])
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(one, messages))
@@ -308,22 +312,25 @@ def share(part: int, whole: int) -> str:
 
 # What a wrong answer to a topic question was: the share of each tells what
 # to work on (another topic: the classifier; the right one and another: the
-# parts of a message; an answer it cannot read: most often the right topic
-# in the other language, to a message with no word of either).
-WRONG_KINDS = ("another topic", "the right one and another", "the urgent reply",
+# parts of a message; the right topic in the other language: telling the
+# language of a message with no word of either, "alopecia?").
+WRONG_KINDS = ("another topic", "the right one and another",
+               "the right topic in the other language", "the urgent reply",
                "an answer it cannot read")
 
 
 def wrong_kind(result: Result) -> str:
-    got = answers(result.labels)
     if result.urgent:
         return "the urgent reply"
-    known = [label for label in got if label != "not_understood"]
-    if not known:
-        return "an answer it cannot read"
-    if any(matches(result.expected[0], label) for label in known):
+    got = [label for label in answers(result.labels) if label != "not_understood"]
+    if any(matches(result.expected[0], label) for label in got):
         return "the right one and another"
-    return "another topic"
+    if got:
+        return "another topic"
+    if any(matches(result.expected[0], label)
+           for label in answers(result.spanish or result.english)):
+        return "the right topic in the other language"
+    return "an answer it cannot read"
 
 
 def figures(results: List[Result], conversations: List[Conversation]) -> Dict[str, object]:
@@ -437,7 +444,8 @@ def evaluate(url: str, folder: Path) -> tuple:
     language = language_of_set(folder)
     messages, conversations = load_set(folder)
     return (run_messages(url, messages, readers[language],
-                         readers["es"] if language == "en" else None),
+                         readers["es"] if language == "en" else None,
+                         readers["en"] if language == "es" else None),
             run_conversations(url, conversations, readers, language))
 
 

@@ -77,7 +77,8 @@ def test_a_wrong_answer_is_counted_by_its_kind():
                scored(["cost"], [KNOWLEDGE.answer(downtime)]),
                scored(["cost"], [KNOWLEDGE.answer(cost), KNOWLEDGE.answer(downtime)]),
                scored(["cost"], [urgent]),
+               scored(["cost"], [KNOWLEDGE.answer(cost, "es")]),
                scored(["cost"], [KNOWLEDGE.answer(cost, "es")], spanish_too=False)]
     numbers = figures(results, [])
-    assert numbers["topic questions, answered wrong"] == (4, 5)
-    assert [numbers[f"  of which {kind}"] for kind in WRONG_KINDS] == [(1, 4)] * 4
+    assert numbers["topic questions, answered wrong"] == (5, 6)
+    assert [numbers[f"  of which {kind}"] for kind in WRONG_KINDS] == [(1, 5)] * 5
