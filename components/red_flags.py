@@ -123,6 +123,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     treatment: List[Phrase] = []  # type: ignore
     ongoing: List[Phrase] = []  # type: ignore
     just_asking: List[Phrase] = []  # type: ignore
+    not_ongoing: List[Phrase] = []  # type: ignore
     someone_else: Optional[SomeoneElse] = None
     grammar: Grammar = Grammar()
     symptoms: conlist(Symptom, min_items=1)  # type: ignore
@@ -130,7 +131,8 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     def phrases(self) -> List[str]:
         """Every phrase of the file: its words are known words."""
         lists = [self.negations, self.not_symptoms, self.asks_about, self.asks_alone, self.over,
-                 self.over_when, self.treatment, self.ongoing, self.just_asking]
+                 self.over_when, self.treatment, self.ongoing, self.just_asking,
+                 self.not_ongoing]
         if self.someone_else:
             lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
                       self.someone_else.then, self.someone_else.tells, self.someone_else.to]
@@ -288,6 +290,7 @@ class RedFlagDetector:
         self._add(self.context, nlp, "treatment", red_flags.treatment)
         self._add(self.context, nlp, "ongoing", red_flags.ongoing)
         self._add(self.context, nlp, "just_asking", red_flags.just_asking)
+        self._add(self.context, nlp, "not_ongoing", red_flags.not_ongoing)
         self._add(self.context, nlp, "unbroken", sorted(self.grammar.unbroken))
         for name, phrases in (("asks", self.asks_about), ("alone", self.asks_alone)):
             for a, parts in enumerate(phrases):
@@ -328,7 +331,11 @@ class RedFlagDetector:
 
     def detect(self, doc: Doc) -> Optional[Alarm]:
         doc, words, masked = self._words(doc)
-        clauses = Clauses(doc, self._spans(self.context, doc), self.grammar)
+        context = self._spans(self.context, doc)
+        # "blisters on my back": a body part, not "now it's back"
+        inside = {i for start, end in context.get("not_ongoing", []) for i in range(start, end)}
+        context["ongoing"] = [span for span in context.get("ongoing", []) if span[0] not in inside]
+        clauses = Clauses(doc, context, self.grammar)
         found: Dict[str, List[int]] = defaultdict(list)  # "symptom:part" -> token positions
         for key, spans in words.items():
             part = key.split(":", 1)[1]

@@ -215,7 +215,8 @@ def test_a_question_that_reports_a_symptom_stays_urgent(detector, text, symptom)
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["I had a fever last year", "I had pus two months ago",
                                   "a little swelling in my face but it went away",
-                                  "some bleeding during the session but it stopped right away"])
+                                  "some bleeding during the session but it stopped right away",
+                                  "last year I had shingles with blisters on my back, all healed now"])
 def test_a_symptom_that_is_over_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
@@ -227,6 +228,7 @@ def test_a_symptom_that_is_over_is_not_escalated(detector, text):
     ("my face swelled up but it went away, and now it's back", "face_swelling"),
     ("it hasn't stopped bleeding", "bleeding"),
     ("i almost stopped breathing", "breathing"),
+    ("the blisters on my cheek haven't healed since my session", "blistering"),
 ])
 def test_a_symptom_still_going_on_stays_urgent(detector, text, symptom):
     assert detect(detector, text).symptom == symptom
