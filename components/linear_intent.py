@@ -204,6 +204,10 @@ AVAILABLE = re.compile(r"^\W*(?:puedo|podr[ií]a|estoy libre|i can(?: do| come)?
                        r"afternoons?|evenings?|weekends?|weekdays?|mondays?|tuesdays?|wednesdays?|"
                        r"thursdays?|fridays?|saturdays?|sundays?)\b[^?]*$", re.IGNORECASE)
 
+# "¿Me dan un estimado? Es para la cara y el cuello", "es que me da miedo":
+# without a "?", what it is for, or "the thing is", tells; it asks nothing
+TELLS_WHY = re.compile(r"^\W*(?:(?:y|pero|bueno)\s+)?(?:es|son) (?:para|que)\b[^?]*$", re.IGNORECASE)
+
 # "price, pain, downtime?", "price and hours pls": a short message that lists
 # what it asks about, each item a question of its own.
 LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE)
@@ -356,7 +360,8 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
             scene = bool(boundary and (LEAD_IN.match(text[start:end])
                                        or SUBORDINATE.match(text[start:after])))
             asks = (bool(QUESTION.search(text[start:after])) and not scene  # with its "?"
-                    and not AVAILABLE.match(text[start:after]))
+                    and not AVAILABLE.match(text[start:after])
+                    and not TELLS_WHY.match(text[start:after]))
             found.append((asks, chunk))
             joined.append(bool(boundary and not scene and JOINED_ES.search(boundary.group())))
         start = after

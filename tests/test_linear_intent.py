@@ -175,6 +175,12 @@ def tokens(text: str) -> List[Token]:
     ("¿me dan una cita? Puedo cualquier día después de las 4",
      [(True, "¿me dan una cita?"), (False, "Puedo cualquier día después de las 4")]),
     ("can i book? i can do any morning", [(True, "can i book?"), (False, "i can do any morning")]),
+    # what it is for, or "the thing is", without a "?" tells
+    ("Me podrían dar un estimado del costo? Es para la cara y el cuello",
+     [(True, "Me podrían dar un estimado del costo?"), (False, "Es para la cara y el cuello")]),
+    ("cuanto dura lo rojo? es para saber si pido dias en el trabajo",
+     [(True, "cuanto dura lo rojo?"), (False, "es para saber si pido dias en el trabajo")]),
+    ("cuánto cuesta? es para siempre?", [(True, "cuánto cuesta?"), (True, "es para siempre?")]),
     ("¿tienen citas? puedo ir el sábado?", [(True, "¿tienen citas?"), (True, "puedo ir el sábado?")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
