@@ -53,12 +53,13 @@ STATED = REQUESTS + ("clinic_contact",)
 PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "todavía", "luego",
            "despues", "después", "nunca"}
 CALLING_THEMSELVES = {"i'll", "ill", "myself", "yo"}  # "yo les marco"
-# What a request said as a statement names (stated(); had() for HAD)
+# What a request said as a statement names (stated(); had() for HAD); "come
+# in person", "prefiero ir en persona" tell how they will come, not whom
 REQUEST_WORDS = re.compile(r"\b(?:book\w*|schedul\w*|appointments?|appt|consult\w*|slot|sign me up|"
-                           r"call\w*|ring|phone|number|email|contact|person|human|someone|somebody|"
-                           r"staff|agend\w*|cita|reserv\w*|apart\w*|espacio|turno|llam\w*|marc\w*|"
-                           r"tel[eé]fono|correo|n[uú]mero|whatsapp|cel|persona|alguien|humano|habl\w*)\b",
-                           re.IGNORECASE)
+                           r"call\w*|ring|phone|number|email|contact|(?<!\bin )person|human|someone|"
+                           r"somebody|staff|agend\w*|cita|reserv\w*|apart\w*|espacio|turno|llam\w*|"
+                           r"marc\w*|tel[eé]fono|correo|n[uú]mero|whatsapp|cel|(?<!\ben )persona|alguien|"
+                           r"humano|habl\w*)\b", re.IGNORECASE)
 HAD = re.compile(r"\b(?:ya tengo|i (?:already )?have (?:my|an|a)|i'?ve (?:got|booked)|mi cita es|"
                  r"my appointment is|su cita|her appointment|his appointment)\b", re.IGNORECASE)
 # "ayer les dejé mis datos para que me llamaran": a request made before, told

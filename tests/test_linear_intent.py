@@ -396,6 +396,14 @@ def test_a_request_said_as_a_statement_counts_unless_put_off(text, is_request):
 
 
 @pytest.mark.parametrize("text, is_request", [
+    ("quiero hablar con una persona", True), ("a real person please", True),
+    # how they will come, not whom they ask for
+    ("prefiero ir en persona", False), ("i'd rather come in person", False)])
+def test_coming_in_person_is_no_request_for_a_person(text, is_request):
+    assert stated(tokens(text), top("request_human", 0.9)) is is_request
+
+
+@pytest.mark.parametrize("text, is_request", [
     ("and please call me back", True), ("ill just call", False), ("yo les marco", False)])
 def test_a_call_the_visitor_will_make_is_no_call_back_request(text, is_request):
     assert stated(tokens(text), top("request_callback", 0.9)) is is_request
