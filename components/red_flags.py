@@ -386,10 +386,9 @@ class RedFlagDetector:
         after "or" asks the other way round ("¿se hincha la cara después o
         no?", "can it cause swollen lips or is that not a thing"); nor does
         one the next clause answers about now ("what if my lips swell? mine
-        are huge since my session", "... they are still huge"). A message of
-        one clause, or a last one opened by "¿", that is a question may open
-        with an `asks_alone` phrase too ("¿sangra mucho?", Spanish asking
-        without an auxiliary)."""
+        are huge since my session", "... they are still huge"). A question
+        on its own (_question_alone) may open with an `asks_alone` phrase
+        too ("¿sangra mucho?", Spanish asking without an auxiliary)."""
         opening = clauses.opening.get(clause, 0)
         if any(not any(token.lower_ in OR for token in clauses.doc[opening:start])
                for start, _ in clauses.spans("ongoing", clause)):
