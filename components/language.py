@@ -70,6 +70,11 @@ SENTENCE_END = re.compile(r"[?!.]+")
 ADDRESS = re.compile(r"\S+@\S+|\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
 VOCABULARY_FILE = "spanish_words.json"
 MIN_SPANISH_WORD = 4  # shorter words are too often both ("con", "mas")
+MIN_MISSPELT = 6  # shorter words are as often another language's ("muito" is one typo from "quito")
+# A word the Spanish examples use this many times as often as the English
+# ones is Spanish ("numero": 38 to 1, the one a Spanish speaker's "please
+# call me back, a este mismo numero")
+SPANISH_RATIO = 10
 # English, Spanish and the languages most spoken in Utah after them: lingua
 # picks among these. Fewer languages load faster (docs/benchmarks.md).
 LANGUAGES = ("ENGLISH", "SPANISH", "PORTUGUESE", "FRENCH", "GERMAN", "ITALIAN", "VIETNAMESE",
@@ -130,7 +135,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
     def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
                  resource: Optional[Resource] = None,
                  spanish_words: Optional[Set[str]] = None,
-                 spanish_vocabulary: Optional[Set[str]] = None) -> None:
+                 spanish_vocabulary: Optional[Set[str]] = None,
+                 english_vocabulary: Optional[Set[str]] = None) -> None:
         config = {**self.get_default_config(), **config}
         self.languages = config["languages"]
         self.min_confidence = config["min_confidence"]
@@ -139,6 +145,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         self.spanish_words = spanish_words or set()
         # every word of the Spanish examples; None in a model trained before it was kept
         self.spanish_vocabulary = spanish_vocabulary
+        # every word of the English examples; None in a model trained before it was kept
+        self.english_vocabulary = english_vocabulary
         self._model_storage = model_storage
         self._resource = resource
 
@@ -148,23 +156,26 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         return cls(config, model_storage, resource)
 
     def learn(self, texts: List[str]) -> None:
-        """The words only the examples told Spanish use ("cicatrices",
-        "morena"), never those of an example told English."""
+        """The words the examples told Spanish use ("cicatrices", "morena")
+        and those told English hardly ever (SPANISH_RATIO)."""
         found: Dict[str, Counter] = {ENGLISH: Counter(), SPANISH: Counter()}
         for text in texts:
             language = self.language(text)
             if language:
                 found[language].update(WORD.findall(fold(text)))
-        self.spanish_words = {word for word in found[SPANISH] if len(word) >= MIN_SPANISH_WORD
-                              and word not in found[ENGLISH]}
+        self.spanish_words = {word for word, count in found[SPANISH].items()
+                              if len(word) >= MIN_SPANISH_WORD
+                              and count >= SPANISH_RATIO * found[ENGLISH][word]}
         self.spanish_vocabulary = set(found[SPANISH])
+        self.english_vocabulary = set(found[ENGLISH])
 
     def train(self, training_data: TrainingData) -> Resource:
         self.learn([example.get(TEXT) or "" for example in training_data.intent_examples])
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps({
                 "spanish_only": sorted(self.spanish_words),
-                "spanish": sorted(self.spanish_vocabulary)}))
+                "spanish": sorted(self.spanish_vocabulary),
+                "english": sorted(self.english_vocabulary)}))
         return self._resource
 
     @classmethod
@@ -178,7 +189,8 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         if isinstance(words, list):  # ... or before it kept every word
             words = {"spanish_only": words, "spanish": None}
         tagger = cls(config, model_storage, resource, set(words["spanish_only"]),
-                     None if words["spanish"] is None else set(words["spanish"]))
+                     None if words["spanish"] is None else set(words["spanish"]),
+                     set(words["english"]) if words.get("english") else None)
         # lingua's models load at start-up, not on a visitor's message
         lingua("", tagger.min_confidence, tagger.languages)
         lingua("", tagger.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
@@ -278,7 +290,7 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         if not words or (all(word[0].isupper() for word in words) and "?" not in text):
             return None
         folded = {fold(STRETCHED.sub(r"\1", word)) for word in words}
-        if folded & self.spanish_words:
+        if folded & self.spanish_words or any(self.misspelt_spanish(word) for word in folded):
             return SPANISH
         if any(STRETCHED.search(word) for word in words):
             return None
@@ -287,6 +299,17 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
             return None
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return SPANISH if sure == SPANISH_NAME else None
+
+    def misspelt_spanish(self, word: str) -> bool:
+        """A word of no example, one typo from a word only the Spanish
+        examples use and from no word of the English ones: "contraindicasiones",
+        "sierran" (cierran); not "sesions", as near "sessions" as "sesiones"."""
+        if (self.english_vocabulary is None or len(word) < MIN_MISSPELT
+                or word in self.english_vocabulary or word in self.spanish_vocabulary):
+            return False
+        near = [respelt for respelt in one_typo_away(word) if len(respelt) >= MIN_MEANT]
+        return (any(respelt in self.spanish_words for respelt in near)
+                and not any(respelt in self.english_vocabulary for respelt in near))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.language import VOCABULARY_FILE, LanguageTagger
+from components.language import SPANISH_RATIO, VOCABULARY_FILE, LanguageTagger
 
 pytestmark = pytest.mark.unit
 
@@ -44,6 +44,8 @@ def tagged(text: str):
     "is it good for wrinkles y manchas", "laser o micro?",  # "o" between two words
     "es medico o estetico?",  # Italian to lingua, but every word is of the Spanish examples
     "la piel queda reseca o irritada?",  # Portuguese 0.50 to lingua, Spanish 0.39, and "la"
+    "numero?",  # one English example has it ("..., a este mismo numero"), 38 Spanish ones
+    "contraindicasiones", "a q ora sierran", "presio",  # one typo from a Spanish word alone
 ])
 def test_spanish_is_tagged_spanish(text):
     assert tagged(text) == ["es"]
@@ -69,6 +71,8 @@ def test_english_is_tagged_english(text):
     "Quanto custa o tratamento?", "la pelle rimane secca o irritata?",  # Italian, with "la"
     "Bonjour, est-ce que le microneedling fait mal ?",  # a greeting of a third language
     "dale.peterson@outlook.com",  # an email address tells nothing ("dale" is Spanish too)
+    "sesions?",  # one typo from "sesiones", and from "sessions" too
+    "Dói muito?",  # Portuguese: "muito" is one typo from "quito", but short
 ])
 def test_a_message_that_does_not_tell_gets_no_tag(text):
     assert tagged(text) == []
@@ -111,6 +115,16 @@ def test_words_only_the_spanish_examples_use_tell_a_short_message():
     assert tagger.language("cicatrices pls") == "es"  # "pls" is a Spanish speaker's chat word too
 
 
+def test_a_word_the_english_examples_hardly_use_is_spanish():
+    spanish = ["¿me pasan su numero de telefono?"] * SPANISH_RATIO
+    tagger = LanguageTagger({})
+    english = "what is your phone numero please"
+    tagger.learn(spanish + [english])
+    assert tagger.language(english) == "en" and "numero" in tagger.spanish_words
+    tagger.learn(spanish[1:] + [english])
+    assert "numero" not in tagger.spanish_words
+
+
 def test_a_model_trained_before_the_tagger_kept_every_word_still_loads(tmp_path):
     """Its word list loads; a keyboard mash is then judged as before (by lingua)."""
     storage, resource = LocalModelStorage(tmp_path), Resource("tagger")
@@ -130,3 +144,4 @@ def test_the_words_the_tagger_learned_load_with_the_model(tmp_path):
     loaded = LanguageTagger.load({}, storage, resource, context)
     assert loaded.spanish_words == tagger.spanish_words
     assert loaded.spanish_vocabulary == tagger.spanish_vocabulary >= {"cicatrices", "para"}
+    assert loaded.english_vocabulary == tagger.english_vocabulary >= {"scars", "help"}
