@@ -464,14 +464,17 @@ class RedFlagDetector:
         the visitor or the treatment after that, nor does a later clause
         bring in the treatment without the visitor ("mi tía tiene los labios
         inflamados y le cuesta hablar después de la cita", not "my son has a
-        fever, can i move my appointment?", nor
-        what they tell: "mi prima dice que a una conocida se le infectó y ...
-        después del microneedling")."""
+        fever, can i move my appointment?", nor what they tell: "mi prima
+        dice que a una conocida se le infectó y ... después del
+        microneedling"). A later general question about the treatment
+        (`asks_about`) brings in nothing: "my friend had a fever after her
+        flu shot. is microneedling safe overall?"."""
         tells = {start for start, _ in clauses.spans("someone_tells", clause)}
 
         def told_from(end: int, start: int) -> bool:
             return not any(s >= end for s, _ in clauses.spans("someone_unless", clause)) and (
                 start in tells or not any(self._treated_alone(clauses, later)
+                                          and not self._asks_about(clauses, later)
                                           for later in range(clause + 1, clauses.of[-1] + 1)))
 
         opening = clauses.opening.get(clause)

@@ -237,7 +237,11 @@ def test_a_symptom_still_going_on_stays_urgent(detector, text, symptom):
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["my cat has a fever", "my grandma has trouble breathing",
                                   "my son has a fever, can i move my appointment?",
-                                  "my friend had her lips swell from filler"])
+                                  "My daughter spiked a fever last night, can I move my appointment?",
+                                  "my friend had her lips swell from filler",
+                                  # a general question about the treatment after it
+                                  "my sister had a fever after her flu shot. is microneedling "
+                                  "safe for everyone?"])
 def test_someone_elses_symptom_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
@@ -246,7 +250,9 @@ def test_someone_elses_symptom_is_not_escalated(detector, text):
 @pytest.mark.parametrize("text", ["my mom has a fever since my microneedling",
                                   "my husband says my lips are swollen",
                                   "my daughter had microneedling and now she has a fever",
-                                  "my sister has swollen lips, she had her session this morning"])
+                                  "my sister has swollen lips, she had her session this morning",
+                                  "my son spiked a fever after his microneedling",
+                                  "my mom has a fever, is that from the microneedling?"])
 def test_someone_else_speaking_of_the_visitor_or_the_treatment_stays_urgent(detector, text):
     assert detect(detector, text).symptom in {"fever", "lip_swelling"}
 
@@ -257,7 +263,10 @@ def test_someone_else_speaking_of_the_visitor_or_the_treatment_stays_urgent(dete
                                   "I have blonde streaks in my hair",
                                   "will the serum soak into my skin better afterwards?",
                                   "apart from redness, what else could go wrong?",
-                                  "my doctor can't see me until next month"])
+                                  "my doctor can't see me until next month",
+                                  "my throat is swollen from yelling at the concert, what are your hours?",
+                                  "I can't breathe when I see what salons charge lol, how much is yours?",
+                                  "I'm a vet tech, I deal with pus all day. how many sessions would I need?"])
 def test_a_symptom_word_about_something_else_is_not_escalated(detector, text):
     assert detect(detector, text) is None
 
@@ -497,6 +506,8 @@ def test_someone_elses_symptom_in_spanish_is_not_escalated(spanish, text, sympto
 @pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
     ("tengo una ampolla por los zapatos nuevos", None),
+    ("ya llevo dos sesiones y no veo nada de resultados, es normal?", None),  # no results yet
+    ("no veo nada, todo borroso desde el micro", "vision"),
     ("no puedo ver la pagina para reservar", None),
     ("tengo una ampolla por los zapatos y ampollas en la cara", "blistering")])
 def test_a_spanish_symptom_word_about_something_else_counts_only_in_its_clause(spanish, text,
