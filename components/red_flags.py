@@ -74,6 +74,7 @@ REFERS_BACK = {"it", "they", "that", "this", "which", "mine"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
 OR = {"or", "o"}  # "... or not?", "... o no?": a question's end, not a negation
+AND = {"and", "y", "e"}  # "i read about pus | and infection": the aside goes on with the clause before
 # "bleeding on and off since her microneedling": one clause, not two
 UNBROKEN = {"on and off", "off and on"}
 GAP = " ... "  # "could i have ... if": the parts in this order, anything between
@@ -332,9 +333,11 @@ class RedFlagDetector:
     def detect(self, doc: Doc) -> Optional[Alarm]:
         doc, words, masked = self._words(doc)
         context = self._spans(self.context, doc)
-        # "blisters on my back": a body part, not "now it's back"
+        # "blisters on my back": a body part, not "now it's back"; nor is a
+        # symptom word inside such a phrase one ("todavia no me lo hago": not had it yet)
         inside = {i for start, end in context.get("not_ongoing", []) for i in range(start, end)}
         context["ongoing"] = [span for span in context.get("ongoing", []) if span[0] not in inside]
+        masked = masked | inside
         clauses = Clauses(doc, context, self.grammar)
         found: Dict[str, List[int]] = defaultdict(list)  # "symptom:part" -> token positions
         for key, spans in words.items():
@@ -365,7 +368,7 @@ class RedFlagDetector:
             before = clauses.doc[max(0, start - self.grammar.not_reach):start]
             return not any(token.lower_ in self.grammar.not_words for token in before)
         return not (masked & set(range(start, end)) or self._negated(clauses, start)
-                    or self._not_now(clauses, clauses.of[start]))
+                    or self._not_now(clauses, clauses.of[start], start))
 
     def _negated(self, clauses: Clauses, start: int) -> bool:
         """A negation ends at most NEGATION_WINDOW words before, nothing breaking between."""
@@ -376,9 +379,18 @@ class RedFlagDetector:
                 return True
         return False
 
-    def _not_now(self, clauses: Clauses, clause: int) -> bool:
-        return (self._asks_about(clauses, clause) or self._over(clauses, clause)
-                or self._someone_else(clauses, clause))
+    def _not_now(self, clauses: Clauses, clause: int, start: int) -> bool:
+        return (self._asks_about(clauses, clause) or self._asked_aside(clauses, clause)
+                or self._over(clauses, clause) or self._someone_else(clauses, clause, start))
+
+    def _asked_aside(self, clauses: Clauses, clause: int) -> bool:
+        """An aside of a word or two after "and", with no `ongoing` word,
+        goes with the question before it: "i read something about pus | and
+        infection online, how common is that?"."""
+        opening = clauses.opening.get(clause)
+        return (clause > 0 and opening is not None and 0 < clauses.words(clause) <= MAX_ASIDE_WORDS
+                and clauses.doc[opening - 1].lower_ in AND and not clauses.spans("ongoing", clause)
+                and self._asks_about(clauses, clause - 1))
 
     def _asks_about(self, clauses: Clauses, clause: int) -> bool:
         """The clause opens with a general question ("what if my lips swell"),
@@ -456,11 +468,14 @@ class RedFlagDetector:
                    if start not in inside_over]
         return bool(over) and not ongoing
 
-    def _someone_else(self, clauses: Clauses, clause: int) -> bool:
+    def _someone_else(self, clauses: Clauses, clause: int, start: Optional[int] = None) -> bool:
         """The clause opens with someone else's symptom ("my cat has a fever"),
         or with "his" or "her" after such a clause ("... and his face swelled
         up"), or is an aside of a word or two after one ("my son has a fever
-        | and chills, can we move my appointment?"), and does not bring in
+        | and chills, can we move my appointment?"), or opens with the
+        symptom word at `start`, which goes on with theirs ("my son has had a
+        fever | and chills since yesterday (flu going around his school)"),
+        and does not bring in
         the visitor or the treatment after that, nor does a later clause
         bring in the treatment without the visitor ("mi tía tiene los labios
         inflamados y le cuesta hablar después de la cita", not "my son has a
@@ -487,7 +502,8 @@ class RedFlagDetector:
                 if does_start == who_end and told_from(does_end, does_start):
                     return True
         # "my son has a fever | and chills": an aside of a word or two goes on about them
-        aside = 0 < clauses.words(clause) <= MAX_ASIDE_WORDS and not clauses.spans(
+        aside = (0 < clauses.words(clause) <= MAX_ASIDE_WORDS
+                 or start == clauses.opening.get(clause)) and not clauses.spans(
             "someone_unless", clause)
         return clause > 0 and (aside or any(told_from(end, start) for start, end in
                                             clauses.opens_with("someone_then", clause))) \

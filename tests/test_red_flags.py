@@ -583,3 +583,37 @@ def test_a_symptom_word_one_typo_away_is_read_as_meant(detector, text, symptom):
 def test_a_spanish_symptom_word_one_typo_away_is_read_as_meant(spanish, text, symptom):
     alarm = detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    # someone else's symptoms go on after "and"; "they" are their lips
+    ("my daughter has had a fever and chills since last night (strep at school), "
+     "can I move my appointment?", None),
+    ("my sister got lip filler and they swelled up, does microneedling do that too?", None),
+    ("my son has a fever and blisters on my face", "blistering"),
+    # an aside after "and" goes with the question before it
+    ("I read something about fever and chills online, is that common?", None),
+    ("what if I get a fever and chills now", "fever"),
+    ("had a fever last spring, all fine now, can I book microneedling?", None),
+])
+def test_what_follows_someone_elses_symptom_or_a_question_goes_with_it(detector, text, symptom):
+    alarm = detect(detector, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    ("mi hija tiene fiebre y tos desde ayer (hay gripa en la escuela), puedo cambiar mi cita?",
+     None),
+    ("a mi gato le pico una abeja y se le hincho la cara, puedo mover mi cita?", None),
+    ("lei en un foro algo de fiebre e infeccion, pasa seguido?", None),
+    ("duele? no aguanto nada de dolor", None),  # how little pain they can stand
+    ("me duele muchisimo, no aguanto el dolor", "severe_pain"),
+    ("si me sale sangre despues es normal? todavia no me lo hago", None),  # not had it yet
+    ("todavia me sangra y no para", "bleeding"),
+])
+def test_what_follows_someone_elses_symptom_or_a_question_goes_with_it_in_spanish(
+        spanish, text, symptom):
+    alarm = detect_es(spanish, text)
+    assert (alarm and alarm.symptom) == symptom
