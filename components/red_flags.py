@@ -390,6 +390,7 @@ class RedFlagDetector:
         opening = clauses.opening.get(clause)
         return (clause > 0 and opening is not None and 0 < clauses.words(clause) <= MAX_ASIDE_WORDS
                 and clauses.doc[opening - 1].lower_ in AND and not clauses.spans("ongoing", clause)
+                and clause - 1 in clauses.opening  # not a message opening "and ..."
                 and self._asks_about(clauses, clause - 1))
 
     def _asks_about(self, clauses: Clauses, clause: int) -> bool:
