@@ -96,13 +96,32 @@ OPENING_END = re.compile(r"[,.;!]")
 MAX_OPENING_WORDS = 4
 
 
+# Letters Spanish writes alike, as visitors spell them by ear: "komo
+# funsiona" is "como funciona", "kien" "quien", "deve" "debe", "ora" "hora"
+SOUNDS = [(re.compile(pattern), sound) for pattern, sound in [
+    (r"ch", "0"), (r"qu", "k"), (r"c(?=[ei])", "s"), (r"c", "k"), (r"z", "s"), (r"v", "b"),
+    (r"ll", "y"), (r"h", ""), (r"0", "ch"), (r"(\w)\1", r"\1")]]
+
+
+def sound(word: str) -> str:
+    """How `word` sounds in Spanish: "funsiona" and "funciona" sound alike."""
+    for pattern, replacement in SOUNDS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 class Speller:
     """Reads a word never seen in training as the training word one typo
-    away from it, the most frequent one if several are ("offten" -> "often")."""
+    away from it, the most frequent one if several are ("offten" -> "often"),
+    or else as one that sounds the same in Spanish ("funsiona" -> "funciona")."""
 
     def __init__(self, forms: Dict[str, List]) -> None:
         self.forms = forms  # a word as written in training -> [its lemma, how often]
         self.known = set(forms) | {lemma for lemma, _ in forms.values()}
+        self.by_sound: Dict[str, str] = {}  # the most frequent form of each sound
+        for form in sorted(forms, key=lambda form: (forms[form][1], form)):
+            if len(form) >= MIN_CORRECTED and form.isalpha():
+                self.by_sound[sound(form)] = form
 
     @classmethod
     def learn(cls, messages: List[Message]) -> "Speller":
@@ -120,7 +139,8 @@ class Speller:
         candidates = [form for form in set(one_typo_away(lemma))
                       if form in self.forms and len(form) >= MIN_MEANT]
         if not candidates:
-            return lemma
+            alike = self.by_sound.get(sound(lemma))
+            return self.forms[alike][0] if alike else lemma
         best = max(candidates, key=lambda form: (self.forms[form][1], form))
         return self.forms[best][0]
 

@@ -366,7 +366,8 @@ def test_a_yes_opening_a_message_read_unsurely_is_a_yes(whole, intent):
 
 SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions": ["session", 7],
                    "sessio": ["sessio", 1], "what": ["what", 50], "was": ["be", 40],
-                   "data": ["data", 8]})
+                   "data": ["data", 8], "como": ["como", 30], "funciona": ["funcionar", 6],
+                   "quien": ["quien", 4], "recuperacion": ["recuperacion", 3]})
 
 
 @pytest.mark.parametrize("typo, meant", [
@@ -377,6 +378,14 @@ SPELLER = Speller({"often": ["often", 9], "contact": ["contact", 5], "sessions":
 ])
 def test_a_word_one_typo_from_a_training_word_is_read_as_it(typo, meant):
     assert SPELLER.correct(typo) == meant
+
+
+@pytest.mark.parametrize("spelt_by_ear, meant", [
+    ("komo", "como"), ("funsiona", "funcionar"), ("kien", "quien"),
+    ("rekuperasion", "recuperacion"),  # two letters from it, both as they sound
+])
+def test_a_word_spelt_as_a_training_word_sounds_in_spanish_is_read_as_it(spelt_by_ear, meant):
+    assert SPELLER.correct(spelt_by_ear) == meant
 
 
 @pytest.mark.parametrize("word", ["wat", "often", "blorpzingle", "covid19", "dana"])
