@@ -59,7 +59,8 @@ SPANISH_TELLS |= {"gracias", "hola", "si", "adios", "claro", "bueno", "buenas", 
                   "grasias", "xfa", "digo", "osea", "chao", "chau", "ola", "holi", "holis",
                   "xq", "pq", "porfis", "oiga", "oye", "saludos", "cuidese", "cuidate",
                   "agendame", "komo", "kiero", "ke", "quiubo", "quiubole", "jaja", "jajaja",
-                  "jajajaja", "jeje", "jejeje"}  # English laughs "haha"
+                  "jajajaja", "jeje", "jejeje",  # English laughs "haha"
+                  "tal", "klk", "qlq"}  # "q tal", "klk" (qué lo que)
 # ("bye" is not one: Spanish speakers sign off with it too.)
 # ("pls" is not one: "direccion pls", "numero pls" are Spanish speakers'.)
 ENGLISH_TELLS |= {"yes", "yeah", "yep", "thanks", "thank", "hi", "hello", "hey",

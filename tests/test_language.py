@@ -38,7 +38,7 @@ def tagged(text: str):
     "kiero una cita para el martes xfa",
     "precio?", "duele?", "telefono?",  # short: lingua, between English and Spanish, is sure
     "holaaa 👋",  # a small word stretched
-    "holi", "cuidese", "agendame", "jaja ok, bye",  # chat words
+    "holi", "cuidese", "agendame", "jaja ok, bye", "q tal", "klk",  # chat words
     "is it painful? digo, duele?", "what is it? y cuanto cuesta?",  # goes on in Spanish
     "how many sesiones más o menos", "any side effects? o riesgos",  # Spanish words mixed in
     "is it good for wrinkles y manchas", "laser o micro?",  # "o" between two words
