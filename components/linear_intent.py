@@ -292,6 +292,11 @@ CONNECTIVES = {"before", "after", "so", "ok", "okay", "wait", "hmm", "um", "and"
                # "chido, y es seguro?", "great. and the price?": a word of approval
                "chido", "sale", "va", "orale", "órale", "ya", "ah", "vale", "genial", "perfecto",
                "cool", "nice", "great", "awesome", "gotcha", "perfect"}
+# "is it painful?? scared lol", "be honest, is it safe?": how the visitor
+# feels or asks to be answered, beside a question; no subject of their own
+FEELINGS = {"help", "be", "honest", "honestly", "scared", "nervous", "terrified", "lmao", "omg",
+            "seriously", "curious", "just", "asking", "plz", "ayuda", "neta", "honesta",
+            "honesto", "sinceramente", "miedo", "nerviosa", "nervioso", "porfa"}
 SPEAKER = {"i", "i'll", "ill", "i'm", "im", "yo", "tengo"}  # "ill just call": no lead-in, what they do
 LEAD_PHRASES = {("a", "ver")}  # "a ver, se puede hacer en las manos?": "let's see", no subject
 
@@ -331,9 +336,10 @@ def leads_in(chunk: List[Token]) -> bool:
 def names_a_subject(chunk: List[Token]) -> bool:
     """"also price", "side effects +": a few words naming what is asked about,
     not the choices of the question before ("what's better for scars, laser
-    or microneedling")."""
+    or microneedling"), nor words of feeling only ("scared lol", "be honest")."""
     words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
     return (0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
+            and not set(words) <= FEELINGS | CONNECTIVES | POLITE
             and not leads_in(chunk)
             and not offers_a_choice(chunk))
 

@@ -182,6 +182,10 @@ def tokens(text: str) -> List[Token]:
      [(True, "cuanto dura lo rojo?"), (False, "es para saber si pido dias en el trabajo")]),
     ("cuánto cuesta? es para siempre?", [(True, "cuánto cuesta?"), (True, "es para siempre?")]),
     ("¿tienen citas? puedo ir el sábado?", [(True, "¿tienen citas?"), (True, "puedo ir el sábado?")]),
+    # how the visitor feels, or asks to be answered, names no subject
+    ("is it painful?? scared lol", [(True, "is it painful??"), (False, "scared lol")]),
+    ("help!!! which areas can you treat?", [(False, "help!!!"), (True, "which areas can you treat?")]),
+    ("duele mucho? neta, ayuda", [(True, "duele mucho?"), (False, "neta, ayuda")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, said(chunk)) for question, chunk in parts(text, tokens(text))]
