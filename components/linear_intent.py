@@ -211,8 +211,10 @@ LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:micr
 # esto, ¿ya no regresan?": a clause of time or condition
 # (without its own "?") sets the scene for the question after it.
 SUBORDINATE = re.compile(r"\W*(?:(?:(?:so|and|but|ok|okay)\s+)?(?:when|if|once|after|before)\s+"
-                         r"(?:i|i'm|im|we|my)|(?:(?:y|pero|bueno|ok)\s+)?(?:si|cuando|una vez que|"
-                         r"despu[eé]s de que|antes de que)\s+(?:me|mi|mis|yo|ya|lo|la|invierto))\b[^?¿]*$",
+                         r"(?:i|i'm|im|we|my|something|anything)|(?:(?:y|pero|bueno|ok)\s+)?(?:si|cuando|una vez que|"
+                         r"despu[eé]s de que|antes de que)\s+(?:me|mi|mis|yo|ya|lo|la|invierto|algo|"
+                         # "si llegara a pasar algo raro": a condition in the subjunctive
+                         r"\w+(?:ara|iera)))\b[^?¿]*$",
                          re.IGNORECASE)
 
 # "Puedo cualquier día después de las 3", "I can do any morning": when the
@@ -246,6 +248,14 @@ MAX_OF_IT_WORDS = 5
 # points back at the subject just asked about asks of it too
 POINTS_BACK = re.compile(r"^\W*(?:(?:and|y)\s+)?(?:esas?|esos?|eso|estas?|estos?|esto|those|these)\b",
                          re.IGNORECASE)
+# "so you poke holes and that makes collagen? how": a question word alone asks
+# of what was said before it
+WORD_ALONE = re.compile(r"^\W*(?:how|what|why|c[oó]mo|qu[eé]|q|por\s?qu[eé]|xq)\W*$", re.IGNORECASE)
+# "¿La clínica está sobre State Street? ¿Qué número?": the street's number
+STREET_NUMBER = re.compile(r"^\W*(?:(?:y|en|and)\s+)?(?:qu[eé]|q|cu[aá]l|what|which)\s+(?:n[uú]mero|number)\W*$",
+                           re.IGNORECASE)
+STREET = re.compile(r"\b(?:street|st|calle|avenida|ave|blvd|boulevard|direcci[oó]n|address)\b",
+                    re.IGNORECASE)
 # "my skin looks the same 5 days on. is that normal, ...": a question of a few
 # words whether it is normal asks of what was told just before
 IS_IT_NORMAL = re.compile(r"^\W*(?:(?:is|was|isn'?t)\s+(?:that|this|it)|"
@@ -419,14 +429,17 @@ def joined_on(found: List[tuple]) -> List[tuple]:
 
 
 def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[Token]) -> bool:
-    """A part that says the one before again (SAYS_IT_AGAIN), asks whether
-    what it told is normal (IS_IT_NORMAL), how long a state of the skin it
-    names lasts (HOW_LONG_IT), or, in a few words, whether it helps with the
-    subject it names (OF_IT), after a part that told it or that a pointing
-    word refers back to (POINTS_BACK)."""
+    """A part that says the one before again (SAYS_IT_AGAIN), is a question
+    word alone (WORD_ALONE), asks the number of the street it names
+    (STREET_NUMBER), asks whether what it told is normal (IS_IT_NORMAL), how
+    long a state of the skin it names lasts (HOW_LONG_IT), or, in a few
+    words, whether it helps with the subject it names (OF_IT), after a part
+    that told it or that a pointing word refers back to (POINTS_BACK)."""
     words = said(chunk)
     told = not asked_before
     return bool(SAYS_IT_AGAIN.match(words) or (told and IS_IT_NORMAL.match(words))
+                or WORD_ALONE.match(words)
+                or (STREET_NUMBER.match(words) and STREET.search(said(before)))
                 or (HOW_LONG_IT.match(words) and SKIN_STATE.search(said(before)))
                 or (asks and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(words)
                     and not ANNOUNCING & {bare(token) for token in before}

@@ -186,6 +186,18 @@ def tokens(text: str) -> List[Token]:
     ("is it painful?? scared lol", [(True, "is it painful??"), (False, "scared lol")]),
     ("help!!! which areas can you treat?", [(False, "help!!!"), (True, "which areas can you treat?")]),
     ("duele mucho? neta, ayuda", [(True, "duele mucho?"), (False, "neta, ayuda")]),
+    # a question word alone asks of what was said; a number, of the street named
+    ("so the needles poke holes and that makes collagen? how",
+     [(True, "so the needles poke holes and that makes collagen? how")]),
+    ("¿Están sobre la calle Main? ¿Qué número?", [(True, "¿Están sobre la calle Main? ¿Qué número?")]),
+    ("is it on State Street? what number", [(True, "is it on State Street? what number")]),
+    ("what's your phone? what number", [(True, "what's your phone?"), (True, "what number")]),
+    # a condition, in the subjunctive or about something, sets the scene
+    ("si llegara a salirme una reacción después del tratamiento, a qué número les marco?",
+     [(False, "si llegara a salirme una reacción después del tratamiento,"),
+      (True, "a qué número les marco?")]),
+    ("if something goes wrong after, who do I call?",
+     [(False, "if something goes wrong after,"), (True, "who do I call?")]),
 ])
 def test_a_message_parts_at_sentences_and_at_clauses_that_start_a_question(text, expected):
     found = [(question, said(chunk)) for question, chunk in parts(text, tokens(text))]
