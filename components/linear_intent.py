@@ -238,7 +238,10 @@ LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE
 # question before; "balding - does it help?", "alopecia, sirve?": a question
 # of a few words whether it helps asks of the subject just named ("price,
 # does it hurt?" asks two things). Each part joins the one before.
-SAYS_IT_AGAIN = re.compile(r"^\W*(?:like|i mean|meaning|as in|o sea|osea|es decir)\b", re.IGNORECASE)
+SAYS_IT_AGAIN = re.compile(r"^\W*(?:like|i mean|meaning|as in|o sea|osea|es decir|such as|"
+                           # "¿hay medicamentos que lo impidan? como los del acné": an example
+                           r"por ejemplo|como (?:l[oa]s|el|la) de(?:l)?|como (?:un|una)\b)\b",
+                           re.IGNORECASE)
 OF_IT = re.compile(r"\b(?:help|helps|work|works|fix|treat|sirve|sirven|funciona|funcionan|ayuda|"
                    r"trata|tratan|quita|quitan|"
                    r"ayudan|(?:on|for|with|para|con) (?:those|them|that|these|eso|esto|esos|esas))\b",

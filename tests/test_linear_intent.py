@@ -196,6 +196,9 @@ def tokens(text: str) -> List[Token]:
     ("si llegara a salirme una reacción después del tratamiento, a qué número les marco?",
      [(False, "si llegara a salirme una reacción después del tratamiento,"),
       (True, "a qué número les marco?")]),
+    ("¿hay cremas que no pueda usar antes? como las de retinol",  # an example, no question
+     [(True, "¿hay cremas que no pueda usar antes? como las de retinol")]),
+    ("como la cuido despues?", [(True, "como la cuido despues?")]),
     ("if something goes wrong after, who do I call?",
      [(False, "if something goes wrong after,"), (True, "who do I call?")]),
 ])
