@@ -54,11 +54,12 @@ PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "to
            "despues", "después", "nunca"}
 CALLING_THEMSELVES = {"i'll", "ill", "myself", "yo"}  # "yo les marco"
 # What a request said as a statement names (stated(); had() for HAD); "come
-# in person", "prefiero ir en persona" tell how they will come, not whom
+# in person", "prefiero ir en persona" tell how they will come, not whom;
+# "quiero que sea alguien preparado", "it to be someone qualified", who treats
 REQUEST_WORDS = re.compile(r"\b(?:book\w*|schedul\w*|appointments?|appt|consult\w*|slot|sign me up|"
-                           r"call\w*|ring|phone|number|email|contact|(?<!\bin )person|human|someone|"
+                           r"call\w*|ring|phone|number|email|contact|(?<!\bin )person|human|(?<!\bbe )someone|"
                            r"somebody|staff|agend\w*|cita|reserv\w*|apart\w*|espacio|turno|llam\w*|"
-                           r"marc\w*|tel[eé]fono|correo|n[uú]mero|whatsapp|cel|(?<!\ben )persona|alguien|"
+                           r"marc\w*|tel[eé]fono|correo|n[uú]mero|whatsapp|cel|(?<!\ben )persona|(?<!\bsea )alguien|"
                            r"humano|habl\w*)\b", re.IGNORECASE)
 HAD = re.compile(r"\b(?:ya tengo|i (?:already )?have (?:my|an|a)|i'?ve (?:got|booked)|mi cita es|"
                  r"my appointment is|su cita|her appointment|his appointment)\b", re.IGNORECASE)

@@ -426,8 +426,11 @@ def test_a_request_said_as_a_statement_counts_unless_put_off(text, is_request):
 @pytest.mark.parametrize("text, is_request", [
     ("quiero hablar con una persona", True), ("a real person please", True),
     # how they will come, not whom they ask for
-    ("prefiero ir en persona", False), ("i'd rather come in person", False)])
-def test_coming_in_person_is_no_request_for_a_person(text, is_request):
+    ("prefiero ir en persona", False), ("i'd rather come in person", False),
+    # who is to treat them, not whom they ask for
+    ("quiero que sea alguien preparado", False), ("i want it to be someone qualified", False),
+    ("quiero hablar con alguien", True)])
+def test_how_they_come_or_who_treats_them_is_no_request_for_a_person(text, is_request):
     assert stated(tokens(text), top("request_human", 0.9)) is is_request
 
 
