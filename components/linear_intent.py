@@ -98,7 +98,8 @@ MAX_OPENING_WORDS = 4
 
 
 # Letters Spanish writes alike, as visitors spell them by ear: "komo
-# funsiona" is "como funciona", "kien" "quien", "deve" "debe", "ora" "hora"
+# funsiona" is "como funciona", "kien" "quien", "deve" "debe" (words of four
+# letters or more: MIN_CORRECTED)
 SOUNDS = [(re.compile(pattern), sound) for pattern, sound in [
     (r"ch", "0"), (r"qu", "k"), (r"c(?=[ei])", "s"), (r"c", "k"), (r"z", "s"), (r"v", "b"),
     (r"ll", "y"), (r"h", ""), (r"0", "ch"), (r"(\w)\1", r"\1")]]
