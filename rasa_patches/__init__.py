@@ -32,7 +32,7 @@ import rasa
 from rasa.shared.exceptions import RasaException
 
 from rasa_patches import (action_connection, action_schema, action_time_limit, event_types,
-                          graph_in_order, nlu_cache, once, store_failure)
+                          frozen_model, graph_in_order, nlu_cache, once, store_failure)
 from rasa_patches.change import Change
 
 RASA_VERSION = "3.6.21"
@@ -48,6 +48,7 @@ CHANGES: Tuple[Change, ...] = (
     nlu_cache.CHANGE,
     event_types.CHANGE,
     graph_in_order.CHANGE,
+    frozen_model.CHANGE,
 )
 ENTRY_POINT = "python -m rasa_patches run"
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import subprocess
+import weakref
 from pathlib import Path
 from typing import AsyncIterator, Iterator, List
 
@@ -441,6 +443,32 @@ def test_the_nlu_cache_is_bounded_and_emptied_for_a_new_model():
     assert cache.get(model, "a")[1] is None  # the oldest went out
     assert cache.get(model, "c")[1] is not None
     assert cache.get(object(), "c")[1] is None  # another model: nothing reused
+
+
+# frozen_model
+
+
+def collected(thing: object) -> bool:
+    """`thing` is one of the objects Python's full garbage collections walk."""
+    return any(tracked is thing for tracked in gc.get_objects())
+
+
+@pytest.mark.e2e
+def test_rasa_leaves_the_model_to_full_collections_and_ours_freezes_it(patches, agent,
+                                                                      trained_model):
+    assert collected(agent.processor)  # Rasa's own load_model
+    patches.install()
+    try:
+        ours = Agent.load(str(trained_model))
+        assert not collected(ours.processor) and gc.get_freeze_count() > 0
+        # A new model (staff retrained): the old one, held in a reference
+        # cycle as a model's objects are, is unfrozen and collected.
+        old = weakref.ref(ours.processor)
+        ours.processor.cycle = ours.processor
+        ours.load_model(str(trained_model))
+        assert old() is None and not collected(ours.processor)
+    finally:
+        gc.unfreeze()
 
 
 # event_types
