@@ -101,8 +101,8 @@ MAX_OPENING_WORDS = 4
 # funsiona" is "como funciona", "kien" "quien", "deve" "debe" (words of four
 # letters or more: MIN_CORRECTED)
 SOUNDS = [(re.compile(pattern), sound) for pattern, sound in [
-    (r"ch", "0"), (r"qu", "k"), (r"c(?=[ei])", "s"), (r"c", "k"), (r"z", "s"), (r"v", "b"),
-    (r"ll", "y"), (r"h", ""), (r"0", "ch"), (r"(\w)\1", r"\1")]]
+    (r"qu", "k"), (r"c(?=[ei])", "s"), (r"c(?!h)", "k"), (r"z", "s"), (r"v", "b"),
+    (r"ll", "y"), (r"(?<!c)h", ""), (r"(\w)\1", r"\1")]]
 
 
 def sound(word: str) -> str:
