@@ -13,9 +13,10 @@ still frees what is dropped). Before another model is loaded (staff
 retrained or rolled back), they are unfrozen, so that the old model's
 reference cycles can be collected.
 
-Why: measured on 2026-12-07 (docs/benchmarks.md, "Changes to Rasa"): full
-collections of 300 ms took 3 to 9 ms once frozen, and the p99 at 20
-conversations went from 441-535 ms to 272-331 ms.
+Why: measured on 2026-12-07 (docs/benchmarks.md, "The half-second tail"):
+full collections of about 300 ms took 3 to 9 ms once frozen; at 20
+conversations, the p99 of eight rounds was 473 to 715 ms without, 305 to
+544 ms with.
 
 Rasa names relied on: Agent.load_model(self, model_path, fingerprint=None).
 """
