@@ -32,7 +32,8 @@ import rasa
 from rasa.shared.exceptions import RasaException
 
 from rasa_patches import (action_connection, action_schema, action_time_limit, event_types,
-                          frozen_model, graph_in_order, nlu_cache, once, store_failure)
+                          frozen_model, graph_in_order, nlu_cache, once, rule_history,
+                          store_failure)
 from rasa_patches.change import Change
 
 RASA_VERSION = "3.6.21"
@@ -49,12 +50,15 @@ CHANGES: Tuple[Change, ...] = (
     event_types.CHANGE,
     graph_in_order.CHANGE,
     frozen_model.CHANGE,
+    rule_history.CHANGE,
 )
 ENTRY_POINT = "python -m rasa_patches run"
 
 # Rasa's attributes as they were before install(): (owner, name, value), in
 # the order they were replaced. Empty when nothing is installed.
 _originals: List[Tuple[type, str, Any]] = []
+# The value of an attribute that the class inherited (uninstall() deletes ours).
+_INHERITED = object()
 
 
 class NotInstalled(RasaException):
@@ -75,7 +79,7 @@ def install() -> None:
         for replacement in change.replaces:
             owner, name = replacement.owner, replacement.name
             # From the class itself, not an ancestor: that is what uninstall() puts back.
-            _originals.append((owner, name, vars(owner)[name]))
+            _originals.append((owner, name, vars(owner).get(name, _INHERITED)))
             setattr(owner, name, replacement.make(getattr(owner, name)))
 
 
@@ -83,7 +87,10 @@ def uninstall() -> None:
     """Put Rasa's own methods back (the tests' fixtures use this)."""
     while _originals:
         owner, name, original = _originals.pop()
-        setattr(owner, name, original)
+        if original is _INHERITED:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
 
 
 def installed() -> bool:

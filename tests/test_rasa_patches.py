@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import sqlite3
 import subprocess
 import weakref
 from pathlib import Path
@@ -40,7 +41,7 @@ from rasa.utils.endpoints import EndpointConfig
 import rasa_patches
 from channels import guard
 from cluster.launch import free_port
-from rasa_patches import action_schema, action_time_limit, event_types, nlu_cache
+from rasa_patches import action_schema, action_time_limit, event_types, nlu_cache, rule_history
 from rasa_patches.nlu_cache import NLUCache
 from rasa_patches.once import MESSAGE_ID
 from tests.support.assistant import ACTION_SECRETS as SECRETS, new_sender
@@ -67,8 +68,9 @@ def agent(trained_model: Path) -> Agent:
 
 
 def rasas_own() -> List[object]:
-    """What every replaced attribute is now, as the class holds it."""
-    return [vars(replacement.owner)[replacement.name] for change in rasa_patches.CHANGES
+    """What every replaced attribute is now, as the class holds it (None:
+    the class inherits it)."""
+    return [vars(replacement.owner).get(replacement.name) for change in rasa_patches.CHANGES
             for replacement in change.replaces]
 
 
@@ -552,3 +554,66 @@ def test_the_graph_runs_in_order_with_the_outputs_dask_gives(patches, tmp_path):
     patches.install()
     assert runs() == rasas == [{"d": 1112, "b": 11}, ["a", "b", "c", "d"], "d", {"d": 1114},
                                False]
+
+
+# rule_history
+
+VISITS = [  # through both forms, with questions, stops and an urgent message
+    ["hi", "does it hurt?", "tell me more", "I'd like to book a consultation", "acne scars",
+     "hang on, how long is the recovery?", "ok, let's carry on", "yes", "Ana Silva",
+     "ana@example.com", "next week, mornings", "yes"],
+    ["can someone call me back", "does it hurt?", "yes", "where are you located?", "Ana Silva",
+     "how much does it cost?", "ana@example.com"],
+    ["asdfgh qwerty", "zzzz xxxx", "I'm on blood thinners, can I have it?", "no thanks",
+     "I want to book", "skip", "I have a fever and pus on my cheek", "thanks"],
+    ["I want to book", "my cheeks", "yes", "actually cancel that", "does it hurt?",
+     "please delete my data", "yes"],
+]
+
+
+def stored_events(assistant, sender: str) -> List[Event]:
+    with sqlite3.connect(assistant.trackers) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
+                          (sender,)).fetchall()
+    return [Event.from_parameters(json.loads(data)) for (data,) in rows]
+
+
+def before_each_action(events: List[Event]) -> List[DialogueStateTracker]:
+    """The conversation as it stood before each of its actions but the first."""
+    return [DialogueStateTracker.from_events("visitor", events[:index], DOMAIN.slots)
+            for index, event in enumerate(events) if index and isinstance(event, ActionExecuted)]
+
+
+@pytest.mark.e2e
+def test_rasa_matches_rules_on_the_whole_conversation_and_ours_on_its_last_turns(
+        patches, assistant, agent):
+    """The same predictions as Rasa's at every step of real conversations
+    (the running assistant's), made again from the kept matches."""
+    senders = [new_sender() for _ in VISITS]
+    for sender, texts in zip(senders, VISITS):
+        for text in texts:
+            assistant.say(text, sender)
+    points = [point for sender in senders for point in before_each_action(
+        stored_events(assistant, sender))]
+    policy = agent.processor.graph_runner._instantiated_nodes["run_RulePolicy0"]._component
+
+    def predictions() -> list:
+        return [(prediction.probabilities, [str(event) for event in prediction.events],
+                 prediction.is_no_user_prediction, prediction.hide_rule_turn)
+                for prediction in (policy.predict_action_probabilities(point, agent.domain)
+                                   for point in points)]
+
+    rasas = predictions()
+    patches.install()
+    longest, longer = rule_history.kept(policy).longest_rule, points[-1]
+    ours, again = predictions(), predictions()
+    assert ours == again == rasas
+    assert rule_history.kept(policy).matched  # the second round from them
+    # Both forms, their steps (the loop predicted) and rules' own turns.
+    assert {point.active_loop_name for point in points} >= {"booking_form", "callback_form"}
+    assert {(no_user, hidden) for _, _, no_user, hidden in rasas} >= {(True, True),
+                                                                      (False, True),
+                                                                      (False, False)}
+    # Outside a prediction (training's checks), Rasa's states, all of them.
+    assert len(policy._prediction_states(longer, agent.domain)) > longest
+    assert len(rule_history.last_states(longer, agent.domain, longest)) == longest
