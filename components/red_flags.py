@@ -69,8 +69,9 @@ NEGATION_BREAKS = {"but", "and", "though", "however"}  # "no fever, but pus": pu
 # A clause ends at these: "my kid had a fever last week | so i had to cancel".
 CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
 # A clause opening with one of these speaks of the symptom before it:
-# "a little swelling | but it went away by lunch".
-REFERS_BACK = {"it", "they", "that", "this", "which", "mine"}
+# "a little swelling | but it went away by lunch", "some pinpoint bleeding |
+# stopped within minutes".
+REFERS_BACK = {"it", "they", "that", "this", "which", "mine", "stopped"}
 # "not going down", "no better": an `unless` word right after these does not count.
 NOT_WORDS = {"not", "n't", "nt", "no", "never"}
 OR = {"or", "o"}  # "... or not?", "... o no?": a question's end, not a negation
