@@ -166,13 +166,15 @@ def lemmas(tokens: List[Token]) -> str:
 # A Spanish question opens with a question word or one of a few verbs, or
 # has an interrogative written with its accent ("microneedling vs laser
 # cuál es mejor"); it keeps the order of a statement otherwise.
-ASKING = (r"what|whats|what's|wat|wats|how|hows|how's|is|are|does|do|can|could|will|would|"
-          r"when|where|who|whos|who's|which|should|any")
+ASKING = (r"what|whats|what's|wat|wats|how|hows|how's|is|are|r|does|do|can|could|will|would|"
+          r"when|where|who|whos|who's|which|should|any")  # "r u open sundays"
 ASKING_ES = (r"que|qué|q|k|como|cómo|cuanto|cuánto|cuanta|cuánta|cuantos|cuántos|cuantas|"
              r"cuántas|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|cual|cuál|cuales|"
              r"cuáles|(?:en|para|pa|por|a) (?:que|qué|q|k|cu[aá]nt[oa]s?)|(?:a partir de|desde) cu[aá]ndo|(?:en|de|a|para|por|pa) d[oó]nde|cada cu[aá]n(?:to|do)|xq|duele|duelen|sirve|es|"
              r"se puede|puedo|me puedo|(?:lo|la|los|las|se|me) (?:puedo|puede|pueden)|hay|si|"
-             r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)")
+             r"(?:despues|después|antes|luego) (?:que|qué|como|cómo)|"
+             # what the clinic does, asked in a statement's order: "y abren los sábados?"
+             r"abren|cierran|atienden|aceptan|tienen|trabajan|cobran|manejan|ofrecen|hacen")
 INTERROGATIVE_ES = r"qué|cómo|cuánt[oa]s?|cuándo|dónde|quiénes|quién|cuáles|cuál|¿"
 # "..., y la otra cuánto cuesta", "and the other one is"
 AND = (r"(?:and|y) (?:the other(?: one)?|la otra|otra)(?: (?:is|es))?|and|n|also|plus|but|"

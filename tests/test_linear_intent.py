@@ -182,6 +182,10 @@ def tokens(text: str) -> List[Token]:
      [(True, "cuanto dura lo rojo?"), (False, "es para saber si pido dias en el trabajo")]),
     ("cuánto cuesta? es para siempre?", [(True, "cuánto cuesta?"), (True, "es para siempre?")]),
     ("¿tienen citas? puedo ir el sábado?", [(True, "¿tienen citas?"), (True, "puedo ir el sábado?")]),
+    # slang and a statement's order ask too: "r u", "y atienden"
+    ("what's the price and r u open late", [(True, "what's the price"), (True, "r u open late")]),
+    ("hola, cuanto es y hacen en hombres?",
+     [(False, "hola,"), (True, "cuanto es"), (True, "hacen en hombres?")]),
     # how the visitor feels, or asks to be answered, names no subject
     ("is it painful?? scared lol", [(True, "is it painful??"), (False, "scared lol")]),
     ("help!!! which areas can you treat?", [(False, "help!!!"), (True, "which areas can you treat?")]),
