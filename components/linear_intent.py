@@ -435,6 +435,11 @@ def joined_on(found: List[tuple]) -> List[tuple]:
     return kept
 
 
+# "what about hair loss, can it help with that?": names the subject the next part asks of
+WHAT_ABOUT = re.compile(r"^\W*(?:(?:and|so|ok|okay|y|e|pero)\W+)?(?:(?:what|how) about|"
+                        r"(?:y\s+)?(?:qu[eé]|q)\s+(?:tal|onda con|hay de))\b", re.IGNORECASE)
+
+
 def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[Token]) -> bool:
     """A part that says the one before again (SAYS_IT_AGAIN), is a question
     word alone (WORD_ALONE), asks the number of the street it names
@@ -444,6 +449,9 @@ def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[T
     that told it or that a pointing word refers back to (POINTS_BACK)."""
     words = said(chunk)
     told = not asked_before
+    about = asked_before and WHAT_ABOUT.match(said(before))
+    if about:  # "what about hair loss": it names "hair loss"
+        told, before = True, before[len(about.group().split()):]
     return bool(SAYS_IT_AGAIN.match(words) or (told and IS_IT_NORMAL.match(words))
                 or WORD_ALONE.match(words)
                 or (STREET_NUMBER.match(words) and STREET.search(said(before)))

@@ -182,6 +182,12 @@ def tokens(text: str) -> List[Token]:
      [(True, "cuanto dura lo rojo?"), (False, "es para saber si pido dias en el trabajo")]),
     ("cuánto cuesta? es para siempre?", [(True, "cuánto cuesta?"), (True, "es para siempre?")]),
     ("¿tienen citas? puedo ir el sábado?", [(True, "¿tienen citas?"), (True, "puedo ir el sábado?")]),
+    # "what about X" names the subject a few words after it ask of
+    ("what about hair loss, can it help with that",
+     [(True, "what about hair loss, can it help with that")]),
+    ("y qué tal para las estrías, sirve para eso?",
+     [(True, "y qué tal para las estrías, sirve para eso?")]),
+    ("what about the price, does it hurt?", [(True, "what about the price,"), (True, "does it hurt?")]),
     # slang and a statement's order ask too: "r u", "y atienden"
     ("what's the price and r u open late", [(True, "what's the price"), (True, "r u open late")]),
     ("hola, cuanto es y hacen en hombres?",
