@@ -13,7 +13,10 @@ symptom word one typo away from it, if there is one (SymptomSpeller).
 A symptom word does not count when the words around it show it is not the
 visitor's symptom now: negated ("no fever"), inside a set phrase ("hay
 fever"), or in a clause that asks about the treatment in general, tells of
-something over, or of someone else. These context words are data too.
+something over, or of someone else. A symptom the clinic should see (not
+an emergency) does not count in a message that asks whether the visitor
+can have the treatment and tells of none had ("an infection on my chin
+right now, can i still get it?"). These context words are data too.
 
 Every message is checked in English and in Spanish (knowledge/red_flags.es.yml,
 on the local Spanish pipeline build/es_clinic_lookup). A message whose small
@@ -126,6 +129,8 @@ class RedFlags(BaseModel, extra=Extra.forbid):
     ongoing: List[Phrase] = []  # type: ignore
     just_asking: List[Phrase] = []  # type: ignore
     not_ongoing: List[Phrase] = []  # type: ignore
+    wants_it: List[Phrase] = []  # type: ignore
+    had_it: List[Phrase] = []  # type: ignore
     someone_else: Optional[SomeoneElse] = None
     grammar: Grammar = Grammar()
     symptoms: conlist(Symptom, min_items=1)  # type: ignore
@@ -134,7 +139,7 @@ class RedFlags(BaseModel, extra=Extra.forbid):
         """Every phrase of the file: its words are known words."""
         lists = [self.negations, self.not_symptoms, self.asks_about, self.asks_alone, self.over,
                  self.over_when, self.treatment, self.ongoing, self.just_asking,
-                 self.not_ongoing]
+                 self.not_ongoing, self.wants_it, self.had_it]
         if self.someone_else:
             lists += [self.someone_else.who, self.someone_else.does, self.someone_else.unless,
                       self.someone_else.then, self.someone_else.tells, self.someone_else.to]
@@ -293,6 +298,8 @@ class RedFlagDetector:
         self._add(self.context, nlp, "ongoing", red_flags.ongoing)
         self._add(self.context, nlp, "just_asking", red_flags.just_asking)
         self._add(self.context, nlp, "not_ongoing", red_flags.not_ongoing)
+        self._add(self.context, nlp, "wants_it", red_flags.wants_it)
+        self._add(self.context, nlp, "had_it", red_flags.had_it)
         self._add(self.context, nlp, "unbroken", sorted(self.grammar.unbroken))
         for name, phrases in (("asks", self.asks_about), ("alone", self.asks_alone)):
             for a, parts in enumerate(phrases):
@@ -323,6 +330,12 @@ class RedFlagDetector:
         masked = {i for start, end in words.pop("not_symptom", []) for i in range(start, end)}
         return doc, words, masked
 
+    def before_treatment(self, doc: Doc) -> bool:
+        """The visitor asks whether they can have the treatment and tells of
+        none had ("i have an infection on my chin right now, can i still get
+        it?"): what they have is no complication of a treatment."""
+        return untreated(self._spans(self.context, doc))
+
     def mentions(self, doc: Doc) -> bool:
         """Whether a word of the symptom lists stands in the message, whatever
         stands around it, negation included ("bleeding", "yellow"; the lists'
@@ -346,8 +359,11 @@ class RedFlagDetector:
             for start, end in spans:
                 if self._counts(part, clauses, masked, start, end):
                     found[key].append(start)
+        # a clinic-level symptom of someone asking to have the treatment is no
+        # complication of one; an emergency (breathing, throat, high fever) still is
+        before_treatment = untreated(context)
         for symptom in self.symptoms:
-            if found.get(f"{symptom.id}:unless"):
+            if found.get(f"{symptom.id}:unless") or (before_treatment and symptom.level == "clinic"):
                 continue
             elsewhere = {clauses.of[i] for i in found.get(f"{symptom.id}:elsewhere", [])}
             here = {key: [i for i in found.get(key, []) if clauses.of[i] not in elsewhere]
@@ -527,13 +543,17 @@ class RedFlagDetector:
                    for chosen in product(*positions))
 
 
+def untreated(context: Spans) -> bool:
+    return bool(context.get("wants_it")) and not context.get("had_it")
+
+
 def judged(detector: RedFlagDetector, doc: Doc, net_sure: bool) -> Optional[Alarm]:
     """The patterns' alarm; else, when the learned net reads the message as
     urgent (`net_sure`) and a word of the patterns' symptom lists stands in
     it, the clinic's: "won't quit bleeding, I've held a tissue on it for 40
     mins and it's still going" names no symptom the patterns know whole."""
     alarm = detector.detect(doc)
-    if alarm is None and net_sure and detector.mentions(doc):
+    if alarm is None and net_sure and detector.mentions(doc) and not detector.before_treatment(doc):
         return NET_ALARM
     return alarm
 
@@ -602,7 +622,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
             if alarm:
                 return alarm, language
         for detector, read, language in readings if net_sure else []:
-            if detector.mentions(read):
+            if detector.mentions(read) and not detector.before_treatment(read):
                 return NET_ALARM, language
         return None, readings[-1][2]  # the language judged last, as when an alarm is raised
 

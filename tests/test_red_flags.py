@@ -246,6 +246,24 @@ def test_a_symptom_still_going_on_stays_urgent(detector, text, symptom):
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
+    ("i have an infection on my chin right now, can i still get it?", None),
+    ("my acne has pus in a few spots, am i a candidate?", None),
+    ("tengo granitos con pus ahorita, me lo puedo hacer?", None),
+    # a treatment had: a complication of it
+    ("pus coming out where you did my cheeks, can i still get the second session?", "pus"),
+    ("tengo pus desde mi sesion, me lo puedo hacer otra vez?", "pus"),
+    # an emergency whatever is asked
+    ("i can't breathe properly, can i still get it tomorrow?", "breathing"),
+])
+def test_a_symptom_of_someone_asking_to_have_the_treatment_is_no_complication(
+        detector, spanish, text, symptom):
+    gate = RedFlagGate(load_red_flags(), spanish)
+    alarm, _ = gate.detect(detector, detector.nlp(text.lower()), text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["my cat has a fever", "my grandma has trouble breathing",
                                   "my son has a fever, can i move my appointment?",
                                   "My daughter spiked a fever last night, can I move my appointment?",
