@@ -47,11 +47,14 @@ QUESTION_INTENTS = ("faq_", "clinic_")
 REQUESTS = ("book_consultation", "request_callback", "request_human")  # "can someone call me back? ..."
 # "cuánto cobran? y me pasan su teléfono", "how much is it? i'd like to book":
 # after a question, a request said as a statement is asked too, unless put
-# off or refused ("i don't want to book yet"); not before one ("my first
-# appointment is next week, how do i prep?" tells, it does not ask)
+# off, refused or only weighed ("i don't want to book yet", "thinking about
+# booking"); not before one ("my first appointment is next week, how do i
+# prep?" tells, it does not ask)
 STATED = REQUESTS + ("clinic_contact",)
+WEIGHED = {"thinking", "considering", "maybe", "might", "pensando", "quizas", "quizás", "quiza",
+           "quizá"}
 PUT_OFF = {"no", "not", "don't", "dont", "never", "yet", "later", "todavia", "todavía", "luego",
-           "despues", "después", "nunca"}
+           "despues", "después", "nunca", *WEIGHED}
 CALLING_THEMSELVES = {"i'll", "ill", "myself", "yo"}  # "yo les marco"
 # What a request said as a statement names (stated(); had() for HAD); "come
 # in person", "prefiero ir en persona" tell how they will come, not whom;
@@ -353,10 +356,11 @@ def leads_in(chunk: List[Token]) -> bool:
 def names_a_subject(chunk: List[Token]) -> bool:
     """"also price", "side effects +": a few words naming what is asked about,
     not the choices of the question before ("what's better for scars, laser
-    or microneedling"), nor words of feeling only ("scared lol", "be honest")."""
+    or microneedling"), nor words of feeling only ("scared lol", "be honest"),
+    nor a thing only weighed ("thinking about booking")."""
     words = [bare(token) for token in chunk if any(c.isalpha() for c in token.text)]
     return (0 < len(words) <= MAX_NAMED_WORDS and words[0] not in CONNECTIVES
-            and not set(words) <= FEELINGS | CONNECTIVES | POLITE
+            and not set(words) <= FEELINGS | CONNECTIVES | POLITE and not set(words) & WEIGHED
             and not leads_in(chunk)
             and not offers_a_choice(chunk))
 

@@ -32,6 +32,7 @@ sure and a word of the symptom lists stands in the message (`judged`).
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from itertools import product
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ class Grammar(BaseModel, extra=Extra.forbid):
     not_words: Set[StrictStr] = NOT_WORDS
     not_reach: conint(ge=1) = 2  # type: ignore  # "not going down": 2 words before
     unbroken: Set[StrictStr] = UNBROKEN  # phrases a clause break inside does not cut
+    vowels_by_ear: bool = True  # English vowels are spelt many ways: "sevear" is "severe"
 
 
 class SomeoneElse(BaseModel, extra=Extra.forbid):
@@ -209,6 +211,11 @@ class Clauses:
         return sum(number == clause for number in self.of) - (clause > 0)
 
 
+VOWELS = re.compile(r"[aeiouáéíóú]")
+# Reading a word by its consonants alone ("sevear" is "svr", "severe") takes a
+# word of 6 letters or more, toward a symptom word of 3 consonants or more
+MIN_BY_EAR = 6
+MIN_CONSONANTS = 3
 MIN_RESPELT = 5  # shorter words have too many neighbours ("pus": bus, puss, plus)
 CLITICS = ("se", "me", "te", "lo", "la", "le", "nos", "los", "las", "les")
 # A message with more unknown words than this is another language or a key
@@ -216,11 +223,18 @@ CLITICS = ("se", "me", "te", "lo", "la", "le", "nos", "los", "las", "les")
 MAX_RESPELT = 30
 
 
+def consonants(word: str) -> str:
+    """The word without its vowels: "sevear" and "severe" are both "svr"."""
+    return VOWELS.sub("", word)
+
+
 class SymptomSpeller:
     """Reads a word that is neither a word of the language's lemma table nor
     of the patterns as the symptom word one typo away from it: "swolen" is
-    "swollen", "bleding" "bleeding", "inchada" "hinchada". Misspelt symptoms
-    are what each new blind set found missed."""
+    "swollen", "bleding" "bleeding", "inchada" "hinchada"; or else as the one
+    with the same consonants in the same order, its vowels spelt by ear:
+    "sevear" is "severe". Misspelt symptoms are what each new blind set
+    found missed."""
 
     def __init__(self, nlp: Language, red_flags: RedFlags, read: Callable[[str], str]) -> None:
         self.table = (nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
@@ -233,6 +247,10 @@ class SymptomSpeller:
         self.symptom_words = {word for phrase in phrases for word in read(phrase).split()
                               if len(word) >= MIN_RESPELT and word.isalpha() and self.is_word(word)}
         self.symptom_lemmas = {self.table.get(word, word) for word in self.symptom_words}
+        self.by_consonants: Dict[str, Set[str]] = defaultdict(set)
+        for word in self.symptom_words if red_flags.grammar.vowels_by_ear else []:
+            if len(consonants(word)) >= MIN_CONSONANTS:
+                self.by_consonants[consonants(word)].add(word)
         self.listed = {word for phrase in red_flags.phrases() for word in read(phrase).split()}
 
     def is_word(self, word: str) -> bool:
@@ -255,6 +273,8 @@ class SymptomSpeller:
                 unknown += 1
                 meant = sorted({typo for typo in one_typo_away(word) if typo in self.symptom_words
                                 or (typo in self.table and self.table[typo] in self.symptom_lemmas)})
+                if not meant and len(word) >= MIN_BY_EAR:
+                    meant = sorted(self.by_consonants.get(consonants(word), ()))
                 if meant:
                     word, changed = meant[0], True
             words.append(word + token.whitespace_)

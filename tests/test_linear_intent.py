@@ -196,6 +196,9 @@ def tokens(text: str) -> List[Token]:
     ("is it painful?? scared lol", [(True, "is it painful??"), (False, "scared lol")]),
     ("help!!! which areas can you treat?", [(False, "help!!!"), (True, "which areas can you treat?")]),
     ("duele mucho? neta, ayuda", [(True, "duele mucho?"), (False, "neta, ayuda")]),
+    # nor does a thing only weighed: "thinking about booking" asks for no form
+    ("does it swell after? thinking about booking",
+     [(True, "does it swell after?"), (False, "thinking about booking")]),
     # a question word alone asks of what was said; a number, of the street named
     ("so the needles poke holes and that makes collagen? how",
      [(True, "so the needles poke holes and that makes collagen? how")]),
@@ -425,6 +428,8 @@ def test_known_short_far_or_non_alphabetic_words_are_left_as_they_are(word):
 @pytest.mark.parametrize("text, is_request", [
     ("y me pasan su telefono", True), ("and i'd like to book", True),
     ("i don't want to book yet", False), ("todavía no quiero agendar", False),
+    # only weighed: "does it swell? thinking about booking" asks no form
+    ("thinking about booking", False), ("estoy pensando en agendar", False),
     # naming nothing asked for, had already, a condition
     ("I want to make sure I'm in good hands", False), ("ya tengo mi cita para el viernes", False),
     ("if I schedule it midweek", False)])

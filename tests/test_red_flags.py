@@ -611,6 +611,23 @@ def test_a_symptom_word_one_typo_away_is_read_as_meant(detector, text, symptom):
 
 @pytest.mark.unit
 @pytest.mark.parametrize("text, symptom", [
+    ("sevear pain and swelling since the treatment yesterday", "severe_pain"),
+    ("my face is sweeling up badly after the session", "face_swelling"),
+    ("the pain is sevear", "severe_pain"),
+    ("my seever pain", "severe_pain")])
+def test_a_symptom_word_with_its_vowels_spelt_by_ear_is_read_as_meant(detector, text, symptom):
+    alarm = detect(detector, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+def test_spanish_vowels_are_not_read_by_ear(spanish):
+    # "super" has the consonants of "supura" (oozing): Spanish spells its vowels as said
+    assert detect_es(spanish, "tengo la piel super sensible, me lo puedo hacer?") is None
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text, symptom", [
     ("tengo la cara muy inchada desde el tratamiento", "face_swelling"),
     ("se me esta inchando la cara bien feo despues del tratamiento", "face_swelling"),
     ("¿puede infectarse?", None)])  # a verb with its pronoun is a word, not a typo
