@@ -277,7 +277,10 @@ HOW_LONG_IT = re.compile(r"^\W*(?:(?:and|y|e)\s+)?(?:how long|cu[aá]nto\s+tiemp
                          r"cu[aá]ntos\s+d[ií]as|cu[aá]nto(?=\s+(?:dura|tarda)))"
                          r"(?:\s+(?:does|will|would|do|is|it|that|this|they|eso|esto|usually|"
                          r"normally|typically|normalmente))*(?:\s+(?:last|lasts|stay|take|"
-                         r"stick around|go on|dura|duran|tarda|tardan))?\W*$", re.IGNORECASE)
+                         r"stick around|go on|dura|duran|tarda|tardan))?"
+                         # "cuánto dura más o menos", "how long does it last roughly"
+                         r"(?:\s+(?:more or less|roughly|about|approx\w*|usually|normally|typically|"
+                         r"m[aá]s o menos|aprox\w*|normalmente|por lo general))?\W*$", re.IGNORECASE)
 ANNOUNCING = {"things", "qs", "questions", "question", "cosas", "preguntas", "pregunta", "dudas"}
 MAX_LIST_WORDS = 8
 MAX_NAMED_WORDS = 3

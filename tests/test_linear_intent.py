@@ -79,6 +79,8 @@ def tokens(text: str) -> List[Token]:
     # how long a state of the skin lasts, not the results
     ("is swelling normal and how long does it last",
      [(True, "is swelling normal how long does it last")]),
+    ("la hinchazon es normal? cuanto dura mas o menos",
+     [(True, "la hinchazon es normal? cuanto dura mas o menos")]),
     ("whats the price and how long does it last",
      [(True, "whats the price"), (True, "how long does it last")]),
     ("todavia no veo nada, es normal? cuando se ven los resultados",
