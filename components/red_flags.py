@@ -354,7 +354,11 @@ class RedFlagDetector:
         """The visitor asks whether they can have the treatment and tells of
         none had ("i have an infection on my chin right now, can i still get
         it?"): what they have is no complication of a treatment."""
-        return untreated(self._spans(self.context, doc))
+        return self._before_treatment(self._spans(self.context, doc))
+
+    @staticmethod
+    def _before_treatment(context: Spans) -> bool:
+        return bool(context.get("wants_it")) and not context.get("had_it")
 
     def mentions(self, doc: Doc) -> bool:
         """Whether a word of the symptom lists stands in the message, whatever
@@ -381,7 +385,7 @@ class RedFlagDetector:
                     found[key].append(start)
         # a clinic-level symptom of someone asking to have the treatment is no
         # complication of one; an emergency (breathing, throat, high fever) still is
-        before_treatment = untreated(context)
+        before_treatment = self._before_treatment(context)
         for symptom in self.symptoms:
             if found.get(f"{symptom.id}:unless") or (before_treatment and symptom.level == "clinic"):
                 continue
@@ -561,10 +565,6 @@ class RedFlagDetector:
         positions = [found.get(f"{combination}:{g}", []) for g in range(groups)]
         return any(within is None or max(chosen) - min(chosen) <= within
                    for chosen in product(*positions))
-
-
-def untreated(context: Spans) -> bool:
-    return bool(context.get("wants_it")) and not context.get("had_it")
 
 
 def judged(detector: RedFlagDetector, doc: Doc, net_sure: bool) -> Optional[Alarm]:
