@@ -358,7 +358,8 @@ def figures(results: List[Result], conversations: List[Conversation]) -> Dict[st
         **{f"  of which {kind}": (kinds.count(kind), len(wrong)) for kind in WRONG_KINDS},
         "topic questions, did you mean": (len(asked), len(single)),
         "  of which offer the right topic": (
-            sum(r.expected[0] in r.offered for r in asked), len(asked)),
+            sum(any(matches(r.expected[0], label) for label in r.offered) for r in asked),
+            len(asked)),
         "compound questions, every answer": rate(compound),
         "clinic (contact, place, hours, booking, person)": rate(
             by("contact", "location", "hours", "booking", "callback", "human", "delete_data")),

@@ -82,3 +82,10 @@ def test_a_wrong_answer_is_counted_by_its_kind():
     numbers = figures(results, [])
     assert numbers["topic questions, answered wrong"] == (5, 6)
     assert [numbers[f"  of which {kind}"] for kind in WRONG_KINDS] == [(1, 5)] * 5
+
+
+def test_a_did_you_mean_offers_the_right_topic_when_it_offers_one_of_the_alternatives():
+    asked = [Result("do i need a consultation first?", ["medical_procedure|preparation"],
+                    ["not_understood"], offered=offered)
+             for offered in (["preparation", "how_it_works"], ["pain", "cost"])]
+    assert figures(asked, [])["  of which offer the right topic"] == (1, 2)
