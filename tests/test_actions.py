@@ -173,7 +173,7 @@ def test_low_confidence_offers_the_top_candidates_as_buttons():
     [message] = run(ActionDidYouMean(), tracker("nlu_fallback", ranking), NOT_OFFERED)
     assert message["response"] == "utter_did_you_mean"
     assert payloads(message) == ["/faq_sessions", "/faq_permanence", "/faq_results_timeline",
-                                 "/out_of_scope"]
+                                 "/faq_cost", "/out_of_scope"]
     assert message["buttons"][0]["title"] == "How many sessions?"
 
 
