@@ -211,7 +211,7 @@ class Clauses:
         return sum(number == clause for number in self.of) - (clause > 0)
 
 
-VOWELS = re.compile(r"[aeiouáéíóú]")
+VOWELS = re.compile(r"[aeiou]")
 # Reading a word by its consonants alone ("sevear" is "svr", "severe") takes a
 # word of 6 letters or more, toward a symptom word of 3 consonants or more
 MIN_BY_EAR = 6
