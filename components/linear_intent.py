@@ -236,6 +236,12 @@ AVAILABLE = re.compile(r"^\W*(?:puedo|podr[ií]a|estoy libre|i can(?: do| come)?
 
 # "¿Me dan un estimado? Es para la cara y el cuello", "es que me da miedo":
 # without a "?", what it is for, or "the thing is", tells; it asks nothing
+# "mi suegra dice que eso es peligroso y que te deja la cara fea, ¿será
+# cierto?": what someone says (without its own "?") is told, not asked, and
+# so is each "y que ..." going on with it
+REPORTED = re.compile(r"^\W*(?:(?:y|pero|porque)\s+)?(?:\w+\s+){0,4}(?:me\s+)?(?:dice|dicen|dijo|dijeron|"
+                      r"cuenta|cuentan|cont[oó]|comenta|coment[oó])\s+(?:que|q)\b[^?¿]*$", re.IGNORECASE)
+TOLD_ON = re.compile(r"^\W*(?:y\s+)?(?:que|q)\b[^?¿]*$", re.IGNORECASE)
 TELLS_WHY = re.compile(r"^\W*(?:(?:y|pero|bueno)\s+)?(?:es|son) (?:para|que)\b[^?]*$", re.IGNORECASE)
 
 # "price, pain, downtime?", "price and hours pls": a short message that lists
@@ -403,12 +409,14 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
 
 def parts(text: str, tokens: List[Token]) -> List[tuple]:
     """The message's sentences and clauses: (is a question, tokens) each."""
-    found, start, joined = [], 0, []
+    found, start, joined, told = [], 0, [], False
     for boundary in [*BOUNDARY.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]  # no "and"
         if chunk:
-            scene = bool(boundary and (LEAD_IN.match(text[start:end])
+            told = bool(REPORTED.search(text[start:after])
+                        or (told and TOLD_ON.match(text[start:after])))
+            scene = bool(boundary and (LEAD_IN.match(text[start:end]) or told
                                        or SUBORDINATE.match(text[start:after])))
             asks = (bool(QUESTION.search(text[start:after])) and not scene  # with its "?"
                     and not AVAILABLE.match(text[start:after])

@@ -198,6 +198,10 @@ def tokens(text: str) -> List[Token]:
     ("is it painful?? scared lol", [(True, "is it painful??"), (False, "scared lol")]),
     ("help!!! which areas can you treat?", [(False, "help!!!"), (True, "which areas can you treat?")]),
     ("duele mucho? neta, ayuda", [(True, "duele mucho?"), (False, "neta, ayuda")]),
+    # what someone says, and its "y que ...", are told before the question
+    ("mi mama dice que eso es peligroso y que me voy a infectar, ¿qué tan seguro es?",
+     [(False, "mi mama dice que eso es peligroso"), (False, "que me voy a infectar,"),
+      (True, "¿qué tan seguro es?")]),
     # nor does a thing only weighed: "thinking about booking" asks for no form
     ("does it swell after? thinking about booking",
      [(True, "does it swell after?"), (False, "thinking about booking")]),
