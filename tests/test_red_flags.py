@@ -175,7 +175,8 @@ def test_a_set_phrase_does_not_hide_a_symptom_around_it(detector, text, symptom)
 
 @pytest.mark.unit
 @pytest.mark.parametrize("text", ["i don't have a fever", "i didn't have any blisters",
-                                  "nothing is infected", "there's not any pus"])
+                                  "nothing is infected", "there's not any pus",
+                                  "i don't want to end up with blisters, what do i avoid before?"])
 def test_a_negation_may_be_several_words(detector, text):
     assert detect(detector, text) is None
 
@@ -606,6 +607,18 @@ def test_spanglish_misspellings_and_other_senses_in_spanish(spanish, text, sympt
     ("it stops in a few seconds each time though, is that ok?", None)])
 def test_a_symptom_word_one_typo_away_is_read_as_meant(detector, text, symptom):
     alarm = detect(detector, text)
+    assert (alarm and alarm.symptom) == symptom
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("detector_of, text, symptom", [
+    ("english", "I don't want my face to swell any more, it's huge since yesterday", "face_swelling"),
+    ("spanish", "no quiero que se me hinche mas, ya esta enorme la cara desde el micro",
+     "face_swelling"),
+    ("spanish", "no quiero llegar con la cara hinchada a la boda, cuanto dura?", None)])
+def test_a_wish_not_to_end_up_with_a_symptom_is_no_symptom_but_a_wish_it_stops_is(
+        detector, spanish, detector_of, text, symptom):
+    alarm = detect(detector, text) if detector_of == "english" else detect_es(spanish, text)
     assert (alarm and alarm.symptom) == symptom
 
 
