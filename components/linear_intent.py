@@ -414,7 +414,7 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]  # no "and"
         if chunk:
-            told = bool(REPORTED.search(text[start:after])
+            told = bool(REPORTED.match(text[start:after])
                         or (told and TOLD_ON.match(text[start:after])))
             scene = bool(boundary and (LEAD_IN.match(text[start:end]) or told
                                        or SUBORDINATE.match(text[start:after])))

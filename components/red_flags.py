@@ -360,6 +360,12 @@ class RedFlagDetector:
     def _before_treatment(context: Spans) -> bool:
         return bool(context.get("wants_it")) and not context.get("had_it")
 
+    def net_may_alarm(self, doc: Doc) -> bool:
+        """Whether the learned net's alarm stands for this message: a word of
+        the symptom lists stands in it, and not in a question about having
+        the treatment (before_treatment)."""
+        return self.mentions(doc) and not self.before_treatment(doc)
+
     def mentions(self, doc: Doc) -> bool:
         """Whether a word of the symptom lists stands in the message, whatever
         stands around it, negation included ("bleeding", "yellow"; the lists'
@@ -573,7 +579,7 @@ def judged(detector: RedFlagDetector, doc: Doc, net_sure: bool) -> Optional[Alar
     it, the clinic's: "won't quit bleeding, I've held a tissue on it for 40
     mins and it's still going" names no symptom the patterns know whole."""
     alarm = detector.detect(doc)
-    if alarm is None and net_sure and detector.mentions(doc) and not detector.before_treatment(doc):
+    if alarm is None and net_sure and detector.net_may_alarm(doc):
         return NET_ALARM
     return alarm
 
@@ -642,7 +648,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
             if alarm:
                 return alarm, language
         for detector, read, language in readings if net_sure else []:
-            if detector.mentions(read) and not detector.before_treatment(read):
+            if detector.net_may_alarm(read):
                 return NET_ALARM, language
         return None, readings[-1][2]  # the language judged last, as when an alarm is raised
 
