@@ -327,7 +327,10 @@ FEELINGS = {"help", "be", "honest", "honestly", "scared", "nervous", "terrified"
             "seriously", "curious", "just", "asking", "plz", "ayuda", "neta", "honesta",
             "honesto", "sinceramente", "miedo", "nerviosa", "nervioso", "porfa"}
 SPEAKER = {"i", "i'll", "ill", "i'm", "im", "yo", "tengo"}  # "ill just call": no lead-in, what they do
-LEAD_PHRASES = {("a", "ver")}  # "a ver, se puede hacer en las manos?": "let's see", no subject
+# "a ver, se puede hacer en las manos?": "let's see", no subject; "antes que
+# nada, cuanto cuesta?": "first of all", no question about what comes before
+LEAD_PHRASES = {("a", "ver"), ("antes", "que", "nada"), ("antes", "que", "todo"),
+                ("primero", "que", "nada"), ("first", "of", "all"), ("first", "things", "first")}
 
 
 def bare(token: Token) -> str:

@@ -52,6 +52,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
+from spacy.lookups import load_lookups
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
@@ -228,6 +229,15 @@ def consonants(word: str) -> str:
     return VOWELS.sub("", word)
 
 
+def dictionary(language: str, read: Callable[[str], str]) -> Set[str]:
+    """The base forms of spaCy's lemma index for the language (nouns, verbs,
+    adjectives, adverbs, from spacy-lookups-data), which the lemma table
+    leaves out when they are their own lemma: "series", not "sores" spelt
+    by ear."""
+    index = load_lookups(language, ["lemma_index"]).get_table("lemma_index")
+    return {read(word) for words in index.values() for word in words if word.isalpha()}
+
+
 class SymptomSpeller:
     """Reads a word that is neither a word of the language's lemma table nor
     of the patterns as the symptom word one typo away from it: "swolen" is
@@ -251,6 +261,9 @@ class SymptomSpeller:
         for word in self.symptom_words if red_flags.grammar.vowels_by_ear else []:
             if len(consonants(word)) >= MIN_CONSONANTS:
                 self.by_consonants[consonants(word)].add(word)
+        # a word of the dictionary is no symptom word spelt by ear, though
+        # one typo from one it may be ("blistery" is "blister")
+        self.dictionary = dictionary(nlp.lang, read) if self.by_consonants else set()
         self.listed = {word for phrase in red_flags.phrases() for word in read(phrase).split()}
 
     def is_word(self, word: str) -> bool:
@@ -273,7 +286,7 @@ class SymptomSpeller:
                 unknown += 1
                 meant = sorted({typo for typo in one_typo_away(word) if typo in self.symptom_words
                                 or (typo in self.table and self.table[typo] in self.symptom_lemmas)})
-                if not meant and len(word) >= MIN_BY_EAR:
+                if not meant and len(word) >= MIN_BY_EAR and word not in self.dictionary:
                     meant = sorted(self.by_consonants.get(consonants(word), ()))
                 if meant:
                     word, changed = meant[0], True

@@ -158,6 +158,7 @@ def tokens(text: str) -> List[Token]:
     # a word of approval or "a ver" ("let's see") before a question names no subject
     ("chido, y duele?", [(False, "chido,"), (True, "duele?")]),
     ("a ver, lo hacen en el cuello?", [(True, "a ver, lo hacen en el cuello?")]),
+    ("antes que nada, cuánto cuesta?", [(False, "antes que nada,"), (True, "cuánto cuesta?")]),
     ("great. and the price?", [(False, "great."), (True, "and the price?")]),
     # "like ..." says the question again; a few words about "it" ask of the subject named
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),

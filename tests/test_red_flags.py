@@ -627,7 +627,9 @@ def test_a_wish_not_to_end_up_with_a_symptom_is_no_symptom_but_a_wish_it_stops_i
     ("sevear pain and swelling since the treatment yesterday", "severe_pain"),
     ("my face is sweeling up badly after the session", "face_swelling"),
     ("the pain is sevear", "severe_pain"),
-    ("my seever pain", "severe_pain")])
+    ("my seever pain", "severe_pain"),
+    # a word of the dictionary is meant as written: "series" is no "sores"
+    ("If I do a series now, does the effect just wear off as I keep getting older?", None)])
 def test_a_symptom_word_with_its_vowels_spelt_by_ear_is_read_as_meant(detector, text, symptom):
     alarm = detect(detector, text)
     assert (alarm and alarm.symptom) == symptom
