@@ -29,6 +29,10 @@ action answers with the Spanish urgent reply.
 Where the patterns raise no alarm, the learned second net
 (components/urgent_net.py, before the gate in the pipeline) may: when it is
 sure and a word of the symptom lists stands in the message (`judged`).
+Where they raise one a clinic should see (not an emergency), the net and the
+intent classifier together may stand it down: the net all but sure the
+message is calm, the classifier sure it asks a question, and no treatment
+had in it (`RedFlagGate.asked_calmly`).
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
@@ -58,7 +62,8 @@ from spacy.tokens import Doc
 
 from clinic.spacy_model import SPANISH
 from components import one_typo_away, override_intent
-from components.urgent_net import URGENT_NET
+from components.linear_intent import QUESTION_INTENTS
+from components.urgent_net import URGENT_NET, URGENT_NET_CALM
 from core.intents import URGENT_CLINIC, URGENT_EMERGENCY
 from core.language import ENGLISH_TELLS, SPANISH_TELLS, fold
 from core.paths import KNOWLEDGE_DIR
@@ -379,6 +384,10 @@ class RedFlagDetector:
         the treatment (before_treatment)."""
         return self.mentions(doc) and not self.before_treatment(doc)
 
+    def tells_of_treatment(self, doc: Doc) -> bool:
+        """Whether the message tells of a treatment had ("after my", "me lo hice")."""
+        return bool(self._spans(self.context, doc).get("had_it"))
+
     def mentions(self, doc: Doc) -> bool:
         """Whether a word of the symptom lists stands in the message, whatever
         stands around it, negation included ("bleeding", "yellow"; the lists'
@@ -617,16 +626,24 @@ def load_spanish_pipeline(path: Path = SPANISH) -> Language:
 class RedFlagGate(GraphComponent, IntentClassifier):
     """Overrides the intent of any message that names an urgent symptom."""
 
-    def __init__(self, red_flags: RedFlags, spanish: Optional[RedFlagDetector] = None) -> None:
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # the intent classifier's confidence in a question for asked_calmly
+        return {"sure_question": 0.9}
+
+    def __init__(self, red_flags: RedFlags, spanish: Optional[RedFlagDetector] = None,
+                 config: Optional[Dict[Text, Any]] = None) -> None:
         self.red_flags = red_flags
         self.spanish = spanish
+        self.config = {**self.get_default_config(), **(config or {})}
         self._detector: Optional[RedFlagDetector] = None
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> RedFlagGate:
         spanish = load_spanish_pipeline()
-        return cls(load_red_flags(), RedFlagDetector(spanish, load_red_flags(RED_FLAGS_ES), fold))
+        return cls(load_red_flags(), RedFlagDetector(spanish, load_red_flags(RED_FLAGS_ES), fold),
+                   config)
 
     def detector(self, nlp: Language) -> RedFlagDetector:
         if self._detector is None:  # needs the spaCy pipeline, which only `process` receives
@@ -639,6 +656,9 @@ class RedFlagGate(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             doc = message.get(SPACY_DOC) or model.model(text.lower())
             alarm, language = self.detect(detector, doc, text, bool(message.get(URGENT_NET)))
+            if alarm and self.asked_calmly(message, alarm, self.spanish if language == "es"
+                                           else detector):
+                alarm = None
             if alarm:
                 override_intent(message, alarm.intent)
                 if language == "es":
@@ -664,6 +684,22 @@ class RedFlagGate(GraphComponent, IntentClassifier):
             if detector.net_may_alarm(read):
                 return NET_ALARM, language
         return None, readings[-1][2]  # the language judged last, as when an alarm is raised
+
+    def asked_calmly(self, message: Message, alarm: Alarm, detector: RedFlagDetector) -> bool:
+        """Whether a clinic-level alarm stands down because both learned models
+        read a calm question: the net all but sure nothing is urgent
+        (URGENT_NET_CALM), the intent classifier sure of a question about the
+        treatment or the clinic, and the visitor tells of no treatment had
+        ("The side effects list says 'bleeding'. Like a lot, or just a tiny
+        bit?"). An emergency never stands down. On the suites and blind
+        sets, none of 4,707 urgent messages would (docs/evaluation.md,
+        "Figures, session 39")."""
+        intent = message.get(INTENT) or {}
+        return (alarm.level == "clinic" and bool(message.get(URGENT_NET_CALM))
+                and str(intent.get("name") or "").startswith(QUESTION_INTENTS)
+                and (intent.get("confidence") or 0.0) >= self.config["sure_question"]
+                and not detector.tells_of_treatment(
+                    detector.nlp(detector.read(message.get(TEXT) or ""))))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -9,7 +9,10 @@ whole message instead, trained on its own examples
 (data/urgent.yml, data/urgent.es.yml: urgent reports, and calm messages
 that look close to them) and on every NLU training example as not urgent.
 
-The net marks a message it is at least `threshold` sure of (URGENT_NET).
+The net marks a message it is at least `threshold` sure of (URGENT_NET),
+and one it gives less than `calm` (URGENT_NET_CALM): there the gate lets a
+clinic-level alarm stand down when the intent classifier is sure of a
+question too (RedFlagGate.asked_calmly).
 The gate, after it in the pipeline, decides: its patterns' alarm, or, when
 the net is sure and a word of the patterns stands in the message ("yellow",
 "bleeding", "lips"), `urgent_clinic`, whose reply also names the emergency
@@ -45,6 +48,7 @@ from core.paths import ROOT
 
 EXAMPLES = [ROOT / "data" / "urgent.yml", ROOT / "data" / "urgent.es.yml"]
 URGENT_NET = "urgent_net"  # the message key: the net is sure it is urgent
+URGENT_NET_CALM = "urgent_net_calm"  # the message key: the net is all but sure it is not
 MODEL_FILE = "urgent_net.json"
 WEIGHTS_FILE = "urgent_net.npz"
 WORD_PATTERN = r"(?u)\b\w+\b"  # "i", "y", "a": small words count here ("i" is the visitor)
@@ -120,7 +124,7 @@ class UrgentNet(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"threshold": 0.85, "C": 10.0}
+        return {"threshold": 0.85, "calm": 0.05, "C": 10.0}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[Dict[str, Any]] = None) -> None:
@@ -169,8 +173,9 @@ class UrgentNet(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            message.set(URGENT_NET, bool(text.strip())
-                        and probability(self.model, text) >= self.config["threshold"])
+            urgent = probability(self.model, text) if text.strip() else 0.0
+            message.set(URGENT_NET, urgent >= self.config["threshold"])
+            message.set(URGENT_NET_CALM, urgent < self.config["calm"])
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

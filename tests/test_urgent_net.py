@@ -6,8 +6,8 @@ import pytest
 import spacy
 
 from components import urgent_net
-from components.red_flags import NET_ALARM, RedFlagDetector, judged, load_red_flags
-from components.urgent_net import features, fit, load_examples, probability
+from components.red_flags import NET_ALARM, Alarm, RedFlagDetector, RedFlagGate, judged, load_red_flags
+from components.urgent_net import URGENT_NET_CALM, features, fit, load_examples, probability
 from core.language import fold
 from tests.support.assistant import new_sender
 from tests.support.project import ROOT
@@ -66,6 +66,36 @@ def test_the_net_is_heard_only_where_a_word_of_a_symptom_stands(detector):
     assert judged(detector, detector.nlp(unrelated), net_sure=True) is None
     named = "there is pus on my cheek"  # the patterns' own alarm stands
     assert judged(detector, detector.nlp(named), net_sure=False).symptom != NET_ALARM.symptom
+
+
+def calmly_asked(detector, alarm, text, net_calm=True, intent="faq_side_effects", confidence=0.95):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message.build(text=text)
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set(URGENT_NET_CALM, net_calm)
+    return RedFlagGate(load_red_flags(), config={"sure_question": 0.9}).asked_calmly(
+        message, alarm, detector)
+
+
+@pytest.mark.unit
+def test_a_clinic_alarm_stands_down_only_when_both_models_read_a_calm_question(detector):
+    clinic, emergency = Alarm("bleeding", "clinic"), Alarm("breathing", "emergency")
+    asked = "the side effects list says bleeding. like a lot, or just a tiny bit?"
+    assert calmly_asked(detector, clinic, asked)
+    assert not calmly_asked(detector, emergency, asked)  # an emergency never stands down
+    assert not calmly_asked(detector, clinic, asked, net_calm=False)
+    assert not calmly_asked(detector, clinic, asked, confidence=0.8)
+    assert not calmly_asked(detector, clinic, asked, intent="nlu_fallback")
+    # a treatment had: the alarm stands
+    assert not calmly_asked(detector, clinic, "it keeps bleeding after my session, a lot or a tiny bit?")
+
+
+@pytest.mark.e2e
+def test_a_general_question_both_models_read_as_calm_gets_its_answer(assistant):
+    replies = assistant.say("the side effects page says bleeding, is that a lot or only a few dots?")
+    assert not is_urgent_reply(replies) and replies
+    assert is_urgent_reply(assistant.say("bleeding a lot since my session, is that normal?"))
 
 
 @pytest.mark.e2e
