@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from itertools import product
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Optional, Set, Text, Tuple
 
@@ -171,6 +171,8 @@ def load_red_flags(path: Path = RED_FLAGS) -> RedFlags:
 class Alarm:
     symptom: str
     level: str
+    # the message tells of a treatment had ("after my session"): for asked_calmly
+    treatment_told: bool = field(default=False, compare=False)
 
     @property
     def intent(self) -> str:
@@ -384,10 +386,6 @@ class RedFlagDetector:
         the treatment (before_treatment)."""
         return self.mentions(doc) and not self.before_treatment(doc)
 
-    def tells_of_treatment(self, doc: Doc) -> bool:
-        """Whether the message tells of a treatment had ("after my", "me lo hice")."""
-        return bool(self._spans(self.context, doc).get("had_it"))
-
     def mentions(self, doc: Doc) -> bool:
         """Whether a word of the symptom lists stands in the message, whatever
         stands around it, negation included ("bleeding", "yellow"; the lists'
@@ -425,7 +423,7 @@ class RedFlagDetector:
                     for c, groups in enumerate(symptom.all)) or any(
                     self._together(here, f"{symptom.id}:in_message{c}", len(groups))
                     for c, groups in enumerate(symptom.in_message)):
-                return Alarm(symptom.id, symptom.level)
+                return Alarm(symptom.id, symptom.level, treatment_told=bool(context.get("had_it")))
         return None
 
     def _counts(self, part: str, clauses: Clauses, masked: Set[int],
@@ -656,8 +654,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             doc = message.get(SPACY_DOC) or model.model(text.lower())
             alarm, language = self.detect(detector, doc, text, bool(message.get(URGENT_NET)))
-            if alarm and self.asked_calmly(message, alarm, self.spanish if language == "es"
-                                           else detector):
+            if alarm and self.asked_calmly(message, alarm):
                 alarm = None
             if alarm:
                 override_intent(message, alarm.intent)
@@ -685,7 +682,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
                 return NET_ALARM, language
         return None, readings[-1][2]  # the language judged last, as when an alarm is raised
 
-    def asked_calmly(self, message: Message, alarm: Alarm, detector: RedFlagDetector) -> bool:
+    def asked_calmly(self, message: Message, alarm: Alarm) -> bool:
         """Whether a clinic-level alarm stands down because both learned models
         read a calm question: the net all but sure nothing is urgent
         (URGENT_NET_CALM), the intent classifier sure of a question about the
@@ -698,8 +695,7 @@ class RedFlagGate(GraphComponent, IntentClassifier):
         return (alarm.level == "clinic" and bool(message.get(URGENT_NET_CALM))
                 and str(intent.get("name") or "").startswith(QUESTION_INTENTS)
                 and (intent.get("confidence") or 0.0) >= self.config["sure_question"]
-                and not detector.tells_of_treatment(
-                    detector.nlp(detector.read(message.get(TEXT) or ""))))
+                and not alarm.treatment_told)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

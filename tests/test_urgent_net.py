@@ -68,27 +68,26 @@ def test_the_net_is_heard_only_where_a_word_of_a_symptom_stands(detector):
     assert judged(detector, detector.nlp(named), net_sure=False).symptom != NET_ALARM.symptom
 
 
-def calmly_asked(detector, alarm, text, net_calm=True, intent="faq_side_effects", confidence=0.95):
+def calmly_asked(alarm, net_calm=True, intent="faq_side_effects", confidence=0.95):
     from rasa.shared.nlu.training_data.message import Message
 
-    message = Message.build(text=text)
+    message = Message.build(text="")
     message.set("intent", {"name": intent, "confidence": confidence})
     message.set(URGENT_NET_CALM, net_calm)
-    return RedFlagGate(load_red_flags(), config={"sure_question": 0.9}).asked_calmly(
-        message, alarm, detector)
+    return RedFlagGate(load_red_flags(), config={"sure_question": 0.9}).asked_calmly(message, alarm)
 
 
 @pytest.mark.unit
 def test_a_clinic_alarm_stands_down_only_when_both_models_read_a_calm_question(detector):
     clinic, emergency = Alarm("bleeding", "clinic"), Alarm("breathing", "emergency")
-    asked = "the side effects list says bleeding. like a lot, or just a tiny bit?"
-    assert calmly_asked(detector, clinic, asked)
-    assert not calmly_asked(detector, emergency, asked)  # an emergency never stands down
-    assert not calmly_asked(detector, clinic, asked, net_calm=False)
-    assert not calmly_asked(detector, clinic, asked, confidence=0.8)
-    assert not calmly_asked(detector, clinic, asked, intent="nlu_fallback")
-    # a treatment had: the alarm stands
-    assert not calmly_asked(detector, clinic, "it keeps bleeding after my session, a lot or a tiny bit?")
+    assert calmly_asked(clinic)
+    assert not calmly_asked(emergency)  # an emergency never stands down
+    assert not calmly_asked(clinic, net_calm=False)
+    assert not calmly_asked(clinic, confidence=0.8)
+    assert not calmly_asked(clinic, intent="nlu_fallback")
+    # a treatment had: the alarm says so, and stands
+    told = detector.detect(detector.nlp("it keeps bleeding after my session, a lot or a tiny bit?"))
+    assert told == clinic and told.treatment_told and not calmly_asked(told)
 
 
 @pytest.mark.e2e
