@@ -76,8 +76,9 @@ SPACY_DOC = "text_spacy_doc"
 NEGATION_WINDOW = 4  # "no fever", "without any pus or oozing"
 MAX_ASIDE_WORDS = 2  # "swollen and red but it went away": "and red" is an aside
 NEGATION_BREAKS = {"but", "and", "though", "however"}  # "no fever, but pus": pus counts
-# A clause ends at these: "my kid had a fever last week | so i had to cancel".
-CLAUSE_BREAKS = {",", ";", ".", "?", "!", "but", "and", "so"}
+# A clause ends at these: "my kid had a fever last week | so i had to cancel",
+# "asking in general | can it give you a fever?".
+CLAUSE_BREAKS = {",", ";", ":", ".", "?", "!", "but", "and", "so"}
 # A clause opening with one of these speaks of the symptom before it:
 # "a little swelling | but it went away by lunch", "some pinpoint bleeding |
 # stopped within minutes".
