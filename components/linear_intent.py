@@ -190,12 +190,15 @@ IF_QUESTION = re.compile(r"^\W*(?:y|e|pero)\s+si\s+\w+[^?]*\?", re.IGNORECASE)
 WANTS_TO_KNOW = (r"(?:(?:quer[ií]a|quisiera|quiero|me gustar[ií]a) (?:preguntar|saber)|"
                  r"i (?:was wondering|wanted to (?:ask|know)|want to know|would like to know))"
                  r"(?=\s+\w)")
+# "hmm before that, roughly what does it cost?": a word that hedges the question it opens
+HEDGE = r"roughly|approximately|realistically|honestly|basically|generally|typically|usually"
 BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|"
                       r"\b(?:dos|2|two|unas|some|couple(?: of)?) (?:preguntas|questions)\b\W*|"  # "tengo dos preguntas una es si ..."
                       r"(?:,|\s*[+&]|,?\s+"
-                      rf"(?:{AND}))\s+(?=(?:{ASKING}|{ASKING_ES}|{WANTS_TO_KNOW})\b)", re.IGNORECASE)
+                      rf"(?:{AND}))\s+(?=(?:(?:{HEDGE})\s+)?(?:{ASKING}|{ASKING_ES}|{WANTS_TO_KNOW})\b)",
+                      re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
-QUESTION = re.compile(r"\?|^\W*(?:(?:so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
+QUESTION = re.compile(rf"\?|^\W*(?:(?:{HEDGE}|so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
                       r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"
                       r"entonces|tambien|también|ademas|además|te pregunto|una pregunta|anyway|anyways|"
                       # "so my questions are is it painful and ...", "una es si se puede"

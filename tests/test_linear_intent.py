@@ -159,6 +159,10 @@ def tokens(text: str) -> List[Token]:
     ("chido, y duele?", [(False, "chido,"), (True, "duele?")]),
     ("a ver, lo hacen en el cuello?", [(True, "a ver, lo hacen en el cuello?")]),
     ("antes que nada, cuánto cuesta?", [(False, "antes que nada,"), (True, "cuánto cuesta?")]),
+    ("hmm before that, roughly what does it cost?",  # a hedge opens the question
+     [(False, "hmm before that,"), (True, "roughly what does it cost?")]),
+    ("deep scars from high school, realistically how many rounds",
+     [(False, "deep scars from high school,"), (True, "realistically how many rounds")]),
     ("great. and the price?", [(False, "great."), (True, "and the price?")]),
     # "like ..." says the question again; a few words about "it" ask of the subject named
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),
