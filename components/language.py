@@ -55,10 +55,14 @@ LOANWORDS = re.compile(r"\b(?:micro[- ]?needling|dermapen|derma ?roller|prp|boto
                        r"d[eé]colletage|ok|okay)\b", re.IGNORECASE)
 # "Bonjour, est-ce que le microneedling fait mal ?": a greeting of another
 # language opens the message (lingua, unsure of a short text full of
-# borrowed words, reads it 0.6 French)
+# borrowed words, reads it 0.6 French). Greetings of languages lingua does
+# not know tell them too: Utah's Pacific and Native American languages and
+# those of Mexico and Guatemala ("Talofa", Samoan; "Niltze", Nahuatl).
 FOREIGN_GREETING = re.compile(r"^\W*(?:bonjour|bonsoir|salut|hallo|moin|servus|talofa|ol[áa]\b(?<!ola)|"
                               r"buongiorno|buonasera|salve|xin ch[àa]o|konnichiwa|annyeong|privet|"
-                              r"namaste|marhaba|hej|hoi|dzie[ńn] dobry|kumusta|mabuhay)\b",
+                              r"namaste|marhaba|hej|hoi|dzie[ńn] dobry|kumusta|mabuhay|"
+                              r"m[aā]l[oō] e lelei|fakal[aā]lelei|kia ora|iokwe|y[aá]'?[aá]t'?[eé][eé]h|"
+                              r"niltze|niltse|piyali|saqarik|xsaqer|ba'ax ka wa'alik)\b",
                               re.IGNORECASE)
 # "hair los treatment": English with a typo, not the Spanish "los"
 LOSS_TYPO = re.compile(r"(?<=\bhair )los\b|(?<=\bweight )los\b", re.IGNORECASE)

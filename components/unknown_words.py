@@ -166,13 +166,16 @@ class UnknownWordsGuard(GraphComponent, IntentClassifier):
         return lingua(text, self.min_language_confidence, self.languages)
 
     def other_language(self, message: Message) -> bool:
-        """A language the assistant does not serve: lingua is sure of it, or
-        the unknown words are mostly the small words of one ("Quanto custa
-        o tratamento?": "o"), which lingua cannot weigh in so short a text.
+        """A language the assistant does not serve: it opens with a greeting
+        of one (FOREIGN_GREETING), lingua is sure of it, or the unknown words
+        are mostly the small words of one ("Quanto custa o tratamento?":
+        "o"), which lingua cannot weigh in so short a text.
         Spanish is served (components/language.py)."""
         text = message.get(TEXT) or ""
         if "¿" in text or "¡" in text or STRETCHED.search(text):  # "jjjjj kkkk": no language
             return False
+        if FOREIGN_GREETING.match(text):  # "Niltze, ...": a language lingua does not know
+            return True
         if len(words(message.get(TEXT_TOKENS, []))) >= MIN_WORDS_FOR_LANGUAGE or any(
                 character.isalpha() and not character.isascii() for character in text):
             language = self.language(text)

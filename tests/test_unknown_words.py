@@ -120,6 +120,14 @@ def test_a_greeting_of_another_language_opening_a_message_tells_it():
     assert spanish.get("intent")["name"] != "other_language"
 
 
+@pytest.mark.parametrize("text", ["Niltze, quezqui tomin ipatiuh in tlapatilli?",  # Nahuatl
+                                  "Malo e lelei, 'oku fiha ho'o ofisi?"])  # Tongan
+def test_a_greeting_of_a_language_lingua_does_not_know_tells_it(text):
+    for intent in ("faq_cost", "nlu_fallback"):
+        [processed] = guard().process([message(text, intent)])
+        assert processed.get("intent") == {"name": "other_language", "confidence": 1.0}
+
+
 def test_a_message_the_language_tagger_told_spanish_is_never_another_language():
     """lingua reads "tengo artritis reumatoide y tomo metotrexato, es seguro
     para mí?" as Portuguese; the tagger, before the guard, told it Spanish by
