@@ -59,6 +59,14 @@ def test_a_vague_word_amid_small_words_names_nothing_and_falls_back(text):
     assert processed.get("intent")["name"] == "nlu_fallback"
 
 
+def test_a_laugh_beside_a_vague_word_names_nothing_though_every_word_is_known():
+    text = "el coso ese de la cosa jsjs"
+    knowing = UnknownWordsGuard({}, model_storage=None, resource=None,
+                                vocabulary=VOCABULARY | set(text.split()))
+    [processed] = knowing.process([message(text)])
+    assert processed.get("intent")["name"] == "nlu_fallback"
+
+
 @pytest.mark.parametrize("text", ["how much stuff", "do the thing hurt"])
 def test_a_vague_word_beside_a_real_one_keeps_its_intent(text):
     [processed] = guard().process([message(text)])
