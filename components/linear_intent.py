@@ -190,8 +190,10 @@ IF_QUESTION = re.compile(r"^\W*(?:y|e|pero)\s+si\s+\w+[^?]*\?", re.IGNORECASE)
 WANTS_TO_KNOW = (r"(?:(?:quer[ií]a|quisiera|quiero|me gustar[ií]a) (?:preguntar|saber)|"
                  r"i (?:was wondering|wanted to (?:ask|know)|want to know|would like to know))"
                  r"(?=\s+\w)")
-# "hmm before that, roughly what does it cost?": a word that hedges the question it opens
-HEDGE = r"roughly|approximately|realistically|honestly|basically|generally|typically|usually"
+# "hmm before that, roughly what does it cost?", "y en general es seguro?":
+# words that hedge the question they open
+HEDGE = (r"roughly|approximately|realistically|honestly|basically|generally|typically|usually|"
+         r"in general|overall|en general|la verdad|honestamente|realmente")
 BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|"
                       r"\b(?:dos|2|two|unas|some|couple(?: of)?) (?:preguntas|questions)\b\W*|"  # "tengo dos preguntas una es si ..."
                       r"(?:,|\s*[+&]|,?\s+"

@@ -51,8 +51,8 @@ SMALL = {"the", "a", "an", "that", "this", "with", "of", "u", "you", "know", "ya
          "este", "esta", "con", "un", "una", "mi", "my", "your", "su", "que", "pues", "y",
          # "mmm el de la cosa esa del otro dia pues"
          "otro", "otra", "dia", "día", "other", "day", "from",
-         # a laugh: "el coso ese de la cosa jsjs"
-         "lol", "haha", "hahaha", "lmao", "jaja", "jajaja", "jeje", "jejeje", "jsjs", "jsjsjs", "xd"}
+         # a call or a laugh: "ey el coso", "el coso ese de la cosa jsjs"
+         "ey", "hey", "oye", "oiga", "mira", "lol", "haha", "hahaha", "lmao", "jaja", "jajaja", "jeje", "jejeje", "jsjs", "jsjsjs", "xd"}
 
 
 def names_nothing(found: List[str]) -> bool:

@@ -163,6 +163,8 @@ def tokens(text: str) -> List[Token]:
      [(False, "hmm before that,"), (True, "roughly what does it cost?")]),
     ("deep scars from high school, realistically how many rounds",
      [(False, "deep scars from high school,"), (True, "realistically how many rounds")]),
+    ("quienes no se lo pueden hacer, y en general es seguro?",
+     [(True, "quienes no se lo pueden hacer,"), (True, "en general es seguro?")]),
     ("great. and the price?", [(False, "great."), (True, "and the price?")]),
     # "like ..." says the question again; a few words about "it" ask of the subject named
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),

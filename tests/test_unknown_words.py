@@ -53,7 +53,8 @@ def test_a_message_of_mostly_unknown_words_falls_back_and_keeps_the_ranking(text
 
 
 @pytest.mark.parametrize("text", ["hmm the thing", "ya know, the stuff with the thingy",
-                                  "mmm el coso ese", "la cosa esa del otro dia pues"])
+                                  "mmm el coso ese", "la cosa esa del otro dia pues",
+                                  "ey el coso"])
 def test_a_vague_word_amid_small_words_names_nothing_and_falls_back(text):
     [processed] = guard().process([message(text)])
     assert processed.get("intent")["name"] == "nlu_fallback"
