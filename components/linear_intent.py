@@ -215,16 +215,24 @@ QUESTION = re.compile(rf"\?|^\W*(?:(?:{HEDGE}|so|and|but|ok|okay|also|plus|like|
 
 # "ok what about microneedling, what does it treat?": a lead-in names the
 # subject of the question after it; it asks nothing of its own.
-LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:microneedling|micro[- ]?needling|"
-                     r"it|this|that|the treatment|the procedure)\W*$",
+# So does a time: "ok what about after the baby, what's the downtime like?"
+LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:(?:microneedling|micro[- ]?needling|"
+                     r"it|this|that|the treatment|the procedure)\W*$|(?:after|before|during)\b[^?]*$)",
                      re.IGNORECASE)
 
 # "When I come in, what do you do first?", "si me quito las cicatrices con
-# esto, ¿ya no regresan?": a clause of time or condition
-# (without its own "?") sets the scene for the question after it.
+# esto, ¿ya no regresan?", "y cuando se hace, cuánto dura la recuperación?":
+# a clause of time or condition (without its own "?") sets the scene for
+# the question after it; so does what it is for ("for bumpy texture, is
+# there a reason to choose it over laser?").
 SUBORDINATE = re.compile(r"\W*(?:(?:(?:so|and|but|ok|okay)\s+)?(?:when|if|once|after|before)\s+"
-                         r"(?:i|i'm|im|we|my|something|anything)|(?:(?:y|pero|bueno|ok)\s+)?(?:si|cuando|una vez que|"
+                         r"(?:i|i'm|im|we|my|something|anything|it|it's|its|you)|"
+                         r"(?:(?:so|and|but|ok|okay|y|pero|bueno)\s+)?(?:for|para)\s+(?!how|what|which|"
+                         r"qu[eé]\b|q\b|cu[aá]nt|cu[aá]l|c[oó]mo)(?=[^?¿,]*,\s*$)|"
+                         r"(?:(?:y|pero|bueno|ok)\s+)?(?:si|cuando|una vez que|"
                          r"despu[eé]s de que|antes de que)\s+(?:me|mi|mis|yo|ya|lo|la|invierto|algo|"
+                         # "y cuando se hace, ...", not "cuando se ven los resultados y cuánto duran?"
+                         r"(?:se|te)(?=\b[^?¿,]*,\s*$)|"
                          # "si llegara a pasar algo raro": a condition in the subjunctive
                          r"\w+(?:ara|iera)))\b[^?¿]*$",
                          re.IGNORECASE)
@@ -258,7 +266,9 @@ LIST_SEPARATOR = re.compile(r"\s*(?:[,+&/]|\b(?:and|n|y|e)\b)\s*", re.IGNORECASE
 # does it hurt?" asks two things). Each part joins the one before.
 SAYS_IT_AGAIN = re.compile(r"^\W*(?:like|i mean|meaning|as in|o sea|osea|es decir|such as|"
                            # "¿hay medicamentos que lo impidan? como los del acné": an example
-                           r"por ejemplo|como (?:l[oa]s|el|la) de(?:l)?|como (?:un|una)\b)\b",
+                           r"por ejemplo|como (?:l[oa]s|el|la) de(?:l)?|como (?:un|una)\b|"
+                           # "¿qué tanto se siente? como piquetes o como": "like ... or what"
+                           r"como \w+ o (?:como|qu[eé]|algo)\b)\b",
                            re.IGNORECASE)
 OF_IT = re.compile(r"\b(?:help|helps|work|works|fix|treat|sirve|sirven|funciona|funcionan|ayuda|"
                    r"trata|tratan|quita|quitan|"
@@ -418,6 +428,7 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
 def parts(text: str, tokens: List[Token]) -> List[tuple]:
     """The message's sentences and clauses: (is a question, tokens) each."""
     found, start, joined, told = [], 0, [], False
+    scenes = set()  # where the parts that set a scene start
     for boundary in [*BOUNDARY.finditer(text), None]:
         end, after = (boundary.start(), boundary.end()) if boundary else (len(text), len(text))
         chunk = [token for token in tokens if start <= token.start < end]  # no "and"
@@ -430,6 +441,8 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
                     and not AVAILABLE.match(text[start:after])
                     and not TELLS_WHY.match(text[start:after]))
             found.append((asks, chunk))
+            if scene:
+                scenes.add(chunk[0].start)
             joined.append(bool(boundary and not scene and JOINED_ES.search(boundary.group())))
         start = after
     # "es mejor que el láser y cuánto sale?": a clause joined by "y" to a
@@ -442,8 +455,10 @@ def parts(text: str, tokens: List[Token]) -> List[tuple]:
     found = joined_on(found)
     if any(asks for asks, _ in found):
         # "does it help hair loss? also price": beside a question, a few
-        # words name another thing asked about
-        found = [(asks or names_a_subject(chunk), chunk) for asks, chunk in found]
+        # words name another thing asked about; a scene names none ("for
+        # bumpy texture, is it better than laser?")
+        found = [(asks or (chunk[0].start not in scenes and names_a_subject(chunk)), chunk)
+                 for asks, chunk in found]
     return found
 
 
