@@ -95,6 +95,13 @@ NOT_A_CHANGE = (*ENDINGS, "delete_my_data")
 # "change my name, put my full name" read 0.72 as "delete my data": a change
 # is no erasure without an erasure word ("change my number, delete the old one")
 ERASING = re.compile(r"\b(?:delete|erase|remove|wipe|borr[a-z]*|elimin[a-z]*)\b", re.IGNORECASE)
+# "I typed my phone number in here by accident, can you erase it?" (read 0.7
+# as the clinic's contact): the visitor's own detail and an erasure word ask
+# to erase it; "delete my number, and what's your email?" asks for the clinic's too
+DETAIL = r"(?:phone|number|email|e-mail|name|info|details|data|tel[eé]fono|n[uú]mero|correo|nombre|datos)"
+OWN_DETAIL = re.compile(rf"\b(?:my|mi|mis)\s+(?:\w+\s+)?{DETAIL}\b", re.IGNORECASE)
+ERASURE_OR_CONTACT = ("delete_my_data", "clinic_contact")
+CLINIC_DETAIL = re.compile(rf"\b(?:your|ur|su|sus|tu|tus)\s+(?:\w+\s+)?{DETAIL}\b", re.IGNORECASE)
 # A message's opening: its words before the first , . ; ! ("stop, | I'll wait ...")
 OPENING_END = re.compile(r"[,.;!]")
 MAX_OPENING_WORDS = 4
@@ -795,6 +802,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     or ranking[0]["name"] == "delete_my_data" and not ERASING.search(text)):
                 ranking = [ranked for ranked in ranking if ranked["name"] not in NOT_A_CHANGE]
+            if (ranking[0]["name"] == "clinic_contact" and ERASING.search(text)
+                    and OWN_DETAIL.search(text) and not CLINIC_DETAIL.search(text)):
+                merged = [ranked for ranked in ranking if ranked["name"] in ERASURE_OR_CONTACT]
+                ranking = [{"name": "delete_my_data",
+                            "confidence": sum(ranked["confidence"] for ranked in merged)}] + [
+                    ranked for ranked in ranking if ranked["name"] not in ERASURE_OR_CONTACT]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if len(questions) > 1:

@@ -341,6 +341,30 @@ def test_a_detail_to_change_is_no_erasure_request_without_an_erasure_word(text, 
     assert message.get("intent")["name"] == intent
 
 
+class Contact(LinearIntentClassifier):
+    """The classifier reading every text as the clinic's contact, a little as an erasure."""
+
+    def __init__(self) -> None:
+        super().__init__({}, None, None, model={})
+
+    def rankings(self, texts: List[str]) -> List[List[dict]]:
+        return [[{"name": "clinic_contact", "confidence": 0.7},
+                 {"name": "delete_my_data", "confidence": 0.29},
+                 {"name": "other", "confidence": 0.01}] for _ in texts]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("I typed my phone number in here by accident, can you erase it?", "delete_my_data"),
+    ("borra mi numero porfa, lo puse sin querer", "delete_my_data"),
+    ("can you delete my number, and what's your email?", "clinic_contact"),  # theirs too
+    ("what's your phone number", "clinic_contact")])
+def test_the_visitors_own_detail_and_an_erasure_word_ask_to_erase_it(text, intent):
+    message = Message(data={"text": text, "text_tokens": tokens(text)})
+    Contact().process([message])
+    assert message.get("intent")["name"] == intent
+    assert message.get("intent")["confidence"] >= 0.7
+
+
 def read(text: str, rankings: dict) -> str:
     """The intent of `text` by a classifier that ranks each text (the whole,
     a part) as `rankings` says."""
