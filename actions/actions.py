@@ -14,6 +14,7 @@ from actions.replies import (CLINIC_QUESTIONS, CONTINUE_INTENT, KNOWLEDGE, answe
                              language_of, language_told, likeliest, next_in_time, refers_back,
                              urgent_again)
 from core.intents import BOOKING_INTENT, FALLBACK_INTENT, URGENT_INTENTS
+from core.knowledge import Topic
 from core.language import ASKS_FOR_SPANISH, ENTITY, SPANISH
 
 SOMETHING_ELSE = {"en": "Something else", "es": "Otra cosa"}  # the last "Did you mean" button
@@ -167,6 +168,11 @@ class ActionDidYouMean(Action):
             # makeup by monday" (aftercare or preparation?): the topic just answered
             answer(dispatcher, [topic.intent], language=language)
             return events + answered([topic.id], topic.safety == "consult")
+        if topic and is_short(text) and (near := related_of_two(topic, candidates)):
+            # "can i wear makeup then?" just after the downtime (aftercare or
+            # preparation?): the one of the two related to the topic just answered
+            answer(dispatcher, [near.intent], language=language)
+            return events + answered([near.id], near.safety == "consult")
         if candidates and not _missed_before(tracker):
             buttons = KNOWLEDGE.buttons(candidates, language)
             buttons.append({"title": SOMETHING_ELSE[language], "payload": "/out_of_scope"})
@@ -178,6 +184,14 @@ class ActionDidYouMean(Action):
         if not language_told(tracker):  # "asdkjh" opening a Spanish speaker's visit
             dispatcher.utter_message(response="utter_not_understood_es")
         return events + answered([], False)
+
+
+def related_of_two(topic: Topic, candidates: List[Text]) -> Optional[Topic]:
+    """Of the two likeliest topics, the one the knowledge file relates to
+    `topic`, when only one of them is."""
+    related = [KNOWLEDGE.by_intent[intent] for intent in candidates[:2]
+               if intent in {other.intent for other in KNOWLEDGE.related(topic)}]
+    return related[0] if len(candidates) > 1 and len(related) == 1 else None
 
 
 def speaks_spanish(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:

@@ -190,6 +190,21 @@ def test_an_unsure_short_message_takes_the_topic_just_answered_when_it_is_a_top_
     assert said[0]["text"] == KNOWLEDGE.answer(aftercare, "en")
 
 
+def test_an_unsure_short_message_takes_the_one_of_two_candidates_related_to_the_topic_just_answered():
+    """"can i wear makeup then?" just after the downtime: the aftercare
+    (related to the downtime), not the preparation."""
+    assert "aftercare" in KNOWLEDGE.by_id["downtime"].related
+    assert "preparation" not in KNOWLEDGE.by_id["downtime"].related
+    aftercare = KNOWLEDGE.by_id["aftercare"]
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
+               {"name": "faq_aftercare", "confidence": 0.53},
+               {"name": "faq_preparation", "confidence": 0.45},
+               {"name": "faq_cost", "confidence": 0.01}]
+    said = run(ActionDidYouMean(), tracker("nlu_fallback", ranking, topic="downtime"),
+               slots(offered=aftercare.safety == "consult", topic="aftercare"))
+    assert said[0]["text"] == KNOWLEDGE.answer(aftercare, "en")
+
+
 def test_an_unsure_message_asks_when_the_topic_just_answered_is_no_candidate():
     [said] = run(ActionDidYouMean(), tracker("nlu_fallback", UNSURE, topic="cost"),
                  NOT_OFFERED)
