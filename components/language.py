@@ -294,8 +294,12 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
         if not words or (all(word[0].isupper() for word in words) and "?" not in text):
             return None
         folded = {fold(STRETCHED.sub(r"\1", word)) for word in words}
-        if folded & self.spanish_words or any(self.misspelt_spanish(word) for word in folded):
-            return SPANISH
+        spanish = folded & self.spanish_words | {word for word in folded if self.misspelt_spanish(word)}
+        if spanish:
+            # "best tacos near Draper?": more words only the English examples
+            # use, and no small word of Spanish ("thank u, gracias"), say English
+            return None if (len(self.english_only(folded)) > len(spanish)
+                            and not folded & SPANISH_TELLS) else SPANISH
         if any(STRETCHED.search(word) for word in words):
             return None
         own = {word for word in folded if not LOANWORDS.fullmatch(word)}  # "jfjfjf ok": no Spanish
@@ -303,6 +307,12 @@ class LanguageTagger(GraphComponent, EntityExtractorMixin):
             return None
         sure = lingua(" ".join(words), self.short_spanish_confidence, (ENGLISH_NAME, SPANISH_NAME))
         return SPANISH if sure == SPANISH_NAME else None
+
+    def english_only(self, words: Set[str]) -> Set[str]:
+        """The words the English examples use and the Spanish ones do not."""
+        if self.english_vocabulary is None or self.spanish_vocabulary is None:
+            return set()
+        return words & self.english_vocabulary - self.spanish_vocabulary
 
     def misspelt_spanish(self, word: str) -> bool:
         """A word of no example, one typo from a word only the Spanish

@@ -73,6 +73,7 @@ def test_english_is_tagged_english(text):
     "dale.peterson@outlook.com",  # an email address tells nothing ("dale" is Spanish too)
     "sesions?",  # one typo from "sesiones", and from "sessions" too
     "Dói muito?",  # Portuguese: "muito" is one typo from "quito", but short
+    "great tacos near Provo",  # a word only the Spanish examples use, among more English ones
 ])
 def test_a_message_that_does_not_tell_gets_no_tag(text):
     assert tagged(text) == []
