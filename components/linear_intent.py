@@ -413,6 +413,8 @@ def listed(text: str, tokens: List[Token]) -> List[tuple]:
         words = found and [token for token in found[-1][1] if bare(token) not in ARTICLES]
         if chunk and found and (
                 chunk[0].text.lower() in NOT | SKIN_STATES or offers_a_choice(chunk)
+                # "how long does the redness and swelling last": one state of the skin, said twice
+                or (SKIN_STATE.fullmatch(bare(chunk[0])) and SKIN_STATE.fullmatch(bare(found[-1][1][-1])))
                 or (PREPOSITIONS & {token.text.lower() for token in words[-3:-1]}
                     and governed(chunk))):
             found[-1] = (True, found[-1][1] + chunk)

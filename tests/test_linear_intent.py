@@ -178,6 +178,9 @@ def tokens(text: str) -> List[Token]:
     ("great. and the price?", [(False, "great."), (True, "and the price?")]),
     # "like ..." says the question again; a few words about "it" ask of the subject named
     ("will it sting? like how bad", [(True, "will it sting? like how bad")]),
+    ("how long do the redness and swelling stick around", [(True, "how long do the redness and swelling stick around")]),
+    ("is it normal to be peeling and flaking", [(True, "is it normal to be peeling and flaking")]),
+    ("price and swelling?", [(True, "price"), (True, "swelling?")]),
     ("que tanto se siente, como piquetes o como?", [(True, "que tanto se siente, como piquetes o como?")]),
     ("stretch marks - does it work on those?", [(True, "stretch marks does it work on those?")]),
     ("alopecia, sirve?", [(True, "alopecia, sirve?")]),
