@@ -286,6 +286,14 @@ MAX_OF_IT_WORDS = 5
 # points back at the subject just asked about asks of it too
 POINTS_BACK = re.compile(r"^\W*(?:(?:and|y)\s+)?(?:esas?|esos?|eso|estas?|estos?|esto|those|these)\b",
                          re.IGNORECASE)
+# "is the vampire facial microneedling with PRP? can you do that": whether
+# the clinic does what the part before named asks of that part
+DO_YOU_DO_IT = re.compile(r"^\W*(?:(?:and|so|y|e)\s+)?(?:(?:can|do|could|would)\s+(?:you|u|you guys|y'?all)\s+"
+                          r"(?:do|offer|provide|perform)\s+(?:that|it|this|those|them)|"
+                          r"(?:ustedes\s+)?(?:lo|la|los|las)\s+(?:hacen|ofrecen|manejan)|"
+                          r"(?:hacen|ofrecen|manejan)\s+(?:eso|esto))"
+                          r"(?:\s+(?:here|there|too|as well|at the clinic|ah[ií]|aqu[ií]|tambi[eé]n))?\W*$",
+                          re.IGNORECASE)
 # "so you poke holes and that makes collagen? how": a question word alone asks
 # of what was said before it
 WORD_ALONE = re.compile(r"^\W*(?:how|what|why|c[oó]mo|qu[eé]|q|por\s?qu[eé]|xq)\W*$", re.IGNORECASE)
@@ -489,7 +497,8 @@ WHAT_ABOUT = re.compile(r"^\W*(?:(?:and|so|ok|okay|y|e|pero)\W+)?(?:(?:what|how)
 
 def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[Token]) -> bool:
     """A part that says the one before again (SAYS_IT_AGAIN), is a question
-    word alone (WORD_ALONE), asks the number of the street it names
+    word alone (WORD_ALONE), asks whether the clinic does what the question
+    before named (DO_YOU_DO_IT), asks the number of the street it names
     (STREET_NUMBER), asks whether what it told is normal (IS_IT_NORMAL), how
     long a state of the skin it names lasts (HOW_LONG_IT), or, in a few
     words, whether it helps with the subject it names (OF_IT), after a part
@@ -500,7 +509,7 @@ def goes_with(asks: bool, chunk: List[Token], asked_before: bool, before: List[T
     if about:  # "what about hair loss": it names "hair loss"
         told, before = True, before[len(about.group().split()):]
     return bool(SAYS_IT_AGAIN.match(words) or (told and IS_IT_NORMAL.match(words))
-                or WORD_ALONE.match(words)
+                or WORD_ALONE.match(words) or (asked_before and DO_YOU_DO_IT.match(words))
                 or (STREET_NUMBER.match(words) and STREET.search(said(before)))
                 or (HOW_LONG_IT.match(words) and SKIN_STATE.search(said(before)))
                 or (asks and len(chunk) <= MAX_OF_IT_WORDS and OF_IT.search(words)

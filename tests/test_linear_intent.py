@@ -181,6 +181,9 @@ def tokens(text: str) -> List[Token]:
     ("how long do the redness and swelling stick around", [(True, "how long do the redness and swelling stick around")]),
     ("is it normal to be peeling and flaking", [(True, "is it normal to be peeling and flaking")]),
     ("price and swelling?", [(True, "price"), (True, "swelling?")]),
+    # whether the clinic does what the question before named
+    ("what's a PRP facial? do you offer it here?", [(True, "what's a PRP facial? do you offer it here?")]),
+    ("¿qué es el dermapen? ¿lo hacen ahí?", [(True, "¿qué es el dermapen? ¿lo hacen ahí?")]),
     ("que tanto se siente, como piquetes o como?", [(True, "que tanto se siente, como piquetes o como?")]),
     ("stretch marks - does it work on those?", [(True, "stretch marks does it work on those?")]),
     ("alopecia, sirve?", [(True, "alopecia, sirve?")]),
