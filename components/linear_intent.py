@@ -200,11 +200,11 @@ WANTS_TO_KNOW = (r"(?:(?:quer[ií]a|quisiera|quiero|me gustar[ií]a) (?:pregunta
 # "hmm before that, roughly what does it cost?", "y en general es seguro?":
 # words that hedge the question they open
 HEDGE = (r"roughly|approximately|realistically|honestly|basically|generally|typically|usually|"
-         r"in general|overall|en general|la verdad|honestamente|realmente")
+         r"in general|overall|en general|honestamente|realmente")
 BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U0001F300-\U0001FAFF\u2600-\u27BF])+\s*|,?\s*(?=¿)|"
                       r"\b(?:dos|2|two|unas|some|couple(?: of)?) (?:preguntas|questions)\b\W*|"  # "tengo dos preguntas una es si ..."
                       r"(?:,|\s*[+&]|,?\s+"
-                      rf"(?:{AND}))\s+(?=(?:(?:{HEDGE})\s+)?(?:{ASKING}|{ASKING_ES}|{WANTS_TO_KNOW})\b)",
+                      rf"(?:{AND}))\s+(?=(?:(?:{HEDGE})\s+)?(?:{ASKING}|{ASKING_ES}|{WANTS_TO_KNOW})\b(?!['’]t))",
                       re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
 QUESTION = re.compile(rf"\?|^\W*(?:(?:{HEDGE}|so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
@@ -222,18 +222,19 @@ QUESTION = re.compile(rf"\?|^\W*(?:(?:{HEDGE}|so|and|but|ok|okay|also|plus|like|
 
 # "ok what about microneedling, what does it treat?": a lead-in names the
 # subject of the question after it; it asks nothing of its own.
-# So does a time: "ok what about after the baby, what's the downtime like?"
-LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:(?:microneedling|micro[- ]?needling|"
-                     r"it|this|that|the treatment|the procedure)\W*$|(?:after|before|during)\b[^?]*$)",
+LEAD_IN = re.compile(r"\W*(?:ok|okay|so|and|but)?\W*(?:what|how) about\s+(?:microneedling|micro[- ]?needling|"
+                     r"it|this|that|the treatment|the procedure)\W*$",
                      re.IGNORECASE)
 
 # "When I come in, what do you do first?", "si me quito las cicatrices con
 # esto, ¿ya no regresan?", "y cuando se hace, cuánto dura la recuperación?":
 # a clause of time or condition (without its own "?") sets the scene for
-# the question after it; so does what it is for ("for bumpy texture, is
-# there a reason to choose it over laser?").
+# the question after it; so do what it is for ("for bumpy texture, is
+# there a reason to choose it over laser?") and a time asked about ("ok what
+# about after the baby, what's the downtime like?"; not "..., and what about after?").
 SUBORDINATE = re.compile(r"\W*(?:(?:(?:so|and|but|ok|okay)\s+)?(?:when|if|once|after|before)\s+"
                          r"(?:i|i'm|im|we|my|something|anything|it|it's|its|you)|"
+                         r"(?:(?:so|and|but|ok|okay)\s+)?(?:what|how) about\s+(?:after|before|during)|"
                          r"(?:(?:so|and|but|ok|okay|y|pero|bueno)\s+)?(?:for|para)\s+(?!how|what|which|"
                          r"qu[eé]\b|q\b|cu[aá]nt|cu[aá]l|c[oó]mo)(?=[^?¿,]*,\s*$)|"
                          r"(?:(?:y|pero|bueno|ok)\s+)?(?:si|cuando|una vez que|"

@@ -169,6 +169,11 @@ def tokens(text: str) -> List[Token]:
     ("cuando se ven resultados y cuanto duran", [(True, "cuando se ven resultados"), (True, "cuanto duran")]),
     ("ok what about after the baby, how long is the downtime",
      [(False, "ok what about after the baby,"), (True, "how long is the downtime")]),
+    # "can't" opens no question: "... and honestly can't tell", "... and can't really chat"
+    ("im at work and can't really chat, could someone call me",
+     [(False, "im at work and can't really chat,"), (True, "could someone call me")]),
+    ("what do i do before, and what about after?",  # a question of its own
+     [(True, "what do i do before,"), (True, "what about after?")]),
     ("for deep acne scars, is it better than laser?",
      [(False, "for deep acne scars,"), (True, "is it better than laser?")]),
     ("when it's done, can i go back to work",
