@@ -207,7 +207,7 @@ BOUNDARY = re.compile(r"(?:[.?!;]|:(?=\s)|\s[-–—](?=\s)|\s\d[).](?=\s)|[\U00
                       rf"(?:{AND}))\s+(?=(?:(?:{HEDGE})\s+)?(?:{ASKING}|{ASKING_ES}|{WANTS_TO_KNOW})\b(?!['’]t))",
                       re.IGNORECASE)
 JOINED_ES = re.compile(r"^,?\s*(?:y|e|pero)\b", re.IGNORECASE)  # "..., y cuánto sale"
-QUESTION = re.compile(rf"\?|^\W*(?:(?:{HEDGE}|so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
+QUESTION = re.compile(rf"\?|^\W*(?:(?:{HEDGE}|if not|if so|otherwise|si no|so|and|but|ok|okay|also|plus|like|then|oh|hmm+|um+|well|wait|btw|"
                       r"yeah|sorry|alright|hey|hi|hello|omg|lol|y|pero|oye|oiga|mira|bueno|"
                       r"entonces|tambien|también|ademas|además|te pregunto|una pregunta|anyway|anyways|"
                       # "so my questions are is it painful and ...", "una es si se puede"

@@ -169,6 +169,8 @@ def tokens(text: str) -> List[Token]:
     ("cuando se ven resultados y cuanto duran", [(True, "cuando se ven resultados"), (True, "cuanto duran")]),
     ("ok what about after the baby, how long is the downtime",
      [(False, "ok what about after the baby,"), (True, "how long is the downtime")]),
+    ("is it permanent? if not how often do you redo it",  # the other way round, asked
+     [(True, "is it permanent?"), (True, "if not how often do you redo it")]),
     # "can't" opens no question: "... and honestly can't tell", "... and can't really chat"
     ("im at work and can't really chat, could someone call me",
      [(False, "im at work and can't really chat,"), (True, "could someone call me")]),
