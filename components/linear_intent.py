@@ -100,8 +100,8 @@ ERASING = re.compile(r"\b(?:delete|erase|remove|wipe|borr[a-z]*|elimin[a-z]*)\b"
 # to erase it; "delete my number, and what's your email?" asks for the clinic's too
 DETAIL = r"(?:phone|number|email|e-mail|name|info|details|data|tel[eé]fono|n[uú]mero|correo|nombre|datos)"
 OWN_DETAIL = re.compile(rf"\b(?:my|mi|mis)\s+(?:\w+\s+)?{DETAIL}\b", re.IGNORECASE)
-ERASURE_OR_CONTACT = ("delete_my_data", "clinic_contact")
 CLINIC_DETAIL = re.compile(rf"\b(?:your|ur|su|sus|tu|tus)\s+(?:\w+\s+)?{DETAIL}\b", re.IGNORECASE)
+ERASURE_OR_CONTACT = ("delete_my_data", "clinic_contact")
 # A message's opening: its words before the first , . ; ! ("stop, | I'll wait ...")
 OPENING_END = re.compile(r"[,.;!]")
 MAX_OPENING_WORDS = 4

@@ -52,7 +52,8 @@ SMALL = {"the", "a", "an", "that", "this", "with", "of", "u", "you", "know", "ya
          # "mmm el de la cosa esa del otro dia pues"
          "otro", "otra", "dia", "día", "other", "day", "from",
          # a call or a laugh: "ey el coso", "el coso ese de la cosa jsjs"
-         "ey", "hey", "oye", "oiga", "mira", "lol", "haha", "hahaha", "lmao", "jaja", "jajaja", "jeje", "jejeje", "jsjs", "jsjsjs", "xd"}
+         "ey", "hey", "oye", "oiga", "mira",
+         "lol", "haha", "hahaha", "lmao", "jaja", "jajaja", "jeje", "jejeje", "jsjs", "jsjsjs", "xd"}
 
 
 def names_nothing(found: List[str]) -> bool:
