@@ -189,8 +189,8 @@ class ActionDidYouMean(Action):
 def related_of_two(topic: Topic, candidates: List[Text]) -> Optional[Topic]:
     """Of the two likeliest topics, the one the knowledge file relates to
     `topic`, when only one of them is."""
-    related = [KNOWLEDGE.by_intent[intent] for intent in candidates[:2]
-               if intent in {other.intent for other in KNOWLEDGE.related(topic)}]
+    neighbours = {other.intent for other in KNOWLEDGE.related(topic)}
+    related = [KNOWLEDGE.by_intent[intent] for intent in candidates[:2] if intent in neighbours]
     return related[0] if len(candidates) > 1 and len(related) == 1 else None
 
 

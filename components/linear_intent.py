@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from itertools import dropwhile
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -564,6 +564,15 @@ def asked_before(text: str) -> bool:
     return bool(ASKED_BEFORE.search(text)) and not ASKS_NOW.search(text)
 
 
+def merged_into(name: str, names: Sequence[str],
+                ranking: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The ranking with the intents `names` made one, `name`, first, with
+    their confidences summed."""
+    merged = [ranked for ranked in ranking if ranked["name"] in names]
+    return [{"name": name, "confidence": sum(ranked["confidence"] for ranked in merged)}] + [
+        ranked for ranked in ranking if ranked["name"] not in names]
+
+
 def fit(features: Any, intents: List[str], C: float) -> LogisticRegression:
     """The regression fitted by newton-cg from a fixed start: the same data
     always gives the same model. It reaches lbfgs's optimum (probabilities
@@ -802,10 +811,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 ranking = ranking[1:]  # "y si funciona de verdad?" asks; it says no "sí"
             if ranking[0]["name"] in REQUESTS and asked_before(message.get(TEXT) or ""):
                 # every request, and the contact details, get that one reply
-                merged = [ranked for ranked in ranking if ranked["name"] in STATED]
-                ranking = [{"name": "clinic_contact",
-                            "confidence": sum(ranked["confidence"] for ranked in merged)}] + [
-                    ranked for ranked in ranking if ranked["name"] not in STATED]
+                ranking = merged_into("clinic_contact", STATED, ranking)
             text = message.get(TEXT) or ""
             if (ranking[0]["name"] in ENDINGS and ranking[0]["confidence"] < SURE_ENDING
                     and FULL_NAME.match(text.strip())):
@@ -816,10 +822,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 ranking = [ranked for ranked in ranking if ranked["name"] not in NOT_A_CHANGE]
             if (ranking[0]["name"] == "clinic_contact" and ERASING.search(text)
                     and OWN_DETAIL.search(text) and not CLINIC_DETAIL.search(text)):
-                merged = [ranked for ranked in ranking if ranked["name"] in ERASURE_OR_CONTACT]
-                ranking = [{"name": "delete_my_data",
-                            "confidence": sum(ranked["confidence"] for ranked in merged)}] + [
-                    ranked for ranked in ranking if ranked["name"] not in ERASURE_OR_CONTACT]
+                ranking = merged_into("delete_my_data", ERASURE_OR_CONTACT, ranking)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if len(questions) > 1:
